@@ -1,0 +1,59 @@
+//! Writing results to disk: atomically, so an interrupted write leaves the old file or
+//! the new one, never half of either.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::schema::Run;
+use crate::error::Error;
+
+/// Where suites write their results: `target/perfgate/` under the cargo target directory
+/// (`CARGO_TARGET_DIR` is honoured), or `PERFGATE_RESULTS_DIR` when set.
+pub fn results_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("PERFGATE_RESULTS_DIR") {
+        if !dir.is_empty() {
+            return PathBuf::from(dir);
+        }
+    }
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    Path::new(&target).join("perfgate")
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let io = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+impl Run {
+    /// Pretty JSON, newline-terminated.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a Run always serializes");
+        s.push('\n');
+        s
+    }
+
+    /// Writes this run atomically to `path`.
+    pub fn write(&self, path: &Path) -> Result<(), Error> {
+        write_atomic(path, self.to_json().as_bytes())
+    }
+
+    /// Writes this run as `<results_dir>/<name>.json` and returns the path.
+    pub fn write_to_results_dir(&self, name: &str) -> Result<PathBuf, Error> {
+        let path = results_dir().join(format!("{name}.json"));
+        self.write(&path)?;
+        Ok(path)
+    }
+}

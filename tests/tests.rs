@@ -1,0 +1,2 @@
+//! The single integration-test binary. Each module is one area; `#[ignore]`d tests need a
+//! real service and skip with one line when it cannot be had.
