@@ -131,10 +131,12 @@ pub fn validate(run: &Run) -> Result<(), String> {
                 finite("samples", s)?;
             }
         }
-        if let Some(h) = &m.histogram {
-            if !hist_ids.contains(h.as_str()) {
-                return Err(format!("metric {id}: histogram {h:?} is not in `histograms`"));
-            }
+        if let Some(h) = &m.histogram
+            && !hist_ids.contains(h.as_str())
+        {
+            return Err(format!(
+                "metric {id}: histogram {h:?} is not in `histograms`"
+            ));
         }
         if !ids.insert(id.clone()) {
             return Err(format!("duplicate metric {id}"));
@@ -169,7 +171,11 @@ pub fn read_run_set(path: &Path) -> Result<Run, Error> {
             if !ids.insert(m.id()) {
                 return Err(Error::BadInput {
                     path: file.clone(),
-                    what: format!("metric {} is also in another file of {}", m.id(), path.display()),
+                    what: format!(
+                        "metric {} is also in another file of {}",
+                        m.id(),
+                        path.display()
+                    ),
                 });
             }
         }

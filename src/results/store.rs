@@ -10,10 +10,10 @@ use crate::error::Error;
 /// Where suites write their results: `target/perfgate/` under the cargo target directory
 /// (`CARGO_TARGET_DIR` is honoured), or `PERFGATE_RESULTS_DIR` when set.
 pub fn results_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("PERFGATE_RESULTS_DIR") {
-        if !dir.is_empty() {
-            return PathBuf::from(dir);
-        }
+    if let Ok(dir) = std::env::var("PERFGATE_RESULTS_DIR")
+        && !dir.is_empty()
+    {
+        return PathBuf::from(dir);
     }
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
     Path::new(&target).join("perfgate")
