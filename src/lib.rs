@@ -2,7 +2,10 @@
 //!
 //! Data flows one way: suites → [`results`] → gate → report → GitHub. See ARCHITECTURE.md.
 
+pub mod commands;
 pub mod error;
+pub mod github;
+pub mod history;
 pub mod profile;
 pub mod results;
 

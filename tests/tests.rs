@@ -1,2 +1,7 @@
 //! The single integration-test binary. Each module is one area; `#[ignore]`d tests need a
 //! real service and skip with one line when it cannot be had.
+
+// perfgate comment against a recording HTTP server that answers as GitHub does.
+mod github;
+// The nightly history file and its Mermaid trend charts.
+mod history;
