@@ -5,3 +5,5 @@
 mod github;
 // The nightly history file and its Mermaid trend charts.
 mod history;
+// The workflows' shell glue (scripts/*.sh) against a scratch git origin and a fake gh.
+mod workflow_scripts;

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Gates the current results against one machine class's baselines with `perfgate compare`,
+# which writes report.md (first line: the comment marker) and verdict.json into the report
+# directory. compare's exit status (0 pass, 1 regression, 2 bad input) goes to
+# $GITHUB_OUTPUT as `status=<code>` and this script exits 0, so the workflow can upload the
+# report before it fails the job; with --strict it exits with compare's status instead.
+#
+# Where the machine class has no baseline yet, the report says so and the status is 0: the
+# baseline workflows propose the first one.
+#
+# usage: scripts/gate.sh [--strict] BASELINE_DIR
+# env: PERFGATE_BIN (default target/release/perfgate), PERFGATE_CURRENT (target/perfgate),
+#      PERFGATE_REPORT_DIR (target/perfgate-report), PERFGATE_THRESHOLD (percent, optional)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+strict=false
+if [[ "${1:-}" == "--strict" ]]; then
+  strict=true
+  shift
+fi
+baseline="${1:?usage: scripts/gate.sh [--strict] BASELINE_DIR}"
+bin="${PERFGATE_BIN:-target/release/perfgate}"
+current="${PERFGATE_CURRENT:-${CARGO_TARGET_DIR:-target}/perfgate}"
+out="${PERFGATE_REPORT_DIR:-${CARGO_TARGET_DIR:-target}/perfgate-report}"
+mkdir -p "$out"
+
+args=(compare --baseline "$baseline" --current "$current" --out-dir "$out")
+if [[ -n "${PERFGATE_THRESHOLD:-}" ]]; then
+  if [[ ! "$PERFGATE_THRESHOLD" =~ ^[0-9]{1,3}([.][0-9]{1,3})?$ ]]; then
+    echo "gate: PERFGATE_THRESHOLD=${PERFGATE_THRESHOLD@Q} is not a percentage like 10 or 7.5" >&2
+    exit 2
+  fi
+  args+=(--threshold "$PERFGATE_THRESHOLD")
+fi
+
+shopt -s nullglob
+baselines=("$baseline"/*.json)
+status=0
+if [[ ${#baselines[@]} -eq 0 ]]; then
+  class="$(basename "$baseline")"
+  {
+    echo "<!-- perfgate-report -->"
+    echo "### perfgate: no baseline for machine class \`$class\` yet"
+    echo
+    echo "Nothing was gated. The baseline workflow measures this machine class on the default"
+    echo "branch and opens a pull request adding \`$baseline\`; once merged, runs are gated against it."
+  } >"$out/report.md"
+  echo "gate: no baselines in $baseline; wrote $out/report.md"
+  if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then cat "$out/report.md" >>"$GITHUB_STEP_SUMMARY"; fi
+else
+  "$bin" "${args[@]}" || status=$?
+fi
+
+if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "status=$status" >>"$GITHUB_OUTPUT"; fi
+echo "gate: perfgate compare status $status"
+if $strict; then exit "$status"; fi
