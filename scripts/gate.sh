@@ -24,6 +24,9 @@ bin="${PERFGATE_BIN:-target/release/perfgate}"
 current="${PERFGATE_CURRENT:-${CARGO_TARGET_DIR:-target}/perfgate}"
 out="${PERFGATE_REPORT_DIR:-${CARGO_TARGET_DIR:-target}/perfgate-report}"
 mkdir -p "$out"
+# A report left from an earlier run (or restored with the cargo cache) must never be posted
+# as this run's.
+rm -f "$out/report.md" "$out/verdict.json" "$out/history-line.jsonl" "$out/pr-number"
 
 args=(compare --baseline "$baseline" --current "$current" --out-dir "$out")
 if [[ -n "${PERFGATE_THRESHOLD:-}" ]]; then
@@ -50,6 +53,17 @@ if [[ ${#baselines[@]} -eq 0 ]]; then
   if [[ -n "${GITHUB_STEP_SUMMARY:-}" ]]; then cat "$out/report.md" >>"$GITHUB_STEP_SUMMARY"; fi
 else
   "$bin" "${args[@]}" || status=$?
+  # compare may stop before writing its report (bad input): the pull request still gets a
+  # comment saying the gate could not run, instead of none or an old one.
+  if [[ ! -s "$out/report.md" ]]; then
+    run_url="${GITHUB_SERVER_URL:-https://github.com}/${GITHUB_REPOSITORY:-}/actions/runs/${GITHUB_RUN_ID:-}"
+    {
+      echo "<!-- perfgate-report -->"
+      echo "### perfgate: the gate could not run (exit status $status)"
+      echo
+      echo "\`perfgate compare\` wrote no report; its error is in the log of $run_url."
+    } >"$out/report.md"
+  fi
 fi
 
 if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "status=$status" >>"$GITHUB_OUTPUT"; fi

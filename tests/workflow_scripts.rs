@@ -118,6 +118,13 @@ impl Sandbox {
             "GITHUB_ACTIONS",
             "GITHUB_OUTPUT",
             "GITHUB_STEP_SUMMARY",
+            "GITHUB_SERVER_URL",
+            "GITHUB_REPOSITORY",
+            "GITHUB_RUN_ID",
+            "GITHUB_SHA",
+            "GH_REPO",
+            "GH_TOKEN",
+            "GITHUB_TOKEN",
             "PERFGATE_MACHINE_CLASS",
             "PERFGATE_THRESHOLD",
             "PERFGATE_ITERATIONS",
@@ -224,6 +231,8 @@ branch and opens a pull request adding `baselines/gha-x-4core`; once merged, run
         ("GITHUB_OUTPUT", out_env),
         ("PERFGATE_BIN", fake.to_str().unwrap()),
         ("PERFGATE_THRESHOLD", "7.5"),
+        ("GITHUB_REPOSITORY", "octo/perf"),
+        ("GITHUB_RUN_ID", "3"),
     ];
     let out = s.run("gate.sh", &["baselines/gha-x-4core"], &env);
     assert!(out.status.success());
@@ -232,6 +241,12 @@ branch and opens a pull request adding `baselines/gha-x-4core`; once merged, run
         std::fs::read_to_string(s.file("args.txt")).unwrap(),
         "compare\n--baseline\nbaselines/gha-x-4core\n--current\ntarget/perfgate\n\
 --out-dir\ntarget/perfgate-report\n--threshold\n7.5\n"
+    );
+    // The fake compare wrote no report: the stale one is gone and the PR is told why.
+    assert_eq!(
+        std::fs::read_to_string(s.file("target/perfgate-report/report.md")).unwrap(),
+        "<!-- perfgate-report -->\n### perfgate: the gate could not run (exit status 1)\n\n\
+`perfgate compare` wrote no report; its error is in the log of https://github.com/octo/perf/actions/runs/3.\n"
     );
     let out = s.run("gate.sh", &["--strict", "baselines/gha-x-4core"], &env);
     assert_eq!(out.status.code(), Some(1));
