@@ -472,3 +472,67 @@ fn link_headers_repos_and_long_bodies() {
     );
     assert_eq!(github::fit_comment(REPORT), REPORT);
 }
+
+#[test]
+fn which_responses_are_rate_limits() {
+    use reqwest::StatusCode;
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let headers = |pairs: &[(&'static str, &'static str)]| {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_static(v));
+        }
+        h
+    };
+    let now = 1_000_000;
+    let wait = |status, h: &HeaderMap, msg| {
+        github::rate_limit(status, h, msg, now).map(|l| l.wait.as_secs())
+    };
+    let forbidden = StatusCode::FORBIDDEN;
+    // A plain 403 is a permission problem: never waited for.
+    assert_eq!(
+        wait(
+            forbidden,
+            &headers(&[]),
+            "Resource not accessible by integration"
+        ),
+        None
+    );
+    // retry-after comes first, then the primary limit's reset time.
+    let both = headers(&[
+        ("retry-after", "7"),
+        ("x-ratelimit-remaining", "0"),
+        ("x-ratelimit-reset", "1000100"),
+    ]);
+    assert_eq!(wait(forbidden, &both, ""), Some(7));
+    let primary = headers(&[
+        ("x-ratelimit-remaining", "0"),
+        ("x-ratelimit-reset", "1000100"),
+    ]);
+    assert_eq!(wait(forbidden, &primary, ""), Some(100));
+    // A reset already past still waits a second (clocks differ).
+    let past = headers(&[
+        ("x-ratelimit-remaining", "0"),
+        ("x-ratelimit-reset", "999000"),
+    ]);
+    assert_eq!(wait(StatusCode::TOO_MANY_REQUESTS, &past, ""), Some(1));
+    // Remaining requests left and no retry-after: not a rate limit.
+    let left = headers(&[("x-ratelimit-remaining", "12")]);
+    assert_eq!(wait(forbidden, &left, "Must have admin rights"), None);
+    // A secondary limit without headers, or any bare 429: a minute, as GitHub asks.
+    assert_eq!(
+        wait(
+            forbidden,
+            &headers(&[]),
+            "You have exceeded a secondary rate limit"
+        ),
+        Some(60)
+    );
+    assert_eq!(
+        wait(StatusCode::TOO_MANY_REQUESTS, &headers(&[]), ""),
+        Some(60)
+    );
+    assert_eq!(wait(StatusCode::NOT_FOUND, &primary, ""), None);
+    let limit = github::rate_limit(forbidden, &primary, "", now).unwrap();
+    assert_eq!(limit.describe_reset(), "at 1970-01-12T13:48:20Z (in 100 s)");
+}
