@@ -536,3 +536,41 @@ fn which_responses_are_rate_limits() {
     let limit = github::rate_limit(forbidden, &primary, "", now).unwrap();
     assert_eq!(limit.describe_reset(), "at 1970-01-12T13:48:20Z (in 100 s)");
 }
+
+#[test]
+fn the_comment_command_line() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: CommentArgs,
+    }
+    let cli = Cli::try_parse_from([
+        "perfgate",
+        "--repo",
+        "octo/perf",
+        "--pr",
+        "7",
+        "--body",
+        "target/perfgate-report/report.md",
+        "--api-url",
+        "http://127.0.0.1:8080",
+        "--author",
+        "github-actions[bot]",
+    ])
+    .unwrap();
+    assert_eq!(cli.args.repo, "octo/perf");
+    assert_eq!(cli.args.pr, 7);
+    assert_eq!(
+        cli.args.body,
+        PathBuf::from("target/perfgate-report/report.md")
+    );
+    assert_eq!(cli.args.api_url, "http://127.0.0.1:8080");
+    assert_eq!(cli.args.author.as_deref(), Some("github-actions[bot]"));
+    assert_eq!(cli.args.max_wait_secs, 60);
+    for bad in [&["--pr", "0"][..], &["--pr", "x"], &["--pr", "-3"]] {
+        let mut argv = vec!["perfgate", "--repo", "o/r", "--body", "r.md"];
+        argv.extend_from_slice(bad);
+        assert!(Cli::try_parse_from(argv).is_err(), "{bad:?} accepted");
+    }
+}

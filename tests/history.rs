@@ -385,3 +385,60 @@ fn appending_empty_results_is_refused() {
     );
     assert!(!history_file.exists());
 }
+
+#[test]
+fn the_history_command_line() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: HistoryArgs,
+    }
+    let cli = Cli::try_parse_from([
+        "perfgate",
+        "trend",
+        "--history",
+        "h.jsonl",
+        "--metric",
+        P99,
+        QPS,
+        "--last",
+        "7",
+    ])
+    .unwrap();
+    let HistoryCommand::Trend(t) = cli.args.command else {
+        panic!("not trend");
+    };
+    assert_eq!(t.metrics, [P99, QPS]);
+    assert_eq!((t.last, t.machine_class, t.profile), (7, None, None));
+
+    let cli = Cli::try_parse_from([
+        "perfgate",
+        "append",
+        "--current",
+        "target/perfgate",
+        "--history",
+        "h.jsonl",
+        "--keep",
+        "1",
+    ])
+    .unwrap();
+    let HistoryCommand::Append(a) = cli.args.command else {
+        panic!("not append");
+    };
+    assert_eq!(a.keep, Some(1));
+    assert!(Cli::try_parse_from(["perfgate", "trend", "--history", "h"]).is_err());
+    assert!(
+        Cli::try_parse_from([
+            "perfgate",
+            "trend",
+            "--history",
+            "h",
+            "--metric",
+            "m",
+            "--last",
+            "0"
+        ])
+        .is_err()
+    );
+}
