@@ -7,3 +7,5 @@ mod github;
 mod history;
 // The workflows' shell glue (scripts/*.sh) against a scratch git origin and a fake gh.
 mod workflow_scripts;
+// Suite ingest_parquet_s3: events → Parquet → S3, verified row by row; S3 faults.
+mod ingest;
