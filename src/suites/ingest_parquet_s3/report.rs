@@ -239,3 +239,7 @@ impl MergeExt for Metric {
         self
     }
 }
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;
