@@ -7,3 +7,9 @@ mod github;
 mod history;
 // The workflows' shell glue (scripts/*.sh) against a scratch git origin and a fake gh.
 mod workflow_scripts;
+// Bad input: every malformed file gets one line naming it and its problem, exit code 2.
+mod malformed;
+// Results I/O: Criterion import, exports, merging load machines, baseline updates, commands.
+mod results;
+// The JSON Schema of results v1 against the committed files and against serde.
+mod schema;

@@ -1,0 +1,10 @@
+//! Results I/O: Criterion import, exports, merging load machines, baseline updates and the
+//! commands that wrap them.
+
+use std::path::{Path, PathBuf};
+
+/// Where the committed fixtures are.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+mod criterion;
