@@ -1,9 +1,10 @@
 //! The committed baselines: `baselines/<machine_class>/<suite>.json`, one results file per
 //! suite, written from a current run by `perfgate baseline update`.
 //!
-//! An update is all or nothing per file (temporary file + rename, see
-//! [`crate::results::write_atomic`]) and everything is checked before the first file is
-//! written: a refused or invalid update leaves every old baseline as it was.
+//! Everything is checked and serialized before the first byte is written, then every file is
+//! written beside its target and renamed into place (see [`crate::results::write_atomic_all`]):
+//! a refused, invalid or failed update leaves the old baselines as they were, and no reader
+//! ever sees half a file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -71,9 +72,15 @@ pub fn update(current: &Run, baselines_dir: &Path, force: bool) -> Result<Vec<Pa
             Ok(true) | Err(_) => match results::read_run(&path) {
                 Ok(old) => keep_noise(&mut run.metrics, &old),
                 Err(e) if !force => {
+                    // The path is already the error's subject: keep only what is wrong.
+                    let why = match e {
+                        Error::BadInput { what, .. } => what,
+                        Error::Read { source, .. } => format!("cannot read: {source}"),
+                        other => other.to_string(),
+                    };
                     return Err(refuse(
                         &path,
-                        format!("the existing baseline is unusable ({e})"),
+                        format!("the existing baseline is unusable ({why})"),
                     ));
                 }
                 Err(_) => {}
@@ -83,15 +90,11 @@ pub fn update(current: &Run, baselines_dir: &Path, force: bool) -> Result<Vec<Pa
             path: path.clone(),
             what: format!("would write an invalid baseline: {what}"),
         })?;
-        files.push((path, run.to_json()));
+        files.push((path, run.to_json().into_bytes()));
     }
     // Everything is checked and serialized: only now touch the disk.
-    let mut written = Vec::with_capacity(files.len());
-    for (path, json) in files {
-        results::write_atomic(&path, json.as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
+    results::write_atomic_all(&files)?;
+    Ok(files.into_iter().map(|(path, _)| path).collect())
 }
 
 /// The metrics of each suite, suites in order of first appearance.

@@ -4,8 +4,9 @@
 //!
 //! Both are pure functions of a [`Run`]; the caller decides where the text goes.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 use super::schema::{Direction, Metric, Run};
 
@@ -14,22 +15,29 @@ use super::schema::{Direction, Metric, Run};
 /// on first use); the bounds are the metric's confidence interval where it has one. Keys are
 /// sorted, so the same run always gives the same text.
 pub fn bencher(run: &Run) -> String {
-    let mut benchmarks: Map<String, Value> = Map::new();
+    let mut benchmarks: BTreeMap<String, BTreeMap<&str, BmfMetric>> = BTreeMap::new();
     for m in &run.metrics {
-        let mut measure = Map::new();
-        measure.insert("value".into(), json!(m.value));
-        if let Some(ci) = &m.ci {
-            measure.insert("lower_value".into(), json!(ci.lower));
-            measure.insert("upper_value".into(), json!(ci.upper));
-        }
-        let bench = benchmarks
+        let metric = BmfMetric {
+            value: m.value,
+            lower_value: m.ci.map(|ci| ci.lower),
+            upper_value: m.ci.map(|ci| ci.upper),
+        };
+        benchmarks
             .entry(format!("{}/{}", m.suite, m.benchmark))
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(b) = bench {
-            b.insert(m.metric.clone(), Value::Object(measure));
-        }
+            .or_default()
+            .insert(&m.metric, metric);
     }
-    pretty(&Value::Object(benchmarks))
+    pretty(&benchmarks)
+}
+
+/// One BMF metric. A struct, not a map, so the keys keep Bencher's documented order.
+#[derive(Serialize)]
+struct BmfMetric {
+    value: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lower_value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upper_value: Option<f64>,
 }
 
 /// One entry of github-action-benchmark's custom tools.
@@ -67,12 +75,11 @@ pub fn github_action_benchmark(run: &Run) -> (String, String) {
 fn gab_entry(m: &Metric) -> GabEntry {
     let mut extra = Vec::new();
     let range = m.ci.map(|ci| {
+        // Rounded to hundredths of a percent: 0.57 * 100.0 is 56.99999999999999.
+        let percent = (ci.level * 10_000.0).round() / 100.0;
         extra.push(format!(
-            "{}% CI: {} to {} {}",
-            ci.level * 100.0,
-            ci.lower,
-            ci.upper,
-            m.unit
+            "{percent}% CI: {} to {} {}",
+            ci.lower, ci.upper, m.unit
         ));
         let half = (m.value - ci.lower).max(ci.upper - m.value).max(0.0);
         format!("±{half}")

@@ -13,5 +13,5 @@ mod validate;
 pub use environment::MACHINE_CLASS_VAR;
 pub use read::{MAX_FILE_BYTES, json_files, parse_run, read_run, read_run_set};
 pub use schema::*;
-pub use store::{results_dir, write_atomic};
+pub use store::{results_dir, write_atomic, write_atomic_all};
 pub use validate::{one_line, validate};

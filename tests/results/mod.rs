@@ -7,4 +7,8 @@ use std::path::{Path, PathBuf};
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+mod baseline;
+mod commands;
 mod criterion;
+mod export;
+mod merge;
