@@ -165,33 +165,43 @@ fn merge_histograms(
 }
 
 fn merge_suites(runs: &[Run]) -> Vec<SuiteStatus> {
+    let mut out: Vec<SuiteStatus> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        for s in &run.suites {
+            let reason = s.reason.as_ref().map(|r| format!("run {i}: {r}"));
+            add_suite_status(&mut out, s, reason);
+        }
+    }
+    out
+}
+
+/// Adds how a suite ended to `out`, where the same suite may already be: the worse outcome
+/// wins (failed over skipped over passed) and the reasons are kept side by side.
+pub(crate) fn add_suite_status(
+    out: &mut Vec<SuiteStatus>,
+    s: &SuiteStatus,
+    reason: Option<String>,
+) {
     let rank = |o: SuiteOutcome| match o {
         SuiteOutcome::Passed => 0,
         SuiteOutcome::Skipped => 1,
         SuiteOutcome::Failed => 2,
     };
-    let mut out: Vec<SuiteStatus> = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        for s in &run.suites {
-            let reason = s.reason.as_ref().map(|r| format!("run {i}: {r}"));
-            match out.iter_mut().find(|o| o.suite == s.suite) {
-                None => out.push(SuiteStatus {
-                    reason,
-                    ..s.clone()
-                }),
-                Some(o) => {
-                    if rank(s.status) > rank(o.status) {
-                        o.status = s.status;
-                    }
-                    o.reason = match (o.reason.take(), reason) {
-                        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-                        (a, b) => a.or(b),
-                    };
-                }
+    match out.iter_mut().find(|o| o.suite == s.suite) {
+        None => out.push(SuiteStatus {
+            reason,
+            ..s.clone()
+        }),
+        Some(o) => {
+            if rank(s.status) > rank(o.status) {
+                o.status = s.status;
             }
+            o.reason = match (o.reason.take(), reason) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.or(b),
+            };
         }
     }
-    out
 }
 
 fn merge_metrics(

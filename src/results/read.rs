@@ -220,7 +220,10 @@ pub fn read_run_set(path: &Path) -> Result<Run, Error> {
             }
         }
         run.metrics.extend(other.metrics);
-        run.suites.extend(other.suites);
+        // A suite may write several files; it ended as badly as the worst of them says.
+        for s in &other.suites {
+            super::merge::add_suite_status(&mut run.suites, s, s.reason.clone());
+        }
         run.histograms.extend(other.histograms);
     }
     Ok(run)

@@ -243,3 +243,26 @@ fn names_that_would_escape_the_baselines_directory_are_refused() {
     );
     assert!(tree(dir.path()).is_empty());
 }
+
+#[test]
+fn a_suite_written_in_several_files_is_one_suite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut a = current();
+    a.metrics.retain(|m| m.suite == "redis_cache");
+    a.suites.retain(|s| s.suite == "redis_cache");
+    a.histograms.clear();
+    let mut b = a.clone();
+    b.metrics[0].benchmark = "uniform".into();
+    a.write(&tmp.path().join("redis_a.json")).unwrap();
+    b.write(&tmp.path().join("redis_b.json")).unwrap();
+    let set = results::read_run_set(tmp.path()).unwrap();
+    assert_eq!(set.suites.len(), 1);
+    assert_eq!(set.metrics.len(), 2);
+    let written = baseline::update(&set, &tmp.path().join("baselines"), false).unwrap();
+    assert_eq!(read_run(&written[0]).unwrap().metrics.len(), 2);
+    // One failed file fails the suite.
+    b.suites[0].status = SuiteOutcome::Failed;
+    b.write(&tmp.path().join("redis_b.json")).unwrap();
+    let set = results::read_run_set(tmp.path()).unwrap();
+    assert_eq!(set.suites[0].status, SuiteOutcome::Failed);
+}
