@@ -210,17 +210,9 @@ fn empty_results_directory_is_bad_input() {
     );
 }
 
-/// The configured number of cases: small for `cargo test`, `PROPTEST_CASES` for long runs.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64)
-}
-
 /// Mutations of a valid document: flipped, inserted or deleted bytes, and a cut.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
-    let doc = crate::schema::arb_run().prop_map(|r| r.to_json().into_bytes());
+    let doc = crate::results::arb::arb_run().prop_map(|r| r.to_json().into_bytes());
     let edits = prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..4), 1..8);
     (doc, edits).prop_map(|(mut bytes, edits)| {
         for (at, byte, kind) in edits {
@@ -242,7 +234,7 @@ fn mutated() -> impl Strategy<Value = Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig::with_cases(crate::results::arb::cases()))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+/// Generators for the property tests of `malformed` and `schema`.
+pub mod arb;
+
 /// Where the committed fixtures are.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
