@@ -19,11 +19,15 @@ fn schema() -> Value {
     serde_json::from_str(&std::fs::read_to_string(schema_path()).unwrap()).unwrap()
 }
 
-fn validator() -> jsonschema::Validator {
-    jsonschema::draft202012::options()
-        .should_validate_formats(true)
-        .build(&schema())
-        .unwrap()
+/// The compiled schema, built once: the property tests use it thousands of times.
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema())
+            .unwrap()
+    })
 }
 
 /// The schema's complaints about `doc`, one per line.
@@ -215,7 +219,7 @@ fn every_committed_results_file_is_valid() {
     let v = validator();
     for file in files {
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        let errs = complaints(&v, &doc);
+        let errs = complaints(v, &doc);
         assert!(errs.is_empty(), "{}:\n{errs}", file.display());
         results::read_run(&file).unwrap();
     }
@@ -271,7 +275,7 @@ proptest! {
         prop_assert_eq!(back.as_ref(), Ok(&run));
         let doc: Value = serde_json::from_str(&text).unwrap();
         let v = validator();
-        let errs = complaints(&v, &doc);
+        let errs = complaints(v, &doc);
         prop_assert!(errs.is_empty(), "{}\n{}", errs, text);
     }
 
@@ -285,7 +289,7 @@ proptest! {
         let text = doc.to_string();
         if results::parse_run(text.as_bytes()).is_ok() {
             let v = validator();
-            let errs = complaints(&v, &doc);
+            let errs = complaints(v, &doc);
             prop_assert!(errs.is_empty(), "{}\n{}", errs, text);
         }
     }

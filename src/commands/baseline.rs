@@ -31,14 +31,15 @@ pub struct UpdateArgs {
     pub force: bool,
 }
 
-pub fn run(args: &BaselineArgs) -> Result<(), Error> {
+/// Runs the command; `Ok(0)` when it did what was asked.
+pub fn run(args: &BaselineArgs) -> Result<i32, Error> {
     match &args.action {
         BaselineAction::Update(u) => {
             let current = results::read_run_set(&u.current)?;
             for path in crate::baseline::update(&current, &u.baselines, u.force)? {
                 println!("wrote {}", path.display());
             }
-            Ok(())
+            Ok(0)
         }
     }
 }

@@ -27,7 +27,8 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: &ExportArgs) -> Result<(), Error> {
+/// Runs the command; `Ok(0)` when it did what was asked.
+pub fn run(args: &ExportArgs) -> Result<i32, Error> {
     let run = results::read_run_set(&args.current)?;
     let text = match args.format {
         ExportFormat::Bencher => export::bencher(&run),
@@ -41,5 +42,5 @@ pub fn run(args: &ExportArgs) -> Result<(), Error> {
         }
         None => print!("{text}"),
     }
-    Ok(())
+    Ok(0)
 }

@@ -34,7 +34,8 @@ pub struct CriterionArgs {
     pub suite: String,
 }
 
-pub fn run(args: &ImportArgs) -> Result<(), Error> {
+/// Runs the command; `Ok(0)` when it did what was asked.
+pub fn run(args: &ImportArgs) -> Result<i32, Error> {
     match &args.source {
         ImportSource::Criterion(c) => {
             let env = Environment::detect(c.profile);
@@ -46,7 +47,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Error> {
                 run.metrics.len(),
                 c.criterion_dir.display()
             );
-            Ok(())
+            Ok(0)
         }
     }
 }

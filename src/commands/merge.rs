@@ -15,7 +15,8 @@ pub struct MergeArgs {
     pub out: PathBuf,
 }
 
-pub fn run(args: &MergeArgs) -> Result<(), Error> {
+/// Runs the command; `Ok(0)` when it did what was asked.
+pub fn run(args: &MergeArgs) -> Result<i32, Error> {
     let runs = args
         .files
         .iter()
@@ -37,5 +38,5 @@ pub fn run(args: &MergeArgs) -> Result<(), Error> {
         merged.machines,
         merged.metrics.len()
     );
-    Ok(())
+    Ok(0)
 }

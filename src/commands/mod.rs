@@ -1,17 +1,11 @@
 //! The `perfgate` subcommands that are more than a call into the library: each a clap
-//! `Args` struct and a `run` returning the process exit code.
-
-pub mod comment;
-pub mod history;
-//! The CLI's commands about results files: thin wrappers that parse arguments, call the
-//! library and say what they wrote. Each returns `Ok(())` for exit code 0; an [`Error`]
-//! whose [`Error::is_bad_input`] is true means exit code 2.
-//!
-//! [`Error`]: crate::Error
-//! [`Error::is_bad_input`]: crate::Error::is_bad_input
+//! `Args` struct and a `run` returning the process exit code. An error whose
+//! [`Error::is_bad_input`](crate::Error::is_bad_input) is true means exit code 2.
 
 pub mod baseline;
+pub mod comment;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod merge;
 

@@ -22,15 +22,18 @@ enum Cmd {
     Import(import::ImportArgs),
 }
 
+/// Runs a command line; `Ok` only with exit code 0, which is all these commands return.
 fn run(args: &[&str]) -> Result<(), perfgate::Error> {
     let cli = Cli::try_parse_from(std::iter::once("perfgate").chain(args.iter().copied()))
         .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    match &cli.cmd {
+    let code = match &cli.cmd {
         Cmd::Baseline(a) => baseline::run(a),
         Cmd::Export(a) => export::run(a),
         Cmd::Merge(a) => merge::run(a),
         Cmd::Import(a) => import::run(a),
-    }
+    }?;
+    assert_eq!(code, 0);
+    Ok(())
 }
 
 fn s(p: &Path) -> &str {
