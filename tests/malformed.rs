@@ -66,6 +66,8 @@ malformed_files! {
     wrong_type_cores: "wrong-type-cores.json" => "environment: invalid type: string \"two\", expected u32",
     unknown_field_metric: "unknown-field-metric.json" => "metrics[0] (qdrant_search/mixtral/grpc/latency_p99): unknown field `p99`",
     unknown_field_top: "unknown-field-top.json" => "unknown field `comment`",
+    // serde quotes the key decoded; the message must stay on one line.
+    unknown_field_with_newline: "unknown-field-with-newline.json" => "unknown field `late\\nncy`",
     ci_inverted: "ci-inverted.json" => "ci.lower 14 is above ci.upper 11",
     ci_level_out_of_range: "ci-level-out-of-range.json" => "ci.level 95 is not between 0 and 1",
     histogram_missing: "histogram-missing.json" => "histogram \"qdrant_search/mixtral/grpc/latency\" is not in `histograms`",

@@ -157,7 +157,7 @@ fn load<T: DeserializeOwned>(path: &Path) -> Result<T, Error> {
     let bytes = read_bounded(path)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::BadInput {
         path: path.to_path_buf(),
-        what: format!("not a Criterion file: {e}"),
+        what: format!("not a Criterion file: {}", super::one_line(&e.to_string())),
     })
 }
 
