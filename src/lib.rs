@@ -9,6 +9,7 @@ pub mod github;
 pub mod history;
 pub mod gate;
 pub mod profile;
+pub mod report;
 pub mod results;
 
 pub use error::Error;
