@@ -13,3 +13,7 @@ mod malformed;
 mod results;
 // The JSON Schema of results v1 against the committed files and against serde.
 mod schema;
+// The gate's decision rule and its reports (Markdown, JSON, annotations), as exact text.
+mod gate;
+// The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
+mod cli;
