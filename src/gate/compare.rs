@@ -1,7 +1,8 @@
 //! The comparison itself: a pure function from two runs and a config to a verdict per
 //! metric. No I/O: reading files and writing reports happen at the edges.
 
-use std::collections::{BTreeSet, HashMap};
+use std::cmp::Ordering;
+use std::collections::HashSet;
 
 use super::budget::{self, BudgetCheck};
 use super::config::{Config, MismatchPolicy, MissingPolicy, Resolved};
@@ -42,25 +43,40 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
     let relative_gated =
         !machine_mismatch || config.machine_mismatch == MismatchPolicy::WarnAndGate;
     let warnings = warnings(baseline, current, machine_mismatch, relative_gated);
+    let measured_suites: HashSet<&str> = current.metrics.iter().map(|m| m.suite.as_str()).collect();
 
-    let base_index: HashMap<String, &Metric> =
-        baseline.metrics.iter().map(|m| (m.id(), m)).collect();
-    let mut seen = BTreeSet::new();
-    let mut metrics = Vec::with_capacity(current.metrics.len() + 1);
-    for cur in &current.metrics {
-        let id = cur.id();
-        let resolved = config.resolve(cur, &id);
-        let budgets = config
-            .budgets_for(&id, &c_env.profile)
-            .map(|b| budget::check(b, cur.value, cur.unit))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|what| CompareError::Budget {
-                id: id.clone(),
-                what,
-            })?;
-        let base = base_index.get(&id).copied();
-        let judged = match base {
-            Some(base) => {
+    // Both sides sorted by id and walked together: the output comes out sorted, and no
+    // large record is moved by a sort afterwards.
+    let (bases, curs) = (sorted_by_id(baseline), sorted_by_id(current));
+    let (mut b, mut c) = (bases.into_iter().peekable(), curs.into_iter().peekable());
+    let mut metrics = Vec::with_capacity(current.metrics.len().max(baseline.metrics.len()));
+    loop {
+        let order = match (b.peek(), c.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((bid, _)), Some((cid, _))) => bid.cmp(cid),
+        };
+        let (id, base, cur) = match order {
+            Ordering::Less => {
+                let (id, m) = b.next().expect("peeked");
+                (id, Some(m), None)
+            }
+            Ordering::Greater => {
+                let (id, m) = c.next().expect("peeked");
+                (id, None, Some(m))
+            }
+            Ordering::Equal => {
+                let (id, bm) = b.next().expect("peeked");
+                let (_, cm) = c.next().expect("peeked");
+                (id, Some(bm), Some(cm))
+            }
+        };
+        let any = cur.or(base).expect("one side at least");
+        let parts: Vec<&str> = id.split('/').collect();
+        let resolved = config.resolve_split(any, &id, &parts);
+        let judged = match (base, cur) {
+            (Some(base), Some(cur)) => {
                 if base.unit != cur.unit {
                     return Err(CompareError::UnitMismatch {
                         id,
@@ -75,20 +91,37 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
                         current: cur.direction,
                     });
                 }
-                seen.insert(id.clone());
                 judge(base, cur, &resolved, config)
             }
-            None => Judged::plain(
+            (None, _) => Judged::plain(
                 Verdict::New,
                 resolved.threshold,
                 "not in the baseline".into(),
             ),
+            (Some(base), None) => Judged::plain(
+                Verdict::Missing,
+                resolved.threshold,
+                missing_reason(current, &measured_suites, &base.suite),
+            ),
+        };
+        let budgets = match cur {
+            Some(cur) => config
+                .budgets
+                .iter()
+                .filter(|b| b.applies(&id, &parts, &c_env.profile))
+                .map(|b| budget::check(b, cur.value, cur.unit))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|what| CompareError::Budget {
+                    id: id.clone(),
+                    what,
+                })?,
+            None => Vec::new(),
         };
         metrics.push(assemble(
             id,
             base,
-            Some(cur),
             cur,
+            any,
             judged,
             &resolved,
             budgets,
@@ -96,27 +129,6 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
             config.missing,
         ));
     }
-    for base in &baseline.metrics {
-        let id = base.id();
-        if seen.contains(&id) {
-            continue;
-        }
-        let resolved = config.resolve(base, &id);
-        let reason = missing_reason(current, &base.suite);
-        let judged = Judged::plain(Verdict::Missing, resolved.threshold, reason);
-        metrics.push(assemble(
-            id,
-            Some(base),
-            None,
-            base,
-            judged,
-            &resolved,
-            Vec::new(),
-            relative_gated,
-            config.missing,
-        ));
-    }
-    metrics.sort_by(|a, b| a.id.cmp(&b.id));
     let totals = Totals::count(&metrics);
     Ok(Comparison {
         baseline: b_env.clone(),
@@ -127,6 +139,12 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
         metrics,
         totals,
     })
+}
+
+fn sorted_by_id(run: &Run) -> Vec<(String, &Metric)> {
+    let mut v: Vec<(String, &Metric)> = run.metrics.iter().map(|m| (m.id(), m)).collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    v
 }
 
 /// What the comparison with the baseline concluded about one metric.
@@ -330,7 +348,7 @@ fn outcome_word(o: SuiteOutcome) -> &'static str {
     }
 }
 
-fn missing_reason(current: &Run, suite: &str) -> String {
+fn missing_reason(current: &Run, measured_suites: &HashSet<&str>, suite: &str) -> String {
     if let Some(s) = current.suites.iter().find(|s| s.suite == suite)
         && s.status != SuiteOutcome::Passed
     {
@@ -345,7 +363,7 @@ fn missing_reason(current: &Run, suite: &str) -> String {
             );
         }
     }
-    if current.metrics.iter().any(|m| m.suite == suite) {
+    if measured_suites.contains(suite) {
         "in the baseline, not measured in this run".into()
     } else {
         format!("not measured: suite {suite} has no results in this run")

@@ -79,6 +79,12 @@ pub struct MetricRule {
     pub rule: Rule,
 }
 
+impl MetricRule {
+    fn source(&self) -> String {
+        format!("metric {}", self.pattern.as_str())
+    }
+}
+
 /// An absolute target for the metrics whose id matches `pattern`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Budget {
@@ -142,40 +148,38 @@ impl Config {
     /// patterns the last one in the file that sets the field wins (later, more specific
     /// rules override earlier, broader ones); then the suite; then the default.
     pub fn resolve(&self, metric: &Metric, id: &str) -> Resolved {
-        let matching: Vec<&MetricRule> = {
-            let mut exact: Vec<&MetricRule> = Vec::new();
-            let mut globs: Vec<&MetricRule> = Vec::new();
-            for r in &self.metrics {
-                if r.pattern.matches(id) {
-                    if r.pattern.is_exact() {
-                        exact.push(r);
-                    } else {
-                        globs.push(r);
-                    }
-                }
-            }
-            // Highest priority first: exact rules, then globs, each from the last one.
-            exact
-                .into_iter()
-                .rev()
-                .chain(globs.into_iter().rev())
-                .collect()
+        let parts: Vec<&str> = id.split('/').collect();
+        self.resolve_split(metric, id, &parts)
+    }
+
+    /// [`Config::resolve`] for an id already split on `/`.
+    pub fn resolve_split(&self, metric: &Metric, id: &str, parts: &[&str]) -> Resolved {
+        // Walk the rules from the last: the first match of a kind wins, and an exact rule
+        // found later (earlier in the file) still beats a glob.
+        let mut threshold: Option<&MetricRule> = None;
+        let mut gate: Option<&MetricRule> = None;
+        let better = |best: Option<&MetricRule>, r: &MetricRule| {
+            best.is_none_or(|b| r.pattern.is_exact() && !b.pattern.is_exact())
         };
-        let suite = self.suites.get(&metric.suite);
-        let mut source = "default".to_string();
-        let threshold = match matching.iter().find(|r| r.rule.threshold.is_some()) {
-            Some(r) => {
-                source = format!("metric {}", r.pattern.as_str());
-                r.rule.threshold
+        for r in self.metrics.iter().rev() {
+            if !r.pattern.matches_split(id, parts) {
+                continue;
             }
-            None => suite.and_then(|s| s.threshold).inspect(|_| {
-                source = format!("suite {}", metric.suite);
-            }),
+            if r.rule.threshold.is_some() && better(threshold, r) {
+                threshold = Some(r);
+            }
+            if r.rule.gate.is_some() && better(gate, r) {
+                gate = Some(r);
+            }
         }
-        .unwrap_or(self.threshold);
-        let gate = matching
-            .iter()
-            .find_map(|r| r.rule.gate)
+        let suite = self.suites.get(&metric.suite);
+        let (threshold, source) = match (threshold, suite.and_then(|s| s.threshold)) {
+            (Some(r), _) => (r.rule.threshold.unwrap_or(self.threshold), r.source()),
+            (None, Some(t)) => (t, format!("suite {}", metric.suite)),
+            (None, None) => (self.threshold, "default".to_string()),
+        };
+        let gate = gate
+            .and_then(|r| r.rule.gate)
             .or_else(|| suite.and_then(|s| s.gate))
             .unwrap_or(true);
         Resolved {
@@ -191,10 +195,19 @@ impl Config {
         id: &'a str,
         profile: &'a str,
     ) -> impl Iterator<Item = &'a Budget> + 'a {
-        self.budgets.iter().filter(move |b| {
-            (b.profiles.is_empty() || b.profiles.iter().any(|p| p.name() == profile))
-                && b.pattern.matches(id)
-        })
+        let parts: Vec<&str> = id.split('/').collect();
+        self.budgets
+            .iter()
+            .filter(move |b| b.applies(id, &parts, profile))
+    }
+}
+
+impl Budget {
+    /// True when this budget applies to metric `id` (split on `/` as `parts`) in a run of
+    /// `profile`.
+    pub fn applies(&self, id: &str, parts: &[&str], profile: &str) -> bool {
+        (self.profiles.is_empty() || self.profiles.iter().any(|p| p.name() == profile))
+            && self.pattern.matches_split(id, parts)
     }
 }
 

@@ -11,6 +11,7 @@
 pub struct Pattern {
     text: String,
     segments: Vec<Segment>,
+    exact: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,9 +47,11 @@ impl Pattern {
                 segments.push(Segment::Literal(seg.to_string()));
             }
         }
+        let exact = segments.iter().all(|s| matches!(s, Segment::Literal(_)));
         Ok(Pattern {
             text: text.to_string(),
             segments,
+            exact,
         })
     }
 
@@ -59,18 +62,22 @@ impl Pattern {
 
     /// True when the pattern has no wildcard: it names exactly one metric id.
     pub fn is_exact(&self) -> bool {
-        self.segments
-            .iter()
-            .all(|s| matches!(s, Segment::Literal(_)))
+        self.exact
     }
 
     /// True when `id` (a `suite/benchmark/metric` id) matches.
     pub fn matches(&self, id: &str) -> bool {
-        if self.is_exact() {
+        let parts: Vec<&str> = id.split('/').collect();
+        self.matches_split(id, &parts)
+    }
+
+    /// [`Pattern::matches`] for an id already split on `/`, so that one metric is split once
+    /// for all the patterns of a config.
+    pub fn matches_split(&self, id: &str, parts: &[&str]) -> bool {
+        if self.exact {
             return self.text == id;
         }
-        let parts: Vec<&str> = id.split('/').collect();
-        match_segments(&self.segments, &parts)
+        match_segments(&self.segments, parts)
     }
 }
 
@@ -92,18 +99,23 @@ fn match_one(seg: &Segment, part: &str) -> bool {
         Segment::AnyDepth => true,
         Segment::Literal(l) => l == part,
         Segment::Wild(p) => {
-            let s: Vec<char> = part.chars().collect();
-            wild(p, &s)
+            if part.is_ascii() {
+                wild(p, part.as_bytes(), |b| b as char)
+            } else {
+                let s: Vec<char> = part.chars().collect();
+                wild(p, &s, |c| c)
+            }
         }
     }
 }
 
-/// Classic `*`/`?` matching with one backtrack point: linear in practice.
-fn wild(p: &[char], s: &[char]) -> bool {
+/// Classic `*`/`?` matching with one backtrack point: linear in practice. Generic over the
+/// subject's element so ASCII names (nearly all) are matched without collecting chars.
+fn wild<T: Copy>(p: &[char], s: &[T], ch: impl Fn(T) -> char) -> bool {
     let (mut pi, mut si) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while si < s.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == ch(s[si])) {
             pi += 1;
             si += 1;
         } else if pi < p.len() && p[pi] == '*' {
@@ -148,6 +160,8 @@ mod tests {
         assert!(m("q*/*/latency_p9?", "qdrant_search/x/latency_p95"));
         assert!(!m("q*/*/latency_p9?", "qdrant_search/x/latency_p999"));
         assert!(m("a/*x*y/c", "a/zzxzzy/c"));
+        assert!(m("a/é*/c", "a/été/c"));
+        assert!(!m("a/é?/c", "a/été/c"));
     }
 
     #[test]
