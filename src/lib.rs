@@ -5,9 +5,9 @@
 pub mod baseline;
 pub mod commands;
 pub mod error;
+pub mod gate;
 pub mod github;
 pub mod history;
-pub mod gate;
 pub mod profile;
 pub mod report;
 pub mod results;

@@ -617,3 +617,71 @@ fn in_github_actions_the_summary_is_appended_and_annotations_printed() -> Result
     assert!(stdout.contains("+15%25 is beyond"), "{stdout}");
     Ok(())
 }
+
+#[test]
+fn threshold_on_the_command_line_replaces_the_default() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let b = fixture("regression-throughput", "baseline.json");
+    let c = fixture("regression-throughput", "current.json");
+    let args = |t: &'static str| {
+        vec![
+            "compare".to_string(),
+            "--baseline".into(),
+            b.to_str().unwrap().into(),
+            "--current".into(),
+            c.to_str().unwrap().into(),
+            format!("--threshold={t}"),
+        ]
+    };
+    let run = |t| {
+        let a = args(t);
+        perfgate(
+            dir.path(),
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    // -15% events/s: a regression at 10%, stable at 20%.
+    assert_eq!(code(&run("10")), 1);
+    assert_eq!(code(&run("20")), 0);
+    let v = verdicts(dir.path())?;
+    assert_eq!(
+        verdict_of(&v, "ingest_parquet_s3/sustained_10k/max_rate"),
+        "stable"
+    );
+    for bad in ["0", "-5", "ten", "NaN"] {
+        let out = run(bad);
+        assert_eq!(code(&out), 2, "{bad}");
+        assert!(stderr(&out).contains("percentage"), "{}", stderr(&out));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_subcommand_is_wired_and_has_help() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in [
+        "compare", "baseline", "export", "merge", "import", "comment", "history",
+    ] {
+        let out = perfgate(dir.path(), &[sub, "--help"]);
+        assert_eq!(code(&out), 0, "{sub}: {}", stderr(&out));
+        assert!(stdout(&out).contains("Usage: perfgate"), "{sub}");
+    }
+}
+
+#[test]
+fn baseline_update_then_compare_passes_against_itself() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("results"))?;
+    std::fs::copy(
+        fixture("stable", "current.json"),
+        d.join("results/run.json"),
+    )?;
+    let out = perfgate(d, &["baseline", "update", "--current", "results"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = perfgate(d, &["compare"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v = verdicts(d)?;
+    assert_eq!(v["totals"]["stable"], v["totals"]["metrics"]);
+    Ok(())
+}

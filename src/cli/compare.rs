@@ -28,6 +28,10 @@ pub struct CompareArgs {
     /// Gate configuration. [default: perfgate.toml when it exists, else built-in defaults]
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The default threshold in percent, instead of the config's (per-suite and per-metric
+    /// rules still apply).
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    threshold: Option<f64>,
     /// Where report.md and verdict.json are written. [default: target/perfgate/report/]
     #[arg(long, value_name = "DIR")]
     out_dir: Option<PathBuf>,
@@ -57,7 +61,7 @@ enum Print {
     None,
 }
 
-pub fn run(args: CompareArgs) -> anyhow::Result<u8> {
+pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     let current_path = args.current.clone().unwrap_or_else(results::results_dir);
     let current = results::read_run_set(&current_path)?;
     let baseline_path = match &args.baseline {
@@ -65,7 +69,10 @@ pub fn run(args: CompareArgs) -> anyhow::Result<u8> {
         None => default_baseline(&args.baselines_dir, &current)?,
     };
     let baseline = results::read_run_set(&baseline_path)?;
-    let (config, config_path) = load_config(args.config.as_deref())?;
+    let (mut config, config_path) = load_config(args.config.as_deref())?;
+    if let Some(pct) = args.threshold {
+        config.threshold = pct / 100.0;
+    }
 
     let comparison = gate::compare(&baseline, &current, &config)
         .with_context(|| format!("{} vs {}", baseline_path.display(), current_path.display()))?;
@@ -122,6 +129,16 @@ pub fn run(args: CompareArgs) -> anyhow::Result<u8> {
         append_step_summary(&report)?;
     }
     Ok(comparison.exit_code())
+}
+
+/// A threshold on the command line: a percentage above 0, as in the config file.
+fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(p) if p.is_finite() && p > 0.0 && p < 10_000.0 => Ok(p),
+        _ => Err(format!(
+            "{s:?} is not a percentage above 0 (e.g. 10 or 7.5)"
+        )),
+    }
 }
 
 /// `<baselines>/<machine class>/`, or the only machine class there is (with a warning), or
