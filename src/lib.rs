@@ -2,11 +2,14 @@
 //!
 //! Data flows one way: suites → [`results`] → gate → report → GitHub. See ARCHITECTURE.md.
 
+pub mod baseline;
 pub mod commands;
 pub mod error;
+pub mod gate;
 pub mod github;
 pub mod history;
 pub mod profile;
+pub mod report;
 pub mod results;
 pub mod suites;
 

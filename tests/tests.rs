@@ -9,3 +9,13 @@ mod history;
 mod workflow_scripts;
 // Suite ingest_parquet_s3: events → Parquet → S3, verified row by row; S3 faults.
 mod ingest;
+// Bad input: every malformed file gets one line naming it and its problem, exit code 2.
+mod malformed;
+// Results I/O: Criterion import, exports, merging load machines, baseline updates, commands.
+mod results;
+// The JSON Schema of results v1 against the committed files and against serde.
+mod schema;
+// The gate's decision rule and its reports (Markdown, JSON, annotations), as exact text.
+mod gate;
+// The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
+mod cli;
