@@ -7,3 +7,6 @@ mod github;
 mod history;
 // The workflows' shell glue (scripts/*.sh) against a scratch git origin and a fake gh.
 mod workflow_scripts;
+// The service chain (src/services): Redis, S3 and Qdrant through every provider the machine
+// has, and the guarantee that nothing they start outlives them.
+mod services;
