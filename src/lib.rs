@@ -12,5 +12,6 @@ pub mod profile;
 pub mod report;
 pub mod results;
 pub mod suites;
+pub mod services;
 
 pub use error::Error;

@@ -19,3 +19,6 @@ mod schema;
 mod gate;
 // The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
 mod cli;
+// The service chain (src/services): Redis, S3 and Qdrant through every provider the machine
+// has, and the guarantee that nothing they start outlives them.
+mod services;
