@@ -108,7 +108,7 @@ impl Config {
         let conditions = match profile {
             Profile::Smoke => vec![cond(None, &[(1, 3)]), cond(Some(10), &[(1, 2)])],
             Profile::Pr => vec![
-                cond(None, &[(1, 10), (16, 5)]),
+                cond(None, &[(1, 20), (16, 8)]),
                 cond(Some(10), &[(16, 2)]),
                 cond(Some(50), &[(1, 2)]),
             ],
@@ -180,15 +180,12 @@ impl Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(
+fn parse<T: std::str::FromStr + Copy>(
     var: &'static str,
     value: &str,
     ok: impl Fn(T) -> bool,
     expected: &str,
-) -> Result<T, GrpcWindowsError>
-where
-    T: Copy,
-{
+) -> Result<T, GrpcWindowsError> {
     match value.trim().parse::<T>() {
         Ok(v) if ok(v) => Ok(v),
         _ => Err(GrpcWindowsError::Config {

@@ -19,8 +19,12 @@
 //! # Results
 //! Benchmarks `<profile>/<op>/<size>[/rtt<N>ms]` (e.g. `default/write/64MB`,
 //! `conservative/stream/16MB/rtt10ms`) and `raw_tcp/{write,read}/<size>[/rtt<N>ms]`, with
-//! metrics `throughput` (MB/s, where MB = MiB), `ops_per_s`, `latency_p50`/`latency_p99`
-//! (ms, with their HdrHistogram), `fraction_of_tcp` and `peak_rss` (MB, see `memory`).
+//! metrics `throughput` (MB/s, where MB = MiB; the median over iterations, each sample
+//! kept), `ops_per_s`, `latency_p50`/`latency_p99` (ms, with their HdrHistogram),
+//! `fraction_of_tcp` (median throughput over raw TCP's median moving the same bytes the same
+//! way under the same condition) and `peak_rss` (MB, see `memory`). Cases of one size are
+//! run in interleaved rounds (one iteration of every case per round), so machine drift hits
+//! gRPC and raw TCP alike.
 //! `best/<op>/<size>[/rtt<N>ms]` carries the best profile's `fraction_of_tcp`, its name in
 //! the `profile` label. The run profile (`PERFGATE_PROFILE`) picks sizes and iterations
 //! ([`Config::for_profile`]): smoke 1 MB, pr 1 and 16 MB, nightly and full 1 to 256 MB.

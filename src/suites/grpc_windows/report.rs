@@ -327,7 +327,6 @@ mod tests {
             bytes: mb * MIB,
             rtt_ms,
             ops: 2,
-            secs: 2.0 * secs_per_op,
             samples_mib_s: vec![tp, tp],
             latency_us: latency,
             peak_rss_mib: Some(100.0),

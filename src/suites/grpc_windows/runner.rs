@@ -32,8 +32,6 @@ pub struct CaseResult {
     pub rtt_ms: Option<u32>,
     /// Measured operations (iterations × concurrency).
     pub ops: u64,
-    /// Wall time of the measured iterations, in seconds.
-    pub secs: f64,
     /// Throughput of each measured iteration, MiB/s.
     pub samples_mib_s: Vec<f64>,
     /// Per-operation latency, microseconds.
@@ -49,19 +47,35 @@ impl CaseResult {
         benchmark_id(&self.target, self.op, self.bytes, self.rtt_ms)
     }
 
-    /// MiB/s over all measured iterations.
+    /// MiB/s: the median of the measured iterations' throughputs. The median rather than
+    /// the mean, because on a shared machine one disturbed iteration should not move it.
     pub fn throughput_mib_s(&self) -> f64 {
-        (self.ops as f64 * self.bytes as f64 / MIB as f64) / self.secs
+        median(&self.samples_mib_s)
     }
 
+    /// Operations per second at that throughput.
     pub fn ops_per_s(&self) -> f64 {
-        self.ops as f64 / self.secs
+        self.throughput_mib_s() * MIB as f64 / self.bytes as f64
+    }
+}
+
+fn median(samples: &[f64]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let mut v = samples.to_vec();
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if !v.len().is_multiple_of(2) {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
     }
 }
 
 /// A payload size as written in benchmark ids: `64MB` (MiB), or `256KB` below 1 MiB.
 pub fn size_label(bytes: usize) -> String {
-    if bytes % MIB == 0 {
+    if bytes.is_multiple_of(MIB) {
         format!("{}MB", bytes / MIB)
     } else {
         format!("{}KB", bytes.div_ceil(1024))
@@ -160,16 +174,40 @@ async fn run_condition(
             rtt_ms: cond.rtt_ms,
             expected,
         };
-        let mut done = Vec::new();
+        let mut cases: Vec<(&Target, Case)> = Vec::new();
         for &op in &raw_ops {
-            done.push(measure(cfg, &raw, case(RAW_TCP, op), payload).await?);
+            cases.push((&raw, case(RAW_TCP, op)));
         }
         for (name, client) in &clients {
             for &op in &cfg.ops {
-                done.push(measure(cfg, client, case(name, op), payload).await?);
+                cases.push((client, case(name, op)));
             }
         }
-        for r in done {
+        let mut accs: Vec<Acc> = cases.iter().map(|_| Acc::new()).collect();
+        // Rounds: one iteration of every case per round, starting one case later each
+        // round. A slow drift of the machine (other work on a shared runner) then touches
+        // every case alike instead of whichever case it happened to coincide with, which
+        // matters most for `fraction_of_tcp`.
+        let rounds = cfg.warmup + size.iterations;
+        for round in 0..rounds {
+            for k in 0..cases.len() {
+                let k = (k + round) % cases.len();
+                let (target, case) = &cases[k];
+                let measured = round >= cfg.warmup;
+                iteration(
+                    cfg,
+                    target,
+                    case,
+                    round == 0,
+                    measured,
+                    payload,
+                    &mut accs[k],
+                )
+                .await?;
+            }
+        }
+        for ((_, case), acc) in cases.iter().zip(accs) {
+            let r = acc.finish(cfg, case);
             if progress {
                 eprintln!(
                     "grpc_windows: {:<36} {:>9.1} MB/s  p50 {:>9.2} ms",
@@ -217,60 +255,84 @@ impl Case {
     }
 }
 
-/// Warm-up plus measured iterations of one case. Each iteration runs `concurrency`
-/// operations at once; the first iteration verifies every byte by checksum.
-async fn measure(
-    cfg: &Config,
-    target: &Target,
-    case: Case,
-    payload: &Bytes,
-) -> Result<CaseResult, GrpcWindowsError> {
-    let data = payload.slice(..case.size.bytes);
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
-        .expect("constant histogram bounds are valid");
-    let mut samples = Vec::with_capacity(case.size.iterations);
-    let mut secs = 0.0;
-    let per_case = memory::reset_peak();
-    for i in 0..cfg.warmup + case.size.iterations {
-        let verify = i == 0;
-        let started = Instant::now();
-        let outcomes = futures::future::join_all((0..cfg.concurrency).map(|slot| {
-            let data = data.clone();
-            let case = &case;
-            async move {
-                let t = Instant::now();
-                let got = once(target, slot, case, data, cfg.chunk_bytes, verify).await?;
-                check(case, got, verify)?;
-                Ok::<Duration, GrpcWindowsError>(t.elapsed())
-            }
-        }))
-        .await;
-        let wall = started.elapsed().as_secs_f64();
-        let measured = i >= cfg.warmup;
-        for outcome in outcomes {
-            let took = outcome?;
-            if measured {
-                latency.saturating_record((took.as_micros() as u64).max(1));
-            }
-        }
-        if measured {
-            secs += wall;
-            let mib = (cfg.concurrency * case.size.bytes) as f64 / MIB as f64;
-            samples.push(mib / wall);
+/// What a case has measured so far.
+struct Acc {
+    latency: Histogram<u64>,
+    samples: Vec<f64>,
+    peak_rss_mib: Option<f64>,
+    per_case: bool,
+}
+
+impl Acc {
+    fn new() -> Acc {
+        Acc {
+            latency: Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("constant histogram bounds are valid"),
+            samples: Vec::new(),
+            peak_rss_mib: None,
+            per_case: true,
         }
     }
-    Ok(CaseResult {
-        target: case.target.to_string(),
-        op: case.op,
-        bytes: case.size.bytes,
-        rtt_ms: case.rtt_ms,
-        ops: (case.size.iterations * cfg.concurrency) as u64,
-        secs,
-        samples_mib_s: samples,
-        latency_us: latency,
-        peak_rss_mib: memory::peak_rss_mib(),
-        peak_rss_per_case: per_case,
-    })
+
+    fn finish(self, cfg: &Config, case: &Case) -> CaseResult {
+        CaseResult {
+            target: case.target.to_string(),
+            op: case.op,
+            bytes: case.size.bytes,
+            rtt_ms: case.rtt_ms,
+            ops: (self.samples.len() * cfg.concurrency) as u64,
+            samples_mib_s: self.samples,
+            latency_us: self.latency,
+            peak_rss_mib: self.peak_rss_mib,
+            peak_rss_per_case: self.per_case,
+        }
+    }
+}
+
+/// One iteration of a case: `concurrency` operations at once. `verify` checks every byte
+/// by checksum (the first, warm-up round does); unmeasured iterations only warm up.
+/// The memory peak is reset before the iteration and read after it, so a case's peak is
+/// the largest of its own iterations.
+async fn iteration(
+    cfg: &Config,
+    target: &Target,
+    case: &Case,
+    verify: bool,
+    measured: bool,
+    payload: &Bytes,
+    acc: &mut Acc,
+) -> Result<(), GrpcWindowsError> {
+    let data = payload.slice(..case.size.bytes);
+    acc.per_case &= memory::reset_peak();
+    let started = Instant::now();
+    let outcomes = futures::future::join_all((0..cfg.concurrency).map(|slot| {
+        let data = data.clone();
+        async move {
+            let t = Instant::now();
+            let got = once(target, slot, case, data, cfg.chunk_bytes, verify).await?;
+            check(case, got, verify)?;
+            Ok::<Duration, GrpcWindowsError>(t.elapsed())
+        }
+    }))
+    .await;
+    let wall = started.elapsed().as_secs_f64();
+    let peak = memory::peak_rss_mib();
+    for outcome in outcomes {
+        let took = outcome?;
+        if measured {
+            acc.latency
+                .saturating_record((took.as_micros() as u64).max(1));
+        }
+    }
+    if measured {
+        let mib = (cfg.concurrency * case.size.bytes) as f64 / MIB as f64;
+        acc.samples.push(mib / wall);
+        acc.peak_rss_mib = match (acc.peak_rss_mib, peak) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(())
 }
 
 async fn once(
@@ -341,5 +403,12 @@ mod tests {
             "conservative/stream/16MB/rtt10ms"
         );
         assert_eq!(size_label(256 * 1024), "256KB");
+    }
+
+    #[test]
+    fn median_of_samples() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
     }
 }
