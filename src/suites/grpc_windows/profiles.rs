@@ -28,6 +28,10 @@ pub struct WindowProfile {
     pub max_streams: Option<u32>,
     /// BDP-probing windows (hyper's adaptive window), which override the fixed sizes.
     pub adaptive: bool,
+    /// `SETTINGS_MAX_FRAME_SIZE` each side accepts; `None` keeps HTTP/2's 16 KiB. No
+    /// named profile changes it (the seeds' profiles are about windows); it is here for
+    /// experiments with custom profiles.
+    pub max_frame_size: Option<u32>,
 }
 
 impl WindowProfile {
@@ -39,6 +43,7 @@ impl WindowProfile {
         connection_window: None,
         max_streams: None,
         adaptive: false,
+        max_frame_size: None,
     };
 
     /// The users' recommended settings (seed 004): 4 MB stream window, 32 MB connection
@@ -49,6 +54,7 @@ impl WindowProfile {
         connection_window: Some(32 * MIB),
         max_streams: Some(1024),
         adaptive: false,
+        max_frame_size: None,
     };
 
     /// 64 KiB windows (the HTTP/2 protocol default), 100 streams.
@@ -58,6 +64,7 @@ impl WindowProfile {
         connection_window: Some(64 * KIB),
         max_streams: Some(100),
         adaptive: false,
+        max_frame_size: None,
     };
 
     /// 16 MiB stream window, 64 MiB connection window (room for four streams at full
@@ -68,6 +75,7 @@ impl WindowProfile {
         connection_window: Some(64 * MIB),
         max_streams: Some(2048),
         adaptive: false,
+        max_frame_size: None,
     };
 
     /// hyper's adaptive window: it pings to estimate the bandwidth-delay product and grows
@@ -78,6 +86,7 @@ impl WindowProfile {
         connection_window: None,
         max_streams: None,
         adaptive: true,
+        max_frame_size: None,
     };
 
     /// Every profile, control first.
@@ -126,6 +135,9 @@ impl WindowProfile {
         if self.adaptive {
             e = e.http2_adaptive_window(true);
         }
+        if let Some(n) = self.max_frame_size {
+            e = e.max_frame_size(n);
+        }
         e
     }
 
@@ -143,6 +155,9 @@ impl WindowProfile {
         }
         if self.adaptive {
             s = s.http2_adaptive_window(Some(true));
+        }
+        if let Some(n) = self.max_frame_size {
+            s = s.max_frame_size(n);
         }
         s
     }
