@@ -11,7 +11,7 @@ pub mod history;
 pub mod profile;
 pub mod report;
 pub mod results;
-pub mod suites;
 pub mod services;
+pub mod suites;
 
 pub use error::Error;
