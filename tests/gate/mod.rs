@@ -1,7 +1,9 @@
 //! The gate: the decision rule of the comparison (`compare`), and the reports made from it
 //! (`report`, checked as exact text with insta snapshots).
 
+mod budgets;
 mod compare;
+mod noise;
 mod report;
 
 use perfgate::gate::{Comparison, Config, compare};
