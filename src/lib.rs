@@ -9,5 +9,6 @@ pub mod github;
 pub mod history;
 pub mod profile;
 pub mod results;
+pub mod services;
 
 pub use error::Error;
