@@ -13,3 +13,6 @@ mod malformed;
 mod results;
 // The JSON Schema of results v1 against the committed files and against serde.
 mod schema;
+// The service chain (src/services): Redis, S3 and Qdrant through every provider the machine
+// has, and the guarantee that nothing they start outlives them.
+mod services;

@@ -19,6 +19,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerRequest, Image, ImageExt};
 
 use super::chain::Probe;
+use super::owner::{self, Owner};
 use super::resources::{self, ResourceTarget};
 use super::{Env, ProviderKind, Service, ServiceError};
 
@@ -106,7 +107,10 @@ where
     match tokio::time::timeout(limit, pull()).await {
         Ok(Ok(())) => Probe::Available,
         Ok(Err(e)) => Probe::Unusable {
-            why: format!("image {image} is not local and cannot be pulled: {e}"),
+            why: format!(
+                "image {image} is not local and cannot be pulled ({})",
+                pull_failure(&e)
+            ),
         },
         Err(_) => Probe::Unusable {
             why: format!(
@@ -114,6 +118,16 @@ where
                 limit.as_secs()
             ),
         },
+    }
+}
+
+/// The gist of a pull error: testcontainers and Docker wrap the registry's answer in two
+/// layers that repeat the image name and a status code.
+pub fn pull_failure(error: &str) -> &str {
+    let inner = error.rsplit_once(", error: ").map_or(error, |(_, e)| e);
+    match inner.strip_prefix("Docker responded with status code ") {
+        Some(rest) => rest.split_once(": ").map_or(inner, |(_, msg)| msg),
+        None => inner,
     }
 }
 
@@ -142,7 +156,7 @@ where
     let logs = LogTail::default();
     let sink = logs.clone();
     let request = request
-        .with_label(OWNER_LABEL, owner_id())
+        .with_label(OWNER_LABEL, Owner::current().label())
         .with_label(SERVICE_LABEL, service.key())
         .with_startup_timeout(timeout)
         .with_log_consumer(move |frame: &LogFrame| sink.push(frame.bytes()));
@@ -296,34 +310,6 @@ async fn host_pid(id: &str) -> Option<u32> {
     resources::read_proc_stat(pid).ok().map(|_| pid)
 }
 
-/// This process as the owner label names it: host, pid and start time, so a reused pid is
-/// not mistaken for the owner.
-pub fn owner_id() -> String {
-    let pid = std::process::id();
-    let start = resources::read_proc_stat(pid)
-        .map(|s| s.start_ticks)
-        .unwrap_or(0);
-    format!("{}:{pid}:{start}", hostname())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "unknown-host".into())
-}
-
-/// True when the owner named by `label` is a process of this host that is gone.
-pub fn owner_is_gone(label: &str, this_host: &str, alive: impl Fn(u32, u64) -> bool) -> bool {
-    let mut parts = label.rsplitn(3, ':');
-    let (Some(start), Some(pid), Some(host)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let (Ok(start), Ok(pid)) = (start.parse::<u64>(), pid.parse::<u32>()) else {
-        return false;
-    };
-    host == this_host && !alive(pid, start)
-}
-
 /// Removes the containers of perfgate processes of this host that died without removing
 /// them. Runs once per process, before its first container; returns how many it removed.
 pub async fn sweep_orphans() -> usize {
@@ -337,9 +323,7 @@ pub async fn sweep_orphans() -> usize {
     let Ok(list) = docker.list_containers(Some(options)).await else {
         return 0;
     };
-    let this_host = hostname();
-    let alive =
-        |pid: u32, start: u64| resources::read_proc_stat(pid).is_ok_and(|s| s.start_ticks == start);
+    let this_host = owner::hostname();
     let mut removed = 0;
     for summary in list {
         let (Some(id), Some(labels)) = (summary.id, summary.labels) else {
@@ -348,7 +332,9 @@ pub async fn sweep_orphans() -> usize {
         let Some(owner) = labels.get(OWNER_LABEL) else {
             continue;
         };
-        if owner_is_gone(owner, &this_host, alive) {
+        let gone = Owner::parse_label(owner)
+            .is_some_and(|o| o.host == this_host && !owner::is_alive(o.pid, o.start_ticks));
+        if gone {
             let force = RemoveContainerOptions {
                 force: true,
                 v: true,
@@ -401,16 +387,16 @@ mod tests {
     }
 
     #[test]
-    fn only_dead_owners_of_this_host_are_swept() {
-        let alive = |pid: u32, start: u64| pid == 10 && start == 500;
-        assert!(!owner_is_gone("ci-1:10:500", "ci-1", alive));
-        assert!(owner_is_gone("ci-1:11:500", "ci-1", alive));
-        // The pid was reused by a younger process: the owner is gone.
-        assert!(owner_is_gone("ci-1:10:499", "ci-1", alive));
-        assert!(!owner_is_gone("ci-2:11:500", "ci-1", alive));
-        assert!(!owner_is_gone("garbage", "ci-1", alive));
-        // Host names may hold colons (IPv6 literals); the last two fields are pid and time.
-        assert!(owner_is_gone("fe80::1:11:500", "fe80::1", alive));
+    fn pull_errors_are_cut_to_the_registry_answer() {
+        let e = "failed to pull the image 'minio/minio:R', error: Docker responded with status \
+                 code 500: Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup \
+                 registry-1.docker.io: no such host";
+        assert_eq!(
+            pull_failure(e),
+            "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: \
+             no such host"
+        );
+        assert_eq!(pull_failure("timeout"), "timeout");
     }
 
     #[test]

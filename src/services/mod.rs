@@ -33,6 +33,7 @@ pub mod embedded_s3;
 pub mod endpoint;
 mod error;
 pub mod native;
+pub mod owner;
 pub mod qdrant;
 pub mod redis;
 pub mod resources;

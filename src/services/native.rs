@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use super::owner::{self, Owner};
 use super::{ProviderKind, Service, ServiceError};
 
 /// How many bytes of a log the error of a failed start shows.
@@ -53,11 +54,19 @@ pub(crate) fn pick_port() -> Result<u16, ServiceError> {
     })
 }
 
-/// A fresh temp dir for a server's data and log, removed when dropped.
-pub(crate) fn data_dir(prefix: &str) -> Result<tempfile::TempDir, ServiceError> {
+/// A fresh temp dir for a server's data and log (`what` names it), removed when dropped.
+/// Its name carries this process's identity, so the dirs of a killed run, which no Drop
+/// removed, are swept by the next run's first call.
+pub(crate) fn data_dir(what: &str) -> Result<tempfile::TempDir, ServiceError> {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let temp = std::env::temp_dir();
+    SWEPT.call_once(|| {
+        owner::sweep_dirs(&temp, owner::is_alive);
+    });
+    let tag = Owner::current().dir_tag();
     tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
+        .prefix(&format!("{}{what}-{tag}-", owner::DIR_PREFIX))
+        .tempdir_in(&temp)
         .map_err(|source| ServiceError::Io {
             path: std::env::temp_dir(),
             what: "cannot create a data dir".into(),

@@ -241,7 +241,7 @@ async fn in_container(image: &ImageRef, timeout: Duration) -> Result<QdrantServi
 
 async fn native_server(timeout: Duration) -> Result<QdrantService, ServiceError> {
     let binary = native::binary_for(Service::Qdrant)?;
-    let dir = native::data_dir("perfgate-qdrant-")?;
+    let dir = native::data_dir("qdrant")?;
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -136,7 +136,7 @@ async fn in_container(image: &ImageRef, timeout: Duration) -> Result<RedisServic
 
 async fn native_server(timeout: Duration) -> Result<RedisService, ServiceError> {
     let binary = native::binary_for(Service::Redis)?;
-    let dir = native::data_dir("perfgate-redis-")?;
+    let dir = native::data_dir("redis")?;
     let mut attempt = 0;
     loop {
         attempt += 1;

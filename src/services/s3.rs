@@ -253,7 +253,7 @@ async fn in_container(
 
 async fn native_server(bucket: &str, timeout: Duration) -> Result<S3Service, ServiceError> {
     let binary = native::binary_for(Service::S3)?;
-    let dir = native::data_dir("perfgate-minio-")?;
+    let dir = native::data_dir("minio")?;
     let (key, secret) = (random_token("perfgate"), random_token(""));
     let port = native::pick_port()?;
     let console = native::pick_port()?;
@@ -286,7 +286,7 @@ async fn native_server(bucket: &str, timeout: Duration) -> Result<S3Service, Ser
 }
 
 async fn embedded(bucket: &str) -> Result<S3Service, ServiceError> {
-    let dir = native::data_dir("perfgate-s3s-")?;
+    let dir = native::data_dir("s3s")?;
     let (key, secret) = (random_token("perfgate"), random_token(""));
     let server = EmbeddedS3::start(dir.path(), &key, &secret)?;
     let mut parts = Parts::owned(format!("http://{}", server.addr()), bucket, &key, &secret);
