@@ -3,5 +3,15 @@
 # services, for every service this machine can provide (see README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Where scripts/setup.d/10-redis-image.sh built a local Redis image (Docker engines without a
+# registry have no other) and no image was chosen, the container tests use it.
+if [ -z "${PERFGATE_REDIS_IMAGE:-}" ] && command -v docker >/dev/null 2>&1; then
+  tag="$(docker image ls --format '{{.Tag}}' perfgate-local/redis 2>/dev/null | head -n1 || true)"
+  if [ -n "$tag" ]; then
+    export PERFGATE_REDIS_IMAGE=perfgate-local/redis PERFGATE_REDIS_TAG="$tag"
+  fi
+fi
+
 cargo test --locked
 cargo test --locked --test tests -- --ignored
