@@ -20,7 +20,7 @@ use testcontainers::{ContainerRequest, Image, ImageExt};
 
 use super::chain::Probe;
 use super::owner::{self, Owner};
-use super::resources::{self, ResourceTarget};
+use super::resources::ResourceTarget;
 use super::{Env, ProviderKind, Service, ServiceError};
 
 /// The label every perfgate container carries: `host:pid:starttime` of its owner.
@@ -307,7 +307,10 @@ async fn host_pid(id: &str) -> Option<u32> {
     let docker = docker().await.ok()?;
     let info = docker.inspect_container(id, None).await.ok()?;
     let pid = u32::try_from(info.state?.pid?).ok().filter(|&p| p > 0)?;
-    resources::read_proc_stat(pid).ok().map(|_| pid)
+    // A remote engine's pid may name an unrelated local process: only a process in the
+    // container's own cgroup is the container's.
+    let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    cgroup.contains(id).then_some(pid)
 }
 
 /// Removes the containers of perfgate processes of this host that died without removing

@@ -66,7 +66,10 @@ impl ResourceTarget {
         match self {
             ResourceTarget::Unowned { .. } => "none",
             ResourceTarget::Process { .. } => "process",
-            ResourceTarget::Container { .. } => "container",
+            ResourceTarget::Container {
+                host_pid: Some(_), ..
+            } => "container main process",
+            ResourceTarget::Container { host_pid: None, .. } => "container (docker stats)",
             ResourceTarget::Threads { .. } => "server threads (cpu), whole process (memory)",
         }
     }

@@ -285,3 +285,29 @@ async fn orphan_helper() -> Result<()> {
     tokio::time::sleep(Duration::from_secs(120)).await;
     Ok(())
 }
+
+#[test]
+#[ignore = "needs Docker with a Redis image (PERFGATE_REDIS_IMAGE/_TAG)"]
+fn a_container_outliving_its_runtime_is_still_removed() -> Result<()> {
+    // A suite may keep its service past the runtime that started it; the drop then has no
+    // runtime to run Docker's remove on and must bring its own.
+    let svc = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(redis::provide_via(ProviderKind::Container))?
+    };
+    let Some(svc) = require_or_skip(svc, "redis:container") else {
+        return Ok(());
+    };
+    let id = svc.container_id().context("container id")?.to_string();
+    drop(svc);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    ensure!(
+        !rt.block_on(container_exists(&id))?,
+        "container {id} survived a drop outside any runtime"
+    );
+    Ok(())
+}

@@ -5,7 +5,9 @@ use std::time::Duration;
 use ::redis::AsyncCommands;
 use anyhow::{Result, bail, ensure};
 use perfgate::services::redis::{self, RedisService};
-use perfgate::services::{Env, Provided, ProviderKind, ResourceUsage, require_or_skip};
+use perfgate::services::{
+    Env, Provided, ProviderKind, ResourceSampler, ResourceTarget, ResourceUsage, require_or_skip,
+};
 
 use super::unique;
 
@@ -175,5 +177,46 @@ async fn an_unreachable_redis_endpoint_fails_naming_it() -> Result<()> {
         "{text}"
     );
     ensure!(!text.contains("secret"), "the password leaked: {text}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Docker with a Redis image (PERFGATE_REDIS_IMAGE/_TAG)"]
+async fn redis_container_resources_from_proc_and_from_docker_stats() -> Result<()> {
+    let Some(svc) = require_or_skip(
+        redis::provide_via(ProviderKind::Container).await?,
+        "redis:container",
+    ) else {
+        return Ok(());
+    };
+    let ResourceTarget::Container { service, id, .. } = svc.resource_target() else {
+        bail!("a container service gave another target");
+    };
+    // The local engine's process is read from /proc; a remote engine's only through the
+    // Docker stats stream, forced here by hiding the pid.
+    let from_proc = svc.sampler();
+    let from_stats = ResourceSampler::start(ResourceTarget::Container {
+        service,
+        id,
+        host_pid: None,
+    });
+    let mut conn = svc.connection().await?;
+    let payload = "y".repeat(64 * 1024);
+    let start = std::time::Instant::now();
+    let mut i = 0u32;
+    // Docker reports once a second: load it for a bit over two reports.
+    while start.elapsed() < Duration::from_millis(2600) {
+        let _: () = conn.set(format!("k{}", i % 512), &payload).await?;
+        i += 1;
+    }
+    for (how, usage) in [("proc", from_proc.finish()), ("stats", from_stats.finish())] {
+        let ResourceUsage::Measured(u) = usage else {
+            bail!("{how}: nothing measured: {usage:?}");
+        };
+        eprintln!("perfgate: redis container via {how}: {u:?}");
+        ensure!(u.samples >= 2, "{how}: {u:?}");
+        ensure!(u.memory_max_bytes > 16 * 1024 * 1024, "{how}: {u:?}");
+        ensure!(u.cpu_mean > 0.0, "{how}: {u:?}");
+    }
     Ok(())
 }
