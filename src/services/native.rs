@@ -119,24 +119,11 @@ impl ChildProcess {
             .stderr(Stdio::from(err));
         {
             use std::os::unix::process::CommandExt;
-            // Its own group, so Drop can stop helpers the server forks, and so a terminal's
-            // Ctrl-C reaches perfgate, which then stops the server itself.
+            // Its own group, so Drop can stop helpers the server forks too; a terminal's
+            // Ctrl-C then reaches perfgate alone, and perfgate's death takes the server down.
             command.process_group(0);
-            let parent = std::process::id() as libc::pid_t;
-            // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
-            // system calls (prctl, getppid, _exit).
-            unsafe {
-                command.pre_exec(move || {
-                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    // The parent may have died before prctl took effect.
-                    if libc::getppid() != parent {
-                        libc::_exit(1);
-                    }
-                    Ok(())
-                });
-            }
+            #[cfg(target_os = "linux")]
+            die_with_parent(&mut command);
         }
         let program = command.get_program().to_string_lossy().into_owned();
         let child = spawn_from_spawner(command).map_err(|source| ServiceError::Io {
@@ -233,6 +220,28 @@ impl ChildProcess {
 impl Drop for ChildProcess {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Has the kernel kill the child when this process dies (Linux only; elsewhere Drop is
+/// the only guard).
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe
+    // system calls (prctl, getppid, _exit).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl took effect.
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
     }
 }
 

@@ -24,6 +24,10 @@ pub const TAG: &str = "v1.18.3";
 /// `PERFGATE_QDRANT_IMAGE` / `PERFGATE_QDRANT_TAG` override them.
 pub const IMAGE_VAR_PREFIX: &str = "PERFGATE_QDRANT";
 
+/// The gRPC client's per-request bound: generous, since a suite's batch upsert with
+/// `wait` may take long on big collections (qdrant-client's own default is 5 s).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// How many times a native start is retried when another process took a free port.
 const PORT_RETRIES: usize = 3;
 
@@ -125,7 +129,7 @@ async fn connect(
     let client = Qdrant::from_url(grpc_url)
         .api_key(api_key)
         .skip_compatibility_check()
-        .timeout(timeout)
+        .timeout(REQUEST_TIMEOUT)
         .connect_timeout(timeout)
         .build()
         .map_err(|e| format!("no gRPC client for {grpc_url}: {e}"))?;
@@ -313,6 +317,7 @@ impl QdrantService {
         Qdrant::from_url(&self.grpc_url)
             .api_key(self.api_key.as_ref())
             .skip_compatibility_check()
+            .timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| ServiceError::Client {
                 service: Service::Qdrant,
