@@ -244,6 +244,45 @@ impl ContainerGuard {
         }
     }
 
+    /// Polls `ready` every 100 ms until it answers true, the container stops, or `timeout`
+    /// passes; both failures carry the container's log.
+    pub async fn wait_ready<F, Fut>(
+        &self,
+        service: Service,
+        timeout: Duration,
+        mut ready: F,
+    ) -> Result<(), ServiceError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = std::time::Instant::now();
+        let docker = docker().await.ok();
+        loop {
+            if ready().await {
+                return Ok(());
+            }
+            if let Some(docker) = &docker
+                && let Ok(info) = docker.inspect_container(&self.id, None).await
+                && let Some(state) = info.state
+                && state.running == Some(false)
+            {
+                let code = state.exit_code.map_or("?".into(), |c| c.to_string());
+                let what = format!("exited before it was ready (exit code {code})");
+                return Err(self.start_error(service, what));
+            }
+            if start.elapsed() > timeout {
+                let what = format!(
+                    "was not ready after {:.0} s (set {} to wait longer)",
+                    timeout.as_secs_f64(),
+                    super::READY_TIMEOUT_VAR
+                );
+                return Err(self.start_error(service, what));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub(crate) fn resource_target(&self, service: Service) -> ResourceTarget {
         ResourceTarget::Container {
             service,

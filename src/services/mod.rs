@@ -40,7 +40,7 @@ pub mod resources;
 pub mod s3;
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chain::{Availability, Decision, Probe};
 pub use chain::{Env, ProviderKind, Service};
@@ -178,24 +178,6 @@ pub(crate) async fn choose(
         }
     }
     chain::decide(service, env, &avail)
-}
-
-/// Polls `ready` every 100 ms until it answers true or `timeout` passes.
-pub(crate) async fn wait_until<F, Fut>(timeout: Duration, mut ready: F) -> bool
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    loop {
-        if ready().await {
-            return true;
-        }
-        if start.elapsed() > timeout {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// A URL fit to print: its password, if any, replaced.

@@ -15,7 +15,7 @@ use super::endpoint::{self, QDRANT_GRPC_PORT, QDRANT_HTTP_PORT, QdrantEndpoint};
 use super::native::{self, ChildProcess};
 use super::{
     Env, Owned, Provided, ProviderKind, Resolved, ResourceSampler, ResourceTarget, Service,
-    ServiceError, ready_timeout, wait_until,
+    ServiceError, ready_timeout,
 };
 
 /// The container image, pinned.
@@ -146,6 +146,20 @@ async fn connect(
         .await
         .ok()
         .and_then(|v| v.get("version")?.as_str().map(str::to_string));
+    // `/` and the health check answer without a key; listing collections needs it, so a
+    // wrong QDRANT_API_KEY is reported here rather than by the suite's first request.
+    let listed = rest
+        .get(format!("{http_url}/collections"))
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| format!("REST {http_url}/collections does not answer: {e}"))?;
+    if let Err(e) = listed.error_for_status_ref() {
+        return Err(match listed.status().as_u16() {
+            401 | 403 => format!("the API key was refused ({})", listed.status()),
+            _ => format!("REST {http_url}/collections: {e}"),
+        });
+    }
     let health = tokio::time::timeout(timeout, client.health_check())
         .await
         .map_err(|_| {
@@ -222,11 +236,10 @@ async fn in_container(image: &ImageRef, timeout: Duration) -> Result<QdrantServi
     .await?;
     let http_url = format!("http://{}:{}", started.host, started.ports[0]);
     let grpc_url = format!("http://{}:{}", started.host, started.ports[1]);
-    if !wait_until(timeout, || readyz(&http_url)).await {
-        return Err(started
-            .guard
-            .start_error(Service::Qdrant, "never answered /readyz".into()));
-    }
+    started
+        .guard
+        .wait_ready(Service::Qdrant, timeout, || readyz(&http_url))
+        .await?;
     let connected = match connect(&http_url, &grpc_url, None, timeout).await {
         Ok(c) => c,
         Err(what) => return Err(started.guard.start_error(Service::Qdrant, what)),

@@ -19,7 +19,7 @@ use super::endpoint::{self, S3Endpoint};
 use super::native::{self, ChildProcess};
 use super::{
     Env, Owned, Provided, ProviderKind, Resolved, ResourceSampler, ResourceTarget, Service,
-    ServiceError, ready_timeout, wait_until,
+    ServiceError, ready_timeout,
 };
 
 /// The MinIO image, pinned (the testcontainers-modules default).
@@ -232,11 +232,10 @@ async fn in_container(
 ) -> Result<S3Service, ServiceError> {
     let started = container::start(Service::S3, image, request(image), &[9000], timeout).await?;
     let endpoint = format!("http://{}:{}", started.host, started.ports[0]);
-    if !wait_until(timeout, || minio_ready(&endpoint)).await {
-        return Err(started
-            .guard
-            .start_error(Service::S3, "never answered /minio/health/ready".into()));
-    }
+    started
+        .guard
+        .wait_ready(Service::S3, timeout, || minio_ready(&endpoint))
+        .await?;
     let mut parts = Parts::owned(endpoint, bucket, MINIO_IMAGE_USER, MINIO_IMAGE_USER);
     parts.provider = ProviderKind::Container;
     parts.server = "MinIO".into();
