@@ -24,6 +24,3 @@ mod cli;
 mod services;
 // The grpc_windows suite: integrity, applied windows and a tiny run (needs no service).
 mod grpc_windows;
-// The service chain (src/services): Redis, S3 and Qdrant through every provider the machine
-// has, and the guarantee that nothing they start outlives them.
-mod services;
