@@ -5,6 +5,7 @@
 pub mod error;
 pub mod gate;
 pub mod profile;
+pub mod report;
 pub mod results;
 
 pub use error::Error;

@@ -37,9 +37,9 @@ impl Profile {
     /// An unknown name is an error naming the variable and the accepted values.
     pub fn from_env_or(default: Profile) -> Result<Profile, String> {
         match std::env::var(PROFILE_VAR) {
-            Ok(v) if !v.trim().is_empty() => v
-                .parse()
-                .map_err(|e: String| format!("{PROFILE_VAR}: {e}")),
+            Ok(v) if !v.trim().is_empty() => {
+                v.parse().map_err(|e: String| format!("{PROFILE_VAR}: {e}"))
+            }
             _ => Ok(default),
         }
     }

@@ -200,7 +200,7 @@ fn judge(base: &Metric, cur: &Metric, resolved: &Resolved, config: &Config) -> J
             judged.verdict = Verdict::Inconclusive;
             judged.reason = format!(
                 "{shown} is beyond the {threshold_words}, but the noise explains it \
-                 (p = {} ≥ {})",
+                 ({} ≥ {})",
                 p_fmt(e.p_value),
                 config.significance
             );
@@ -208,8 +208,8 @@ fn judge(base: &Metric, cur: &Metric, resolved: &Resolved, config: &Config) -> J
         }
     }
     let how = match evidence {
-        Some(e) => format!("p = {}", p_fmt(e.p_value)),
-        None => "no spread on both sides, taken at face value".to_string(),
+        Some(e) => p_fmt(e.p_value),
+        None => "no samples or intervals on both sides: taken at face value".to_string(),
     };
     judged.verdict = if !worse {
         Verdict::Improvement
@@ -330,8 +330,10 @@ fn outcome_word(o: SuiteOutcome) -> &'static str {
 }
 
 fn missing_reason(current: &Run, suite: &str) -> String {
-    if let Some(s) = current.suites.iter().find(|s| s.suite == suite) {
-        if s.status != SuiteOutcome::Passed {
+    if let Some(s) = current.suites.iter().find(|s| s.suite == suite)
+        && s.status != SuiteOutcome::Passed
+    {
+        {
             return format!(
                 "not measured: suite {suite} {}{}",
                 outcome_word(s.status),
@@ -371,9 +373,9 @@ pub(crate) fn signed_pct(f: f64) -> String {
 
 fn p_fmt(p: f64) -> String {
     if p < 0.0001 {
-        "< 0.0001".to_string()
+        "p < 0.0001".to_string()
     } else {
-        format!("{p:.4}")
+        format!("p = {p:.4}")
     }
 }
 

@@ -334,16 +334,14 @@ impl raw::Gate {
                 return Err(format!("{what}: sets neither `max` nor `min`"));
             }
             for (field, v) in [("max", b.max), ("min", b.min)] {
-                if let Some(v) = v {
-                    if !v.is_finite() {
-                        return Err(format!("{what}: `{field}` is not a finite number"));
-                    }
+                if v.is_some_and(|v| !v.is_finite()) {
+                    return Err(format!("{what}: `{field}` is not a finite number"));
                 }
             }
-            if let (Some(lo), Some(hi)) = (b.min, b.max) {
-                if lo > hi {
-                    return Err(format!("{what}: `min` {lo} is above `max` {hi}"));
-                }
+            if let (Some(lo), Some(hi)) = (b.min, b.max)
+                && lo > hi
+            {
+                return Err(format!("{what}: `min` {lo} is above `max` {hi}"));
             }
             let profiles = b
                 .profiles

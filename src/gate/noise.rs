@@ -27,10 +27,10 @@ pub fn estimate(m: &Metric) -> Option<Estimate> {
     if let Some(e) = m.samples.as_deref().and_then(Estimate::from_samples) {
         return Some(e);
     }
-    if let (Some(sd), Some(n)) = (m.std_dev, m.sample_count) {
-        if let Some(e) = Estimate::from_std_dev(m.value, sd, n) {
-            return Some(e);
-        }
+    if let (Some(sd), Some(n)) = (m.std_dev, m.sample_count)
+        && let Some(e) = Estimate::from_std_dev(m.value, sd, n)
+    {
+        return Some(e);
     }
     m.ci.and_then(|ci| Estimate::from_interval(m.value, ci.lower, ci.upper, ci.level))
 }

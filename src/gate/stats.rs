@@ -161,6 +161,7 @@ fn t_pdf(t: f64, df: f64) -> f64 {
 
 /// The `p` quantile of the standard normal distribution (Acklam's rational approximation,
 /// relative error below 1.2e-9).
+#[allow(clippy::excessive_precision)]
 pub fn normal_quantile(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969683028665376e+01,

@@ -55,11 +55,13 @@ fn cpu_model() -> String {
 }
 
 fn os_description() -> String {
-    let pretty = std::fs::read_to_string("/etc/os-release").ok().and_then(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-            .map(|v| v.trim_matches('"').to_string())
-    });
+    let pretty = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        });
     let kernel = command_line("uname", &["-r"]);
     match (pretty, kernel) {
         (Some(p), Some(k)) => format!("{p} (kernel {k})"),

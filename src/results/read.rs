@@ -133,7 +133,9 @@ pub fn validate(run: &Run) -> Result<(), String> {
         }
         if let Some(h) = &m.histogram {
             if !hist_ids.contains(h.as_str()) {
-                return Err(format!("metric {id}: histogram {h:?} is not in `histograms`"));
+                return Err(format!(
+                    "metric {id}: histogram {h:?} is not in `histograms`"
+                ));
             }
         }
         if !ids.insert(id.clone()) {
@@ -169,7 +171,11 @@ pub fn read_run_set(path: &Path) -> Result<Run, Error> {
             if !ids.insert(m.id()) {
                 return Err(Error::BadInput {
                     path: file.clone(),
-                    what: format!("metric {} is also in another file of {}", m.id(), path.display()),
+                    what: format!(
+                        "metric {} is also in another file of {}",
+                        m.id(),
+                        path.display()
+                    ),
                 });
             }
         }
