@@ -119,58 +119,31 @@ pub fn percent(f: f64) -> String {
     format!("{}%", sig1(f * 100.0))
 }
 
-/// An untrusted string as an inline code span, safe anywhere in Markdown: inside a code
-/// span GitHub renders no HTML, links, emphasis, @mentions or #references, so only the
-/// span's own delimiters, line breaks and (in tables) `|` need care.
+/// An untrusted string (a benchmark name from PR code, a CPU model) shown as code:
+/// `<code>` with every character that Markdown, HTML or a GFM table would act on escaped.
+///
+/// A Markdown code span would show names verbatim, but it leaves `<`, `|` and backticks raw
+/// in the text, where one delimiter miscounted turns them live; escaped text inside an HTML
+/// `<code>` element cannot be turned live, and GitHub links no @mentions or #references
+/// inside `code`.
 pub fn code(s: &str) -> String {
-    code_span(s, false)
-}
-
-/// [`code`] for a table cell, where `|` must also be escaped (GFM splits cells on `|`
-/// before it parses code spans, and un-escapes `\|` inside them).
-pub fn code_cell(s: &str) -> String {
-    code_span(s, true)
-}
-
-fn code_span(s: &str, in_table: bool) -> String {
-    let mut clean = String::with_capacity(s.len().min(MAX_NAME_CHARS * 4));
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX_NAME_CHARS {
-            clean.push('…');
-            break;
-        }
-        // Line breaks (including Unicode's) would end a table row; other controls are
-        // invisible and can hide text.
-        let c = if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-            ' '
-        } else {
-            c
-        };
-        if in_table && c == '|' {
-            clean.push('\\');
-        }
-        clean.push(c);
-    }
-    if clean.trim().is_empty() {
+    let escaped = escape(s, MAX_NAME_CHARS, false);
+    if escaped.trim().is_empty() {
         return "(empty)".into();
     }
-    // The delimiter must be a longer run of backticks than any inside; pad with spaces
-    // when the content touches a backtick so the delimiter stays separate.
-    let longest = clean.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    if longest > 0 || clean.starts_with(' ') || clean.ends_with(' ') {
-        format!("{fence} {clean} {fence}")
-    } else {
-        format!("{fence}{clean}{fence}")
-    }
+    format!("<code>{escaped}</code>")
 }
 
-/// Untrusted text outside a code span (warnings, notes): HTML, Markdown punctuation and
-/// @mentions neutralised, line breaks flattened.
+/// Untrusted text outside `<code>` (warnings, reasons, notes): as [`code`] escapes it, and
+/// with @mentions defused by a zero-width space after the `@`.
 pub fn text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    escape(s, MAX_NAME_CHARS * 4, true)
+}
+
+fn escape(s: &str, max_chars: usize, defuse_mentions: bool) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars * 2) + 8);
     for (n, c) in s.chars().enumerate() {
-        if n == MAX_NAME_CHARS * 4 {
+        if n == max_chars {
             out.push('…');
             break;
         }
@@ -178,13 +151,16 @@ pub fn text(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
+            // GFM splits table cells on a literal `|` before it decodes entities.
             '|' => out.push_str("&#124;"),
-            // A zero-width space after `@` keeps GitHub from turning `@team` into a mention.
-            '@' => out.push_str("@\u{200b}"),
+            '@' if defuse_mentions => out.push_str("@\u{200b}"),
+            // Emphasis, links, images, code spans, strikethrough, math and escapes.
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' | '!' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
+            // Line breaks (Unicode's included) would end a table row; other controls are
+            // invisible and can hide text.
             c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => out.push(' '),
             c => out.push(c),
         }
@@ -225,15 +201,16 @@ mod tests {
     }
 
     #[test]
-    fn code_spans_hold_anything() {
-        assert_eq!(code("a/b"), "`a/b`");
-        assert_eq!(code_cell("a|b"), "`a\\|b`");
-        assert_eq!(code("a`b"), "`` a`b ``");
-        assert_eq!(code("``x"), "``` ``x ```");
-        assert_eq!(code("a\nb\r\tc"), "`a b  c`");
+    fn code_is_escaped_html() {
+        assert_eq!(code("a/b_c"), "<code>a/b\\_c</code>");
+        assert_eq!(code("a|b"), "<code>a&#124;b</code>");
+        assert_eq!(code("a`b"), "<code>a\\`b</code>");
+        assert_eq!(code("<x>&"), "<code>&lt;x&gt;&amp;</code>");
+        assert_eq!(code("a\nb\r\tc"), "<code>a b  c</code>");
+        assert_eq!(code("@team"), "<code>@team</code>");
         assert_eq!(code(""), "(empty)");
         let long = "x".repeat(500);
-        assert_eq!(code(&long).chars().count(), MAX_NAME_CHARS + 3);
+        assert_eq!(code(&long).chars().count(), MAX_NAME_CHARS + 1 + 13);
     }
 
     #[test]

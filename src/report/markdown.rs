@@ -2,7 +2,7 @@
 //! failures as tables, the rest folded. Pure renderers, one per section, writing into a
 //! `String`; the whole stays under GitHub's comment limit.
 
-use super::format::{self, code, code_cell};
+use super::format::{self, code};
 use crate::gate::{Comparison, MetricComparison, Verdict};
 use crate::results::Environment;
 
@@ -275,7 +275,7 @@ fn change_row(m: &MetricComparison) -> String {
     format!(
         "| {} | {} | {} | {} | {} | {} | {} |\n",
         bench_cell(m),
-        code_cell(&m.metric),
+        code(&m.metric),
         side(m, true),
         side(m, false),
         change,
@@ -285,7 +285,7 @@ fn change_row(m: &MetricComparison) -> String {
 }
 
 fn bench_cell(m: &MetricComparison) -> String {
-    code_cell(&format!("{}/{}", m.suite, m.benchmark))
+    code(&format!("{}/{}", m.suite, m.benchmark))
 }
 
 fn side(m: &MetricComparison, baseline: bool) -> String {
@@ -314,7 +314,7 @@ fn budgets(out: &mut String, c: &Comparison, room: &mut Room) {
             format!(
                 "| {} | {} | **{}** | {} | {} |\n",
                 bench_cell(m),
-                code_cell(&m.metric),
+                code(&m.metric),
                 format::value(b.value, b.unit),
                 limit,
                 b.note.as_deref().map(format::text).unwrap_or_default(),
@@ -365,7 +365,7 @@ fn folded(out: &mut String, c: &Comparison, room: &mut Room) {
                     format!(
                         "| {} | {} | {} | {} |\n",
                         bench_cell(m),
-                        code_cell(&m.metric),
+                        code(&m.metric),
                         side(m, true),
                         format::text(&m.reason)
                     )
@@ -380,7 +380,7 @@ fn folded(out: &mut String, c: &Comparison, room: &mut Room) {
                     format!(
                         "| {} | {} | {} | {} | {} | {} |\n",
                         bench_cell(m),
-                        code_cell(&m.metric),
+                        code(&m.metric),
                         side(m, true),
                         side(m, false),
                         m.change.map_or_else(|| "n/a".into(), format::change),
@@ -397,7 +397,7 @@ fn folded(out: &mut String, c: &Comparison, room: &mut Room) {
                     format!(
                         "| {} | {} | {} |\n",
                         bench_cell(m),
-                        code_cell(&m.metric),
+                        code(&m.metric),
                         side(m, false)
                     )
                 }),
@@ -411,7 +411,7 @@ fn folded(out: &mut String, c: &Comparison, room: &mut Room) {
                     format!(
                         "| {} | {} | {} | {} | {} |\n",
                         bench_cell(m),
-                        code_cell(&m.metric),
+                        code(&m.metric),
                         side(m, true),
                         side(m, false),
                         m.change.map_or_else(|| "n/a".into(), format::change)
@@ -439,18 +439,16 @@ fn environments(out: &mut String, c: &Comparison) {
     let row = |out: &mut String, name: &str, f: &dyn Fn(&Environment) -> String| {
         out.push_str(&format!("| {name} | {} | {} |\n", f(b), f(k)));
     };
-    row(out, "Machine class", &|e| code_cell(&e.machine_class));
-    row(out, "CPU", &|e| code_cell(&e.cpu_model));
+    row(out, "Machine class", &|e| code(&e.machine_class));
+    row(out, "CPU", &|e| code(&e.cpu_model));
     row(out, "Cores", &|e| e.cores.to_string());
-    row(out, "OS", &|e| code_cell(&e.os));
-    row(out, "rustc", &|e| code_cell(&e.rustc));
+    row(out, "OS", &|e| code(&e.os));
+    row(out, "rustc", &|e| code(&e.rustc));
     row(out, "Commit", &|e| {
-        e.git_commit
-            .as_deref()
-            .map_or_else(|| "n/a".into(), code_cell)
+        e.git_commit.as_deref().map_or_else(|| "n/a".into(), code)
     });
-    row(out, "Measured at", &|e| code_cell(&e.timestamp));
-    row(out, "Profile", &|e| code_cell(&e.profile));
+    row(out, "Measured at", &|e| code(&e.timestamp));
+    row(out, "Profile", &|e| code(&e.profile));
     out.push_str("\n</details>\n");
 }
 
