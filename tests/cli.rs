@@ -99,9 +99,17 @@ fn help_and_version_exit_0_usage_errors_exit_2() {
     );
 }
 
+/// A fixture pair, whether to use its perfgate.toml, the exit code, and verdicts by id.
+type Case = (
+    &'static str,
+    bool,
+    i32,
+    &'static [(&'static str, &'static str)],
+);
+
 #[test]
 fn fixture_pairs_get_their_exit_codes_and_verdicts() -> Result<()> {
-    let cases: &[(&str, bool, i32, &[(&str, &str)])] = &[
+    let cases: &[Case] = &[
         (
             "stable",
             false,
