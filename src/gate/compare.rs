@@ -58,7 +58,8 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
                 id: id.clone(),
                 what,
             })?;
-        let judged = match base_index.get(&id) {
+        let base = base_index.get(&id).copied();
+        let judged = match base {
             Some(base) => {
                 if base.unit != cur.unit {
                     return Err(CompareError::UnitMismatch {
@@ -85,7 +86,7 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
         };
         metrics.push(assemble(
             id,
-            base_index.get(&cur.id()).copied(),
+            base,
             Some(cur),
             cur,
             judged,

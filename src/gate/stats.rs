@@ -78,7 +78,16 @@ pub fn welch(baseline: &Estimate, current: &Estimate, alpha: f64) -> TestResult 
     let diff = current.mean - baseline.mean;
     let (v1, v2) = (baseline.se.powi(2), current.se.powi(2));
     let se = (v1 + v2).sqrt();
-    if se == 0.0 || !se.is_finite() {
+    if !se.is_finite() || !diff.is_finite() {
+        // Numbers too large to square: no evidence either way.
+        return TestResult {
+            diff,
+            p_value: 1.0,
+            lower: f64::NEG_INFINITY,
+            upper: f64::INFINITY,
+        };
+    }
+    if se == 0.0 {
         // No spread on either side: every difference is real, none is noise.
         let p_value = if diff == 0.0 { 1.0 } else { 0.0 };
         return TestResult {
@@ -140,15 +149,28 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
         + (5.0 * z2 * z2 * z + 16.0 * z2 * z + 3.0 * z) / (96.0 * v * v)
         + (3.0 * z2.powi(3) * z + 19.0 * z2 * z2 * z + 17.0 * z2 * z - 15.0 * z)
             / (384.0 * v * v * v);
+    let cdf = |t: f64| 1.0 - 0.5 * t_two_sided_p(t, df);
     for _ in 0..6 {
-        let cdf = 1.0 - 0.5 * t_two_sided_p(t, df);
-        let step = (cdf - p) / t_pdf(t, df);
+        let step = (cdf(t) - p) / t_pdf(t, df);
         t -= step;
-        if step.abs() < 1e-12 * t.abs().max(1.0) {
+        if !t.is_finite() || step.abs() < 1e-12 * t.abs().max(1.0) {
             break;
         }
     }
-    t
+    if t.is_finite() && t > 0.0 && (cdf(t) - p).abs() < 1e-9 {
+        return t;
+    }
+    // Newton strayed (very few degrees of freedom): bisect, which always converges.
+    let (mut lo, mut hi) = (0.0, 1e7);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 fn t_pdf(t: f64, df: f64) -> f64 {
@@ -329,6 +351,14 @@ mod tests {
         assert!(close(t_quantile(0.975, 10.0), 2.228_139, 1e-6));
         assert!(close(t_quantile(0.995, 5.0), 4.032_143, 1e-6));
         assert!(close(t_quantile(0.995, 3.5), 4.9, 0.05));
+        // Welch's degrees of freedom are fractional and can be barely above 1.
+        for df in [1.01, 1.3, 1.5, 1.99, 2.5, 3.0] {
+            let t = t_quantile(0.995, df);
+            assert!(
+                close(1.0 - 0.5 * t_two_sided_p(t, df), 0.995, 1e-8),
+                "df {df}: {t}"
+            );
+        }
         assert!(close(t_quantile(0.975, 1.0), 12.706_205, 1e-6));
         assert!(close(t_quantile(0.975, 2.0), 4.302_653, 1e-6));
         assert!(close(t_two_sided_p(1.959_964, f64::INFINITY), 0.05, 1e-5));
@@ -359,6 +389,13 @@ mod tests {
         assert!(close(e.se, 1.0 / 1.959_964, 1e-6));
         assert!(e.df.is_infinite());
         assert!(Estimate::from_interval(10.0, 9.0, 11.0, 1.0).is_none());
+    }
+
+    #[test]
+    fn overflowing_spread_is_no_evidence() {
+        let a = Estimate::from_samples(&[1e300, -1e300, 1e300]).unwrap();
+        let b = Estimate::from_samples(&[1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(welch(&a, &b, 0.01).p_value, 1.0);
     }
 
     #[test]
