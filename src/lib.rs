@@ -6,7 +6,9 @@ pub mod commands;
 pub mod error;
 pub mod github;
 pub mod history;
+pub mod gate;
 pub mod profile;
+pub mod report;
 pub mod results;
 
 pub use error::Error;

@@ -7,3 +7,7 @@ mod github;
 mod history;
 // The workflows' shell glue (scripts/*.sh) against a scratch git origin and a fake gh.
 mod workflow_scripts;
+// The gate's decision rule and its reports (Markdown, JSON, annotations), as exact text.
+mod gate;
+// The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
+mod cli;

@@ -1,0 +1,227 @@
+//! `perfgate compare`: read both runs and the config, gate, write the reports, print a
+//! summary. Everything is read and judged before anything is written, so bad input leaves
+//! every existing file as it was.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+
+use perfgate::gate::{self, Config};
+use perfgate::report::{github, json, markdown, text};
+use perfgate::results::{self, Run};
+
+/// The config file used when `--config` is not given and it exists.
+const DEFAULT_CONFIG: &str = "perfgate.toml";
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline results: a JSON file or a directory of them.
+    /// [default: <baselines-dir>/<machine class of the current run>/]
+    #[arg(long, value_name = "FILE|DIR")]
+    baseline: Option<PathBuf>,
+    /// Current results: a JSON file or a directory of them.
+    /// [default: target/perfgate/, honouring PERFGATE_RESULTS_DIR and CARGO_TARGET_DIR]
+    #[arg(long, value_name = "FILE|DIR")]
+    current: Option<PathBuf>,
+    /// Gate configuration. [default: perfgate.toml when it exists, else built-in defaults]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where report.md and verdict.json are written. [default: target/perfgate/report/]
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// Also write the Markdown report here.
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Also write the JSON verdict here.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Where per-machine-class baselines live, for the default --baseline.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    baselines_dir: PathBuf,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Print::Text)]
+    print: Print,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Print {
+    /// A short summary: the verdict and each failing metric.
+    Text,
+    /// The Markdown report.
+    Markdown,
+    /// The JSON verdict.
+    Json,
+    /// Nothing.
+    None,
+}
+
+pub fn run(args: CompareArgs) -> anyhow::Result<u8> {
+    let current_path = args.current.clone().unwrap_or_else(results::results_dir);
+    let current = results::read_run_set(&current_path)?;
+    let baseline_path = match &args.baseline {
+        Some(p) => p.clone(),
+        None => default_baseline(&args.baselines_dir, &current)?,
+    };
+    let baseline = results::read_run_set(&baseline_path)?;
+    let (config, config_path) = load_config(args.config.as_deref())?;
+
+    let comparison = gate::compare(&baseline, &current, &config)
+        .with_context(|| format!("{} vs {}", baseline_path.display(), current_path.display()))?;
+
+    let inputs = json::Inputs {
+        baseline: baseline_path.display().to_string(),
+        current: current_path.display().to_string(),
+        config: config_path.map(|p| p.display().to_string()),
+    };
+    let report = markdown::render(&comparison);
+    let verdict = json::render(&comparison, &inputs);
+
+    let out_dir = args.out_dir.clone().unwrap_or_else(default_out_dir);
+    refuse_mixing(&out_dir, &current_path, &baseline_path)?;
+    let report_path = out_dir.join("report.md");
+    let verdict_path = out_dir.join("verdict.json");
+    let mut writes = vec![
+        (report_path.clone(), &report),
+        (verdict_path.clone(), &verdict),
+    ];
+    if let Some(p) = &args.markdown {
+        writes.push((p.clone(), &report));
+    }
+    if let Some(p) = &args.json {
+        writes.push((p.clone(), &verdict));
+    }
+    for (path, body) in writes {
+        results::write_atomic(&path, body.as_bytes())?;
+    }
+
+    let in_actions = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
+    let mut stdout = std::io::stdout().lock();
+    let printed = match args.print {
+        Print::Text => format!(
+            "{}report: {}\nverdict: {}\n",
+            text::render(&comparison),
+            report_path.display(),
+            verdict_path.display()
+        ),
+        Print::Markdown => report.clone(),
+        Print::Json => verdict.clone(),
+        Print::None => String::new(),
+    };
+    let mut lines = printed;
+    if in_actions {
+        for a in github::annotations(&comparison) {
+            lines.push_str(&format!("{a}\n"));
+        }
+    }
+    // A closed pipe (`perfgate compare | head`) is not an error of the gate.
+    let _ = stdout.write_all(lines.as_bytes());
+    let _ = stdout.flush();
+    if in_actions {
+        append_step_summary(&report)?;
+    }
+    Ok(comparison.exit_code())
+}
+
+/// `<baselines>/<machine class>/`, or the only machine class there is (with a warning), or
+/// an error saying what exists and how to get a baseline.
+fn default_baseline(baselines: &Path, current: &Run) -> anyhow::Result<PathBuf> {
+    let class = &current.environment.machine_class;
+    let own = baselines.join(class);
+    if own.is_dir() {
+        return Ok(own);
+    }
+    let mut classes: Vec<PathBuf> = std::fs::read_dir(baselines)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && results::json_files(p).is_ok_and(|files| !files.is_empty()))
+        .collect();
+    classes.sort();
+    match classes.as_slice() {
+        [only] => {
+            eprintln!(
+                "perfgate: warning: no baseline for machine class {class:?} in {}; using {} (the only one)",
+                baselines.display(),
+                only.display()
+            );
+            Ok(only.clone())
+        }
+        [] => bail!(
+            "{}: no baseline for machine class {class:?} (and no other); \
+             record one with `perfgate baseline update` or pass --baseline",
+            own.display()
+        ),
+        many => bail!(
+            "{}: no baseline for machine class {class:?}; there are {}: pass one with --baseline \
+             or set PERFGATE_MACHINE_CLASS",
+            own.display(),
+            many.iter()
+                .filter_map(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The config named on the command line (which must exist), else `perfgate.toml` when it
+/// exists, else the defaults.
+fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    match path {
+        Some(p) => Ok((Config::load(p)?, Some(p.to_path_buf()))),
+        None => {
+            let p = Path::new(DEFAULT_CONFIG);
+            if p.exists() {
+                Ok((Config::load(p)?, Some(p.to_path_buf())))
+            } else {
+                Ok((Config::default(), None))
+            }
+        }
+    }
+}
+
+/// Reports go in a folder of their own under the results directory (`target/perfgate/report/`),
+/// never among results files nor beside a fixture.
+fn default_out_dir() -> PathBuf {
+    results::results_dir().join("report")
+}
+
+/// `verdict.json` written into a results directory would be read as results next time.
+fn refuse_mixing(out_dir: &Path, current: &Path, baseline: &Path) -> anyhow::Result<()> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let out = canon(out_dir);
+    for input in [current, baseline] {
+        if input.is_dir() && out.is_some() && out == canon(input) {
+            bail!(
+                "{}: --out-dir is a results directory; verdict.json there would be read as \
+                 results next time (pick another directory)",
+                out_dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Appends the report to the job's step summary (GitHub's own file, appended as GitHub
+/// documents, not replaced).
+fn append_step_summary(report: &str) -> anyhow::Result<()> {
+    let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") else {
+        eprintln!("perfgate: warning: GITHUB_ACTIONS is set but GITHUB_STEP_SUMMARY is not");
+        return Ok(());
+    };
+    if path.is_empty() {
+        return Ok(());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("{path}: cannot open the step summary"))?;
+    f.write_all(report.as_bytes())
+        .and_then(|()| f.write_all(b"\n"))
+        .with_context(|| format!("{path}: cannot append to the step summary"))?;
+    Ok(())
+}
