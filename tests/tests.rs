@@ -11,3 +11,9 @@ mod workflow_scripts;
 mod gate;
 // The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
 mod cli;
+// Bad input: every malformed file gets one line naming it and its problem, exit code 2.
+mod malformed;
+// Results I/O: Criterion import, exports, merging load machines, baseline updates, commands.
+mod results;
+// The JSON Schema of results v1 against the committed files and against serde.
+mod schema;
