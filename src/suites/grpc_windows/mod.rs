@@ -34,7 +34,10 @@
 //!   waits for) by `F` times the time the operation has taken so far, so `0.15` makes each
 //!   gRPC operation about 15% slower: throughput and `fraction_of_tcp` drop by about 13%
 //!   (1/1.15), latencies grow by about 15%. Raw TCP is not slowed. Metrics then carry an
-//!   `injected_slowdown` label.
+//!   `injected_slowdown` label. The rule holds where the server sees the whole operation:
+//!   every loopback case, and Write or window-bound transfers under delay. A delayed Read
+//!   or Stream that fits in the windows leaves the server early (the proxy takes the bytes
+//!   at loopback speed), so it is slowed by less.
 
 mod client;
 mod config;
