@@ -11,5 +11,6 @@ pub mod gate;
 pub mod profile;
 pub mod report;
 pub mod results;
+pub mod suites;
 
 pub use error::Error;

@@ -17,3 +17,5 @@ mod malformed;
 mod results;
 // The JSON Schema of results v1 against the committed files and against serde.
 mod schema;
+// The grpc_windows suite: integrity, applied windows and a tiny run (needs no service).
+mod grpc_windows;

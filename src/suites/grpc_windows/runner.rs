@@ -1,0 +1,345 @@
+//! Runs the plan: per condition, one raw TCP server and one gRPC server per profile (each
+//! behind its own delay proxy when the condition has an RTT), then every size × profile ×
+//! operation, with raw TCP measured next to the gRPC cases it is compared with.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hdrhistogram::Histogram;
+use tokio::sync::Mutex;
+
+use super::GrpcWindowsError;
+use super::client::{BlobClient, Delivered};
+use super::config::{Condition, Config, Op, SizeCase};
+use super::delay::{DelayProxy, probe_netem};
+use super::memory;
+use super::payload::{self, MIB};
+use super::service::BlobServer;
+use super::tcp::{RawTcpClient, RawTcpServer};
+
+/// The target name of the raw TCP baseline in benchmark ids (`raw_tcp/read/64MB`).
+pub const RAW_TCP: &str = "raw_tcp";
+
+/// What one case (target × operation × size × condition) measured.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// A profile name, or [`RAW_TCP`].
+    pub target: String,
+    pub op: Op,
+    pub bytes: usize,
+    pub rtt_ms: Option<u32>,
+    /// Measured operations (iterations × concurrency).
+    pub ops: u64,
+    /// Wall time of the measured iterations, in seconds.
+    pub secs: f64,
+    /// Throughput of each measured iteration, MiB/s.
+    pub samples_mib_s: Vec<f64>,
+    /// Per-operation latency, microseconds.
+    pub latency_us: Histogram<u64>,
+    pub peak_rss_mib: Option<f64>,
+    /// True when the peak was reset before the case (see [`memory`]).
+    pub peak_rss_per_case: bool,
+}
+
+impl CaseResult {
+    /// `default/write/64MB`, `raw_tcp/read/16MB/rtt10ms`.
+    pub fn benchmark(&self) -> String {
+        benchmark_id(&self.target, self.op, self.bytes, self.rtt_ms)
+    }
+
+    /// MiB/s over all measured iterations.
+    pub fn throughput_mib_s(&self) -> f64 {
+        (self.ops as f64 * self.bytes as f64 / MIB as f64) / self.secs
+    }
+
+    pub fn ops_per_s(&self) -> f64 {
+        self.ops as f64 / self.secs
+    }
+}
+
+/// A payload size as written in benchmark ids: `64MB` (MiB), or `256KB` below 1 MiB.
+pub fn size_label(bytes: usize) -> String {
+    if bytes % MIB == 0 {
+        format!("{}MB", bytes / MIB)
+    } else {
+        format!("{}KB", bytes.div_ceil(1024))
+    }
+}
+
+pub fn benchmark_id(target: &str, op: Op, bytes: usize, rtt_ms: Option<u32>) -> String {
+    let mut id = format!("{target}/{}/{}", op.name(), size_label(bytes));
+    if let Some(ms) = rtt_ms {
+        id.push_str(&format!("/rtt{ms}ms"));
+    }
+    id
+}
+
+/// Everything a run produced, for [`super::report`].
+#[derive(Debug)]
+pub struct SuiteOutput {
+    pub results: Vec<CaseResult>,
+    /// How delay was emulated, when any condition had one: always the proxy, with the
+    /// netem probe's answer kept for the report.
+    pub netem: Option<Result<(), String>>,
+    pub concurrency: usize,
+    pub chunk_bytes: usize,
+    pub path_window: usize,
+    pub slowdown: f64,
+}
+
+/// A client of either kind; gRPC clients share one connection, raw TCP has one
+/// connection per concurrent slot.
+enum Target {
+    Grpc(BlobClient),
+    Raw(Vec<Arc<Mutex<RawTcpClient>>>),
+}
+
+/// Runs the whole plan.
+pub async fn run(cfg: &Config, progress: bool) -> Result<SuiteOutput, GrpcWindowsError> {
+    let payload = payload::generate(cfg.seed, cfg.max_bytes());
+    let netem = cfg
+        .conditions
+        .iter()
+        .any(|c| c.rtt_ms.is_some())
+        .then(probe_netem);
+    let mut results = Vec::new();
+    for cond in &cfg.conditions {
+        run_condition(cfg, cond, &payload, progress, &mut results).await?;
+    }
+    Ok(SuiteOutput {
+        results,
+        netem,
+        concurrency: cfg.concurrency,
+        chunk_bytes: cfg.chunk_bytes,
+        path_window: cfg.path_window,
+        slowdown: cfg.slowdown,
+    })
+}
+
+async fn run_condition(
+    cfg: &Config,
+    cond: &Condition,
+    payload: &Bytes,
+    progress: bool,
+    results: &mut Vec<CaseResult>,
+) -> Result<(), GrpcWindowsError> {
+    let rtt = cond.rtt_ms.map(|ms| Duration::from_millis(u64::from(ms)));
+    // Servers and proxies live until the end of the condition.
+    let mut proxies = Vec::new();
+    let raw_server = RawTcpServer::start(payload.clone()).await?;
+    let raw_addr = front(raw_server.addr, rtt, cfg.path_window, &mut proxies).await?;
+    let mut raw_clients = Vec::new();
+    for _ in 0..cfg.concurrency {
+        raw_clients.push(Arc::new(Mutex::new(RawTcpClient::connect(raw_addr).await?)));
+    }
+    let raw = Target::Raw(raw_clients);
+
+    let mut servers = Vec::new();
+    let mut clients = Vec::new();
+    for profile in &cfg.profiles {
+        let server = BlobServer::start(profile, payload.clone(), cfg.slowdown).await?;
+        let addr = front(server.addr, rtt, cfg.path_window, &mut proxies).await?;
+        clients.push((
+            profile.name,
+            Target::Grpc(BlobClient::connect(addr, profile).await?),
+        ));
+        servers.push(server);
+    }
+
+    let mut raw_ops: Vec<Op> = cfg.ops.iter().map(|op| op.tcp_counterpart()).collect();
+    raw_ops.sort();
+    raw_ops.dedup();
+    for &size in &cond.sizes {
+        let expected = payload::checksum(&payload[..size.bytes]);
+        let case = |target: &'static str, op: Op| Case {
+            target,
+            op,
+            size,
+            rtt_ms: cond.rtt_ms,
+            expected,
+        };
+        let mut done = Vec::new();
+        for &op in &raw_ops {
+            done.push(measure(cfg, &raw, case(RAW_TCP, op), payload).await?);
+        }
+        for (name, client) in &clients {
+            for &op in &cfg.ops {
+                done.push(measure(cfg, client, case(name, op), payload).await?);
+            }
+        }
+        for r in done {
+            if progress {
+                eprintln!(
+                    "grpc_windows: {:<36} {:>9.1} MB/s  p50 {:>9.2} ms",
+                    r.benchmark(),
+                    r.throughput_mib_s(),
+                    r.latency_us.value_at_quantile(0.5) as f64 / 1000.0
+                );
+            }
+            results.push(r);
+        }
+    }
+    drop(servers);
+    Ok(())
+}
+
+/// The address clients should use: the server's own, or a new delay proxy in front of it.
+async fn front(
+    addr: SocketAddr,
+    rtt: Option<Duration>,
+    window: usize,
+    proxies: &mut Vec<DelayProxy>,
+) -> Result<SocketAddr, GrpcWindowsError> {
+    match rtt {
+        None => Ok(addr),
+        Some(rtt) => {
+            let proxy = DelayProxy::start(addr, rtt, window).await?;
+            let addr = proxy.addr;
+            proxies.push(proxy);
+            Ok(addr)
+        }
+    }
+}
+
+struct Case {
+    target: &'static str,
+    op: Op,
+    size: SizeCase,
+    rtt_ms: Option<u32>,
+    expected: u64,
+}
+
+impl Case {
+    fn benchmark(&self) -> String {
+        benchmark_id(self.target, self.op, self.size.bytes, self.rtt_ms)
+    }
+}
+
+/// Warm-up plus measured iterations of one case. Each iteration runs `concurrency`
+/// operations at once; the first iteration verifies every byte by checksum.
+async fn measure(
+    cfg: &Config,
+    target: &Target,
+    case: Case,
+    payload: &Bytes,
+) -> Result<CaseResult, GrpcWindowsError> {
+    let data = payload.slice(..case.size.bytes);
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
+        .expect("constant histogram bounds are valid");
+    let mut samples = Vec::with_capacity(case.size.iterations);
+    let mut secs = 0.0;
+    let per_case = memory::reset_peak();
+    for i in 0..cfg.warmup + case.size.iterations {
+        let verify = i == 0;
+        let started = Instant::now();
+        let outcomes = futures::future::join_all((0..cfg.concurrency).map(|slot| {
+            let data = data.clone();
+            let case = &case;
+            async move {
+                let t = Instant::now();
+                let got = once(target, slot, case, data, cfg.chunk_bytes, verify).await?;
+                check(case, got, verify)?;
+                Ok::<Duration, GrpcWindowsError>(t.elapsed())
+            }
+        }))
+        .await;
+        let wall = started.elapsed().as_secs_f64();
+        let measured = i >= cfg.warmup;
+        for outcome in outcomes {
+            let took = outcome?;
+            if measured {
+                latency.saturating_record((took.as_micros() as u64).max(1));
+            }
+        }
+        if measured {
+            secs += wall;
+            let mib = (cfg.concurrency * case.size.bytes) as f64 / MIB as f64;
+            samples.push(mib / wall);
+        }
+    }
+    Ok(CaseResult {
+        target: case.target.to_string(),
+        op: case.op,
+        bytes: case.size.bytes,
+        rtt_ms: case.rtt_ms,
+        ops: (case.size.iterations * cfg.concurrency) as u64,
+        secs,
+        samples_mib_s: samples,
+        latency_us: latency,
+        peak_rss_mib: memory::peak_rss_mib(),
+        peak_rss_per_case: per_case,
+    })
+}
+
+async fn once(
+    target: &Target,
+    slot: usize,
+    case: &Case,
+    data: Bytes,
+    chunk_bytes: usize,
+    verify: bool,
+) -> Result<Delivered, GrpcWindowsError> {
+    let size = data.len() as u64;
+    match target {
+        Target::Grpc(client) => {
+            let mut c = client.clone();
+            let res = match case.op {
+                Op::Write => c.write(data, chunk_bytes, verify).await,
+                Op::Read => c.read(size, verify).await,
+                Op::Stream => c.stream(size, chunk_bytes, verify).await,
+            };
+            res.map_err(|source| GrpcWindowsError::Rpc {
+                benchmark: case.benchmark(),
+                source: Box::new(source),
+            })
+        }
+        Target::Raw(clients) => {
+            let mut c = clients[slot].lock().await;
+            match case.op {
+                Op::Write => c.upload(&data, verify).await,
+                Op::Read | Op::Stream => c.download(size, verify).await,
+            }
+        }
+    }
+}
+
+/// Every operation must deliver the whole payload; verified ones must hash to the source.
+fn check(case: &Case, got: Delivered, verify: bool) -> Result<(), GrpcWindowsError> {
+    let corrupt = |what: String| GrpcWindowsError::Corrupt {
+        benchmark: case.benchmark(),
+        what,
+    };
+    if got.bytes != case.size.bytes as u64 {
+        return Err(corrupt(format!(
+            "{} bytes arrived, {} were sent",
+            got.bytes, case.size.bytes
+        )));
+    }
+    if verify && got.checksum != Some(case.expected) {
+        return Err(corrupt(format!(
+            "checksum {:x?} on arrival, {:x} at the source",
+            got.checksum, case.expected
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn benchmark_ids_follow_the_schema_convention() {
+        assert_eq!(
+            benchmark_id("default", Op::Write, 64 * MIB, None),
+            "default/write/64MB"
+        );
+        assert_eq!(
+            benchmark_id("conservative", Op::Stream, 16 * MIB, Some(10)),
+            "conservative/stream/16MB/rtt10ms"
+        );
+        assert_eq!(size_label(256 * 1024), "256KB");
+    }
+}
