@@ -5,5 +5,6 @@
 pub mod error;
 pub mod profile;
 pub mod results;
+pub mod suites;
 
 pub use error::Error;

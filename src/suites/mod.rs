@@ -1,0 +1,3 @@
+//! The suites: one folder per suite, holding the library code its bench target calls.
+
+pub mod ingest_parquet_s3;
