@@ -40,22 +40,8 @@ pub enum IngestError {
     },
 
     /// Uploads failed for good during the run: the data they carried is lost.
-    #[error(
-        "ingest_parquet_s3: {failed_files} of {total_files} files could not be uploaded to \
-         {endpoint} (bucket {bucket:?}) after {attempts} attempts each; {events_lost} of \
-         {events_sent} events were not persisted (last error on {last_key}: {last_error})"
-    )]
-    UploadFailed {
-        endpoint: String,
-        bucket: String,
-        failed_files: u64,
-        total_files: u64,
-        attempts: u32,
-        events_lost: u64,
-        events_sent: u64,
-        last_key: String,
-        last_error: String,
-    },
+    #[error("ingest_parquet_s3: {0}")]
+    UploadFailed(Box<UploadFailure>),
 
     /// Parquet encoding failed (a bug or an impossible setting, never the data).
     #[error("ingest_parquet_s3: encoding {what}: {source}")]
@@ -106,4 +92,23 @@ impl IngestError {
             source,
         }
     }
+}
+
+/// The account of uploads that failed for good.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{failed_files} of {total_files} files could not be uploaded to {endpoint} (bucket \
+     {bucket:?}) after {attempts} attempts each; {events_lost} of {events_sent} events were \
+     not persisted (last error on {last_key}: {last_error})"
+)]
+pub struct UploadFailure {
+    pub endpoint: String,
+    pub bucket: String,
+    pub failed_files: u64,
+    pub total_files: u64,
+    pub attempts: u32,
+    pub events_lost: u64,
+    pub events_sent: u64,
+    pub last_key: String,
+    pub last_error: String,
 }

@@ -356,7 +356,7 @@ impl Generator {
             (self.machine_account(ws), ws)
         };
         e.target_user = user;
-        e.service = if (r >> 32) % 100 == 0 { 1 } else { 0 };
+        e.service = u32::from((r >> 32).is_multiple_of(100));
         e.ticket_encryption = match (r >> 40) % 100 {
             0..80 => 0,
             80..95 => 1,

@@ -175,10 +175,11 @@ impl Lane {
     }
 
     fn slot(&mut self, kind: EventType, day: i64) -> usize {
-        if let Some(p) = self.partitions.get(self.last) {
-            if p.kind == kind && p.day == day {
-                return self.last;
-            }
+        if let Some(p) = self.partitions.get(self.last)
+            && p.kind == kind
+            && p.day == day
+        {
+            return self.last;
         }
         let found = self
             .partitions
@@ -205,11 +206,11 @@ impl Lane {
         out: &mut Vec<ClosedFile>,
     ) -> Result<(), IngestError> {
         let group = self.encoder.encode(events)?;
-        if let Some(state) = &self.partitions[i].file {
-            if self.encoder.size_with(&state.file, &group) > self.max_file_size {
-                let state = self.partitions[i].file.take().expect("checked above");
-                out.push(self.close(i, state)?);
-            }
+        if let Some(state) = &self.partitions[i].file
+            && self.encoder.size_with(&state.file, &group) > self.max_file_size
+        {
+            let state = self.partitions[i].file.take().expect("checked above");
+            out.push(self.close(i, state)?);
         }
         if self.partitions[i].file.is_none() {
             let empty = self.encoder.start_file()?;

@@ -30,7 +30,11 @@ pub mod generator;
 pub mod keys;
 pub mod lane;
 mod names;
+pub mod pacing;
+pub mod pipeline;
 pub mod sampler;
+pub mod upload;
+pub mod verify;
 pub mod world;
 
 pub use config::{Codec, PipelineConfig, RetryPolicy, SLOWDOWN_VAR};
