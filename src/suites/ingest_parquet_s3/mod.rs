@@ -24,6 +24,7 @@
 pub mod columns;
 pub mod config;
 pub mod encode;
+pub mod encode_alone;
 pub mod error;
 pub mod events;
 pub mod generator;
@@ -32,7 +33,10 @@ pub mod lane;
 mod names;
 pub mod pacing;
 pub mod pipeline;
+pub mod report;
+pub mod runner;
 pub mod sampler;
+pub mod scenarios;
 pub mod upload;
 pub mod verify;
 pub mod world;
