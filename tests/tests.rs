@@ -19,3 +19,5 @@ mod results;
 mod schema;
 // The grpc_windows suite: integrity, applied windows and a tiny run (needs no service).
 mod grpc_windows;
+// Suite ingest_parquet_s3: events → Parquet → S3, verified row by row; S3 faults.
+mod ingest;

@@ -1,3 +1,6 @@
 //! One folder per suite: the library code its bench target calls.
 
 pub mod grpc_windows;
+//! The suites: one folder per suite, holding the library code its bench target calls.
+
+pub mod ingest_parquet_s3;

@@ -1,0 +1,420 @@
+//! The pipeline wired together: sender thread → lane threads → uploader task → S3.
+//!
+//! Every hand-over is a bounded channel (a few batches per lane, two files per upload
+//! slot), so memory stays bounded and a slow stage shows up as the sender's slip. When an
+//! upload fails for good, the sender stops, files still coming are counted as lost
+//! without being tried, and the run ends with [`IngestError::UploadFailed`] saying how
+//! many events were not persisted.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use super::config::PipelineConfig;
+use super::error::{IngestError, UploadFailure};
+use super::events::Event;
+use super::generator::Generator;
+use super::lane::{ClosedFile, KeyAllocator, Lane, LaneStats};
+use super::pacing::{Clock, LoadSpec, SendReport, micros_histogram, run_sender};
+use super::upload::{Failed, S3Target, Uploaded, Uploader};
+use super::world::World;
+
+/// Batches waiting per lane.
+const LANE_QUEUE: usize = 4;
+
+/// An object the pipeline put in S3.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub key: String,
+    pub size: u64,
+    pub rows: u64,
+}
+
+/// What the uploads did.
+#[derive(Clone, Debug)]
+pub struct UploadStats {
+    pub files: u64,
+    pub bytes: u64,
+    pub events: u64,
+    pub multipart_files: u64,
+    /// Files that needed more than one attempt (of the object or of a part).
+    pub retried_files: u64,
+    /// Sum over files of the time each upload took.
+    pub busy: Duration,
+    /// Event time to the moment its object was visible, microseconds.
+    pub lag_us: Histogram<u64>,
+    pub failed_files: u64,
+    pub failed_events: u64,
+    pub last_failure: Option<(String, Failed)>,
+    pub manifest: Vec<Manifest>,
+    /// When the last object became visible.
+    pub last_visible: Option<Instant>,
+}
+
+impl UploadStats {
+    fn new() -> UploadStats {
+        UploadStats {
+            files: 0,
+            bytes: 0,
+            events: 0,
+            multipart_files: 0,
+            retried_files: 0,
+            busy: Duration::ZERO,
+            lag_us: micros_histogram(),
+            failed_files: 0,
+            failed_events: 0,
+            last_failure: None,
+            manifest: Vec::new(),
+            last_visible: None,
+        }
+    }
+
+    /// Upload throughput per stream: bytes over the summed upload times, MB/s (10^6).
+    pub fn mb_per_s(&self) -> f64 {
+        self.bytes as f64 / 1e6 / self.busy.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug)]
+pub struct PipelineOutcome {
+    pub send: SendReport,
+    pub upload: UploadStats,
+    pub lanes: Vec<LaneStats>,
+    /// From the start until the last object was visible (or the run ended).
+    pub finished: Duration,
+    pub clock: Clock,
+}
+
+impl PipelineOutcome {
+    /// Events per second from the first send until every event was visible in S3.
+    pub fn end_to_end_rate(&self) -> f64 {
+        self.upload.events as f64 / self.finished.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Runs the load `spec` through the pipeline into `target`.
+pub async fn run_pipeline(
+    target: &S3Target,
+    world: Arc<World>,
+    config: &PipelineConfig,
+    spec: &LoadSpec,
+) -> Result<PipelineOutcome, IngestError> {
+    config.validate()?;
+    let keys = Arc::new(KeyAllocator::new(config.prefix.clone()));
+    let abort = Arc::new(AtomicBool::new(false));
+    let (file_tx, file_rx) = mpsc::channel::<ClosedFile>(2 * config.upload_concurrency);
+    let mut lane_txs = Vec::with_capacity(config.lanes);
+    let mut lane_threads = Vec::with_capacity(config.lanes);
+    for i in 0..config.lanes {
+        let lane = Lane::new(world.clone(), config, keys.clone())?;
+        let (tx, rx) = sync_channel::<Vec<Event>>(LANE_QUEUE);
+        lane_txs.push(tx);
+        let files = file_tx.clone();
+        let interval = config.flush_interval;
+        lane_threads.push(spawn(format!("ingest-lane-{i}"), move || {
+            lane_loop(lane, rx, files, interval)
+        })?);
+    }
+    drop(file_tx);
+
+    let uploader = Uploader::new(target, config);
+    let upload_task = tokio::spawn(upload_loop(
+        uploader,
+        file_rx,
+        config.upload_concurrency,
+        abort.clone(),
+    ));
+
+    let clock = Clock::now();
+    let sender = {
+        let (spec, batch_size, abort) = (*spec, config.batch_size, abort.clone());
+        spawn("ingest-sender".into(), move || {
+            let mut generator = Generator::new(world, spec.mix, spec.seed);
+            Ok(run_sender(
+                &mut generator,
+                &spec,
+                batch_size,
+                &lane_txs,
+                clock,
+                &abort,
+            ))
+        })?
+    };
+    let send = join(sender).await?;
+    let mut lanes = Vec::with_capacity(lane_threads.len());
+    let mut lane_error = None;
+    for t in lane_threads {
+        match join(t).await {
+            Ok(stats) => lanes.push(stats),
+            Err(e) => lane_error = lane_error.or(Some(e)),
+        }
+    }
+    let upload = upload_task.await.map_err(|e| IngestError::Thread {
+        thread: "uploader".into(),
+        what: e.to_string(),
+    })?;
+    let finished = upload
+        .last_visible
+        .map_or_else(|| clock.start.elapsed(), |t| t.duration_since(clock.start));
+    if let Some((last_key, failed)) = &upload.last_failure {
+        return Err(IngestError::UploadFailed(Box::new(UploadFailure {
+            endpoint: target.endpoint.clone(),
+            bucket: target.bucket.clone(),
+            failed_files: upload.failed_files,
+            total_files: upload.failed_files + upload.files,
+            attempts: failed.attempts,
+            events_lost: send.events - upload.events.min(send.events),
+            events_sent: send.events,
+            last_key: last_key.clone(),
+            last_error: failed.error.clone(),
+        })));
+    }
+    if let Some(e) = lane_error {
+        return Err(e);
+    }
+    Ok(PipelineOutcome {
+        send,
+        upload,
+        lanes,
+        finished,
+        clock,
+    })
+}
+
+/// A lane's thread: feeds batches to the lane, flushes on the interval and at the end,
+/// and passes closed files on (blocking while the uploads are behind).
+fn lane_loop(
+    mut lane: Lane,
+    rx: std::sync::mpsc::Receiver<Vec<Event>>,
+    files: mpsc::Sender<ClosedFile>,
+    interval: Duration,
+) -> Result<LaneStats, IngestError> {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut out = Vec::new();
+    let mut next_flush = Instant::now() + interval;
+    let ship = |out: &mut Vec<ClosedFile>| -> Result<(), IngestError> {
+        for f in out.drain(..) {
+            files.blocking_send(f).map_err(|_| IngestError::Thread {
+                thread: "uploader".into(),
+                what: "stopped taking files".into(),
+            })?;
+        }
+        Ok(())
+    };
+    loop {
+        let now = Instant::now();
+        if now >= next_flush {
+            lane.flush(&mut out)?;
+            ship(&mut out)?;
+            next_flush += interval;
+            if next_flush <= now {
+                next_flush = now + interval;
+            }
+            continue;
+        }
+        match rx.recv_timeout(next_flush - now) {
+            Ok(batch) => {
+                lane.handle_batch(&batch, &mut out)?;
+                ship(&mut out)?;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                lane.flush(&mut out)?;
+                ship(&mut out)?;
+                return Ok(lane.stats);
+            }
+        }
+    }
+}
+
+/// Uploads files as they come, `concurrency` at a time, and keeps the account.
+async fn upload_loop(
+    uploader: Uploader,
+    mut files: mpsc::Receiver<ClosedFile>,
+    concurrency: usize,
+    abort: Arc<AtomicBool>,
+) -> UploadStats {
+    let uploader = Arc::new(uploader);
+    let mut stats = UploadStats::new();
+    let mut tasks: JoinSet<(ClosedFile, u64, Result<Uploaded, Failed>, Instant)> = JoinSet::new();
+    let mut open = true;
+    while open || !tasks.is_empty() {
+        tokio::select! {
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                let (file, size, result, at) = done.expect("upload tasks do not panic");
+                record(&mut stats, file, size, result, at, &abort);
+            }
+            next = files.recv(), if open && tasks.len() < concurrency => match next {
+                None => open = false,
+                Some(file) if abort.load(Ordering::Relaxed) => {
+                    // S3 already failed for good: the file is lost, not tried.
+                    stats.failed_files += 1;
+                    stats.failed_events += file.rows;
+                }
+                Some(mut file) => {
+                    let uploader = uploader.clone();
+                    tasks.spawn(async move {
+                        // The body moves into the upload and is freed once it is sent.
+                        let body = std::mem::take(&mut file.bytes);
+                        let size = body.len() as u64;
+                        let result = uploader.upload(&file.key, body).await;
+                        (file, size, result, Instant::now())
+                    });
+                }
+            },
+        }
+    }
+    stats
+}
+
+fn record(
+    stats: &mut UploadStats,
+    file: ClosedFile,
+    size: u64,
+    result: Result<Uploaded, Failed>,
+    at: Instant,
+    abort: &AtomicBool,
+) {
+    match result {
+        Ok(up) => {
+            let visible_us = chrono::Utc::now().timestamp_micros();
+            for (ms, n) in &file.times {
+                let lag = (visible_us - ms * 1_000).max(1) as u64;
+                stats.lag_us.saturating_record_n(lag, *n as u64);
+            }
+            debug_assert_eq!(
+                file.times.iter().map(|(_, n)| *n as u64).sum::<u64>(),
+                file.rows
+            );
+            stats.files += 1;
+            stats.bytes += size;
+            stats.events += file.rows;
+            stats.busy += up.took;
+            stats.multipart_files += u64::from(up.parts > 1);
+            stats.retried_files += u64::from(up.attempts > 1);
+            stats.last_visible = Some(stats.last_visible.map_or(at, |t| t.max(at)));
+            stats.manifest.push(Manifest {
+                key: file.key,
+                size,
+                rows: file.rows,
+            });
+        }
+        Err(failed) => {
+            abort.store(true, Ordering::Relaxed);
+            stats.failed_files += 1;
+            stats.failed_events += file.rows;
+            stats.last_failure = Some((file.key, failed));
+        }
+    }
+}
+
+fn spawn<T: Send + 'static>(
+    name: String,
+    f: impl FnOnce() -> Result<T, IngestError> + Send + 'static,
+) -> Result<std::thread::JoinHandle<Result<T, IngestError>>, IngestError> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(f)
+        .map_err(|e| IngestError::Thread {
+            thread: name,
+            what: e.to_string(),
+        })
+}
+
+/// Joins a pipeline thread without blocking the async runtime.
+async fn join<T: Send + 'static>(
+    handle: std::thread::JoinHandle<Result<T, IngestError>>,
+) -> Result<T, IngestError> {
+    let name = handle.thread().name().unwrap_or("pipeline").to_string();
+    tokio::task::spawn_blocking(move || handle.join())
+        .await
+        .map_err(|e| IngestError::Thread {
+            thread: name.clone(),
+            what: e.to_string(),
+        })?
+        .map_err(|_| IngestError::Thread {
+            thread: name,
+            what: "panicked".into(),
+        })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suites::ingest_parquet_s3::config::RetryPolicy;
+    use crate::suites::ingest_parquet_s3::events::EventMix;
+    use crate::suites::ingest_parquet_s3::pacing::Stop;
+    use crate::suites::ingest_parquet_s3::upload::ensure_bucket;
+
+    /// An endpoint nobody listens on: a port that was free a moment ago.
+    fn dead_endpoint() -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}")
+    }
+
+    fn quick_retries() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(20),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dead_endpoint_fails_the_run_and_counts_the_lost_events() {
+        let target = S3Target::for_endpoint(&dead_endpoint(), "events", "k", "s");
+        let config = PipelineConfig {
+            flush_interval: Duration::from_millis(50),
+            retry: quick_retries(),
+            lanes: 2,
+            ..PipelineConfig::default()
+        };
+        let spec = LoadSpec {
+            target_rate: Some(50_000.0),
+            stop: Stop::Events(20_000),
+            mix: EventMix::Realistic,
+            seed: 5,
+        };
+        let world = Arc::new(World::new(5));
+        let err = run_pipeline(&target, world, &config, &spec)
+            .await
+            .unwrap_err();
+        let IngestError::UploadFailed(f) = &err else {
+            panic!("expected an upload failure, got {err}");
+        };
+        assert_eq!(f.attempts, 3);
+        assert!(f.events_sent > 0 && f.events_sent <= 20_000);
+        assert_eq!(f.events_lost, f.events_sent, "nothing reached S3");
+        assert_eq!(f.failed_files, f.total_files);
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "{} of {} events were not persisted",
+                f.events_sent, f.events_sent
+            )),
+            "{text}"
+        );
+        assert!(text.contains(&target.endpoint), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_refused_before_sending() {
+        let target = S3Target::for_endpoint(&dead_endpoint(), "events", "k", "s");
+        let err = ensure_bucket(&target, true, &quick_retries())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, IngestError::Unreachable { attempts: 3, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("no events were sent"), "{err}");
+    }
+}
