@@ -1,6 +1,4 @@
-//! One folder per suite: the library code its bench target calls.
-
-pub mod grpc_windows;
 //! The suites: one folder per suite, holding the library code its bench target calls.
 
+pub mod grpc_windows;
 pub mod ingest_parquet_s3;
