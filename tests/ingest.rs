@@ -14,7 +14,9 @@ use perfgate::suites::ingest_parquet_s3::pacing::{LoadSpec, Stop};
 use perfgate::suites::ingest_parquet_s3::pipeline::run_pipeline;
 use perfgate::suites::ingest_parquet_s3::upload::{Bucket, S3Target, ensure_bucket};
 use perfgate::suites::ingest_parquet_s3::verify::{Expectation, delete_prefix, list, verify};
-use perfgate::suites::ingest_parquet_s3::{EventMix, EventType, IngestError, PipelineConfig, World};
+use perfgate::suites::ingest_parquet_s3::{
+    EventMix, EventType, IngestError, PipelineConfig, World,
+};
 
 mod support {
     use perfgate::suites::ingest_parquet_s3::upload::S3Target;
@@ -40,16 +42,27 @@ mod support {
 }
 
 fn prefix(test: &str) -> String {
-    format!("perfgate-test/{test}/{}-{}/", std::process::id(), chrono::Utc::now().timestamp_micros())
+    format!(
+        "perfgate-test/{test}/{}-{}/",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    )
 }
 
 /// Reads every object under `prefix` with the parquet crate's row reader (not the arrow
 /// path the suite uses) and checks each row against its key; returns (files, seqs).
-async fn read_back_independently(target: &S3Target, prefix: &str, max_file_size: u64) -> Result<(usize, Vec<u64>)> {
+async fn read_back_independently(
+    target: &S3Target,
+    prefix: &str,
+    max_file_size: u64,
+) -> Result<(usize, Vec<u64>)> {
     let (objects, _) = list(target, prefix, 1_000).await?;
     let mut seqs = Vec::new();
     for (key, size) in &objects {
-        ensure!(*size <= max_file_size, "{key} is {size} bytes, over {max_file_size}");
+        ensure!(
+            *size <= max_file_size,
+            "{key} is {size} bytes, over {max_file_size}"
+        );
         let parts = parse_key(prefix, key).with_context(|| format!("unexpected key {key}"))?;
         let body = target
             .client
@@ -64,7 +77,13 @@ async fn read_back_independently(target: &S3Target, prefix: &str, max_file_size:
             .into_bytes();
         let reader = SerializedFileReader::new(body)?;
         let schema = reader.metadata().file_metadata().schema_descr_ptr();
-        let column = |name: &str| schema.columns().iter().position(|c| c.name() == name).unwrap();
+        let column = |name: &str| {
+            schema
+                .columns()
+                .iter()
+                .position(|c| c.name() == name)
+                .unwrap()
+        };
         let (seq, time, event_id) = (column("seq"), column("time"), column("event_id"));
         for row in reader.get_row_iter(None)? {
             let row = row?;
@@ -73,8 +92,14 @@ async fn read_back_independently(target: &S3Target, prefix: &str, max_file_size:
                 Some(Field::TimestampMicros(t)) => *t,
                 other => anyhow::bail!("{key}: time is {other:?}"),
             };
-            ensure!(day_of(t) == parts.epoch_day, "{key}: a row of another day ({t})");
-            ensure!(row.get_int(event_id)? == parts.event_type as i32, "{key}: a row of another type");
+            ensure!(
+                day_of(t) == parts.epoch_day,
+                "{key}: a row of another day ({t})"
+            );
+            ensure!(
+                row.get_int(event_id)? == parts.event_type as i32,
+                "{key}: a row of another type"
+            );
         }
     }
     Ok((objects.len(), seqs))
@@ -83,7 +108,9 @@ async fn read_back_independently(target: &S3Target, prefix: &str, max_file_size:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs S3"]
 async fn a_small_sustained_run_lands_every_event_once_within_limits() -> Result<()> {
-    let Some(target) = support::s3().await? else { return Ok(()) };
+    let Some(target) = support::s3().await? else {
+        return Ok(());
+    };
     ensure_bucket(&target, true, &RetryPolicy::default()).await?;
     let max_file_size = 256 * 1024;
     let config = PipelineConfig {
@@ -128,7 +155,11 @@ async fn a_small_sustained_run_lands_every_event_once_within_limits() -> Result<
     let (files, mut seqs) = read_back_independently(&target, &config.prefix, max_file_size).await?;
     assert!(files > 7, "several files per type: {files}");
     seqs.sort_unstable();
-    assert_eq!(seqs, (0..40_000).collect::<Vec<u64>>(), "no loss, no duplicates");
+    assert_eq!(
+        seqs,
+        (0..40_000).collect::<Vec<u64>>(),
+        "no loss, no duplicates"
+    );
     delete_prefix(&target, &config.prefix).await?;
     Ok(())
 }
@@ -136,7 +167,9 @@ async fn a_small_sustained_run_lands_every_event_once_within_limits() -> Result<
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs S3"]
 async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
-    let Some(target) = support::s3().await? else { return Ok(()) };
+    let Some(target) = support::s3().await? else {
+        return Ok(());
+    };
     ensure_bucket(&target, true, &RetryPolicy::default()).await?;
     let config = PipelineConfig {
         multipart_threshold: 5 * MIB,
@@ -155,9 +188,18 @@ async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
     };
     let outcome = run_pipeline(&target, Arc::new(World::new(12)), &config, &spec).await?;
     assert_eq!(outcome.upload.files, 1);
-    assert_eq!(outcome.upload.multipart_files, 1, "{:?}", outcome.upload.manifest);
-    assert!(outcome.upload.bytes > 10 * MIB, "{} bytes", outcome.upload.bytes);
-    let (_, mut seqs) = read_back_independently(&target, &config.prefix, config.max_file_size).await?;
+    assert_eq!(
+        outcome.upload.multipart_files, 1,
+        "{:?}",
+        outcome.upload.manifest
+    );
+    assert!(
+        outcome.upload.bytes > 10 * MIB,
+        "{} bytes",
+        outcome.upload.bytes
+    );
+    let (_, mut seqs) =
+        read_back_independently(&target, &config.prefix, config.max_file_size).await?;
     seqs.sort_unstable();
     assert_eq!(seqs, (0..100_000).collect::<Vec<u64>>());
     delete_prefix(&target, &config.prefix).await?;
@@ -167,22 +209,34 @@ async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
 #[tokio::test]
 #[ignore = "needs S3"]
 async fn a_missing_bucket_is_refused_or_created() -> Result<()> {
-    let Some(target) = support::s3().await? else { return Ok(()) };
+    let Some(target) = support::s3().await? else {
+        return Ok(());
+    };
     let fresh = S3Target {
         bucket: format!("perfgate-missing-{}", std::process::id()),
         ..target
     };
-    let err = ensure_bucket(&fresh, false, &RetryPolicy::default()).await.unwrap_err();
+    let err = ensure_bucket(&fresh, false, &RetryPolicy::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, IngestError::BucketMissing { .. }), "{err}");
     assert!(err.to_string().contains(&fresh.bucket), "{err}");
-    assert_eq!(ensure_bucket(&fresh, true, &RetryPolicy::default()).await?, Bucket::Created);
-    assert_eq!(ensure_bucket(&fresh, false, &RetryPolicy::default()).await?, Bucket::Existed);
+    assert_eq!(
+        ensure_bucket(&fresh, true, &RetryPolicy::default()).await?,
+        Bucket::Created
+    );
+    assert_eq!(
+        ensure_bucket(&fresh, false, &RetryPolicy::default()).await?,
+        Bucket::Existed
+    );
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_endpoint_fails_within_the_retry_bound_and_counts_what_was_lost() -> Result<()> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let target = S3Target::for_endpoint(&format!("http://127.0.0.1:{port}"), "events", "k", "s");
     let retry = RetryPolicy {
         max_attempts: 4,
@@ -202,15 +256,30 @@ async fn a_dead_endpoint_fails_within_the_retry_bound_and_counts_what_was_lost()
         seed: 13,
     };
     let started = Instant::now();
-    let err = run_pipeline(&target, Arc::new(World::new(13)), &config, &spec).await.unwrap_err();
+    let err = run_pipeline(&target, Arc::new(World::new(13)), &config, &spec)
+        .await
+        .unwrap_err();
     // The first file's retries (about 90 ms of waiting) end the run long before 5 s.
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
-    let IngestError::UploadFailed(f) = &err else { anyhow::bail!("unexpected error: {err}") };
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    let IngestError::UploadFailed(f) = &err else {
+        anyhow::bail!("unexpected error: {err}")
+    };
     assert_eq!(f.attempts, 4);
-    assert!(f.events_sent < 100_000, "sending stopped early: {}", f.events_sent);
+    assert!(
+        f.events_sent < 100_000,
+        "sending stopped early: {}",
+        f.events_sent
+    );
     assert_eq!(f.events_lost, f.events_sent);
     let text = err.to_string();
-    assert!(text.contains("events were not persisted") && text.contains(&target.endpoint), "{text}");
+    assert!(
+        text.contains("events were not persisted") && text.contains(&target.endpoint),
+        "{text}"
+    );
     println!("{text}");
     Ok(())
 }
@@ -233,7 +302,9 @@ async fn flaky_relay(upstream: &str) -> Result<(String, tokio::sync::watch::Send
             let mut down = down_rx.clone();
             let upstream = upstream.clone();
             tokio::spawn(async move {
-                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
                 tokio::select! {
                     _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                     _ = down.wait_for(|d| *d) => {}
@@ -247,11 +318,20 @@ async fn flaky_relay(upstream: &str) -> Result<(String, tokio::sync::watch::Send
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs S3"]
 async fn s3_going_away_mid_run_is_retried_and_nothing_is_lost() -> Result<()> {
-    let Some(target) = support::s3().await? else { return Ok(()) };
+    let Some(target) = support::s3().await? else {
+        return Ok(());
+    };
     ensure_bucket(&target, true, &RetryPolicy::default()).await?;
     let (url, down) = flaky_relay(&target.endpoint).await?;
     let relayed = S3Target {
-        client: aws_sdk_s3::Client::from_conf(target.client.config().to_builder().endpoint_url(&url).build()),
+        client: aws_sdk_s3::Client::from_conf(
+            target
+                .client
+                .config()
+                .to_builder()
+                .endpoint_url(&url)
+                .build(),
+        ),
         endpoint: url,
         ..target.clone()
     };

@@ -21,3 +21,7 @@ mod schema;
 mod grpc_windows;
 // Suite ingest_parquet_s3: events → Parquet → S3, verified row by row; S3 faults.
 mod ingest;
+// perfgate calibrate on generated runs; compare --confirm on a scratch git repo and bench.
+mod calibrate;
+// The HTML report: escaping, self-contained, and rendered by headless Chromium.
+mod html;

@@ -32,9 +32,18 @@ pub struct BenchCommand {
     pub instructions: Option<String>,
 }
 
-/// Builds `cargo bench --bench <name> --no-run` in `workdir` and returns the binary.
-pub fn build_bench(workdir: &Path, name: &str) -> Result<PathBuf, CalibrateError> {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+/// Builds `cargo bench --bench <name> --no-run` in `workdir` (into `target_dir` when given,
+/// else cargo's default) and returns the binary.
+pub fn build_bench(
+    workdir: &Path,
+    name: &str,
+    target_dir: Option<&Path>,
+) -> Result<PathBuf, CalibrateError> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    if let Some(t) = target_dir {
+        cmd.env("CARGO_TARGET_DIR", t);
+    }
+    let out = cmd
         .current_dir(workdir)
         .args([
             "bench",

@@ -182,6 +182,7 @@ fn confirm(
             .unwrap_or_else(|| results::results_dir().join("confirm")),
         profile: args.confirm_profile,
         bench_args: args.confirm_bench_args.clone(),
+        target_dir: None,
     };
     Ok(perfgate::confirm::confirm(
         comparison,

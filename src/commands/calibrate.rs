@@ -112,7 +112,7 @@ fn measure(args: &CalibrateArgs) -> Result<(Vec<Run>, Vec<Run>), CalibrateError>
     })?;
     let binary = match &args.binary {
         Some(b) => b.clone(),
-        None => runner::build_bench(&workdir, &name)?,
+        None => runner::build_bench(&workdir, &name, None)?,
     };
     let cmd = runner::BenchCommand {
         name: name.clone(),

@@ -39,6 +39,8 @@ pub struct Options {
     pub profile: Profile,
     /// Arguments for every bench binary after `--bench`.
     pub bench_args: Vec<String>,
+    /// `CARGO_TARGET_DIR` for both builds; cargo's default (the environment's) when `None`.
+    pub target_dir: Option<PathBuf>,
 }
 
 /// The outcome for one flagged metric.
@@ -206,6 +208,26 @@ pub fn confirm(
     report
 }
 
+/// Sets the modification time of the tree's sources (`src/`, `benches/`, `Cargo.toml`) to
+/// now. Both trees are the same package: in a shared target directory cargo keeps one
+/// fingerprint for both and would call a tree whose files are older than the other's
+/// build "fresh", handing back the other tree's binary. Newer sources force the rebuild.
+fn touch_sources(tree: &Path) {
+    fn walk(p: &Path, now: std::time::SystemTime) {
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                walk(&e.path(), now);
+            }
+        } else if let Ok(f) = std::fs::File::options().append(true).open(p) {
+            let _ = f.set_modified(now);
+        }
+    }
+    let now = std::time::SystemTime::now();
+    for sub in ["src", "benches", "Cargo.toml", "build.rs"] {
+        walk(&tree.join(sub), now);
+    }
+}
+
 fn value(run: &Run, id: &str) -> Option<f64> {
     run.metrics.iter().find(|m| m.id() == id).map(|m| m.value)
 }
@@ -218,8 +240,23 @@ fn alternate(
     opts: &Options,
     log: &mut dyn FnMut(String),
 ) -> Result<Vec<(Run, Run)>, String> {
-    let command = |tree: &Path| -> Result<BenchCommand, String> {
-        let binary = runner::build_bench(tree, bench).map_err(|e| e.to_string())?;
+    let bin_dir = opts.work_dir.join("bin");
+    std::fs::create_dir_all(&bin_dir).map_err(|e| format!("{}: {e}", bin_dir.display()))?;
+    let command = |tree: &Path, side: &str| -> Result<BenchCommand, String> {
+        touch_sources(tree);
+        let built = runner::build_bench(tree, bench, opts.target_dir.as_deref())
+            .map_err(|e| e.to_string())?;
+        // Both trees are the same package at the same version: cargo may give both builds
+        // the same file name in a shared target directory, so each binary is copied out
+        // before the other tree is built.
+        let binary = bin_dir.join(format!("{bench}-{side}"));
+        std::fs::copy(&built, &binary).map_err(|e| {
+            format!(
+                "cannot copy {} to {}: {e}",
+                built.display(),
+                binary.display()
+            )
+        })?;
         Ok(BenchCommand {
             name: bench.to_string(),
             binary,
@@ -232,8 +269,8 @@ fn alternate(
     log(format!(
         "confirm: building bench {bench} at the baseline and the current commit"
     ));
-    let a = command(baseline_tree).map_err(|e| format!("baseline: {e}"))?;
-    let b = command(current_tree).map_err(|e| format!("current: {e}"))?;
+    let a = command(baseline_tree, "baseline").map_err(|e| format!("baseline: {e}"))?;
+    let b = command(current_tree, "current").map_err(|e| format!("current: {e}"))?;
     let runs_dir = opts.work_dir.join("runs").join(bench);
     let mut pairs = Vec::with_capacity(opts.rounds);
     for round in 0..opts.rounds {
