@@ -74,7 +74,7 @@ fn line_chart(
             .draw()
             .ok()?;
         if let Some((v, label)) = hline {
-            let red = RGBColor(207, 34, 46);
+            let red = RGBColor(36, 41, 47);
             chart
                 .draw_series(LineSeries::new(
                     vec![(-0.5, v), (x_max, v)],
