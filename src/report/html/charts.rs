@@ -171,6 +171,17 @@ pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, Strin
             .or_default()
             .push((size.to_string(), m.value));
     }
+    let one_size = charts.values().all(|profiles| {
+        let sizes: std::collections::BTreeSet<&str> = profiles
+            .values()
+            .flatten()
+            .map(|(s, _)| s.as_str())
+            .collect();
+        sizes.len() <= 1
+    });
+    if one_size && !charts.is_empty() {
+        return by_profile(&charts).into_iter().collect();
+    }
     let mut out = Vec::new();
     for (key, profiles) in charts {
         let mut sizes: Vec<String> = profiles
@@ -196,6 +207,36 @@ pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, Strin
         }
     }
     out
+}
+
+/// With one payload size per operation (the smoke profile), one chart: x the window
+/// profiles, one series per operation (and delay) at its size.
+fn by_profile(
+    charts: &BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>,
+) -> Option<(String, String)> {
+    let profiles: Vec<String> = charts
+        .values()
+        .flat_map(|p| p.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let series: Vec<(String, Vec<(f64, f64)>)> = charts
+        .iter()
+        .map(|(key, by)| {
+            let size = by.values().flatten().next().map_or("", |(s, _)| s.as_str());
+            let points = profiles
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((i as f64, by.get(p)?.first()?.1)))
+                .collect();
+            (format!("{key} {size}"), points)
+        })
+        .collect();
+    let svg = line_chart("throughput (MB/s)", &profiles, &series, None)?;
+    Some((
+        "gRPC throughput per profile (one payload size)".to_string(),
+        svg,
+    ))
 }
 
 /// ingest_parquet_s3: events taken per second over the run against the target rate, one
