@@ -146,7 +146,7 @@ fn size_mb(size: &str) -> f64 {
 /// operation (and delay).
 pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, String)> {
     // (op and delay) -> profile -> size -> MB/s
-    let mut charts: BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>> = BTreeMap::new();
+    let mut charts: ByOp = BTreeMap::new();
     for m in run
         .metrics
         .iter()
@@ -209,11 +209,12 @@ pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, Strin
     out
 }
 
+/// Throughput per chart key (operation and delay), window profile and payload size.
+type ByOp = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
+
 /// With one payload size per operation (the smoke profile), one chart: x the window
 /// profiles, one series per operation (and delay) at its size.
-fn by_profile(
-    charts: &BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>,
-) -> Option<(String, String)> {
+fn by_profile(charts: &ByOp) -> Option<(String, String)> {
     let profiles: Vec<String> = charts
         .values()
         .flat_map(|p| p.keys().cloned())
