@@ -3,10 +3,15 @@
 //! Goal: under 100 ms for compare + Markdown + JSON on a 2-core CI machine.
 //!
 //! Run: `cargo bench --bench gate`.
+//!
+//! `PERFGATE_INJECT_SLOWDOWN=0.15` makes every measured iteration spin on the CPU for 15%
+//! of the time its work took, so `perfgate calibrate --inject-slowdown` can check that the
+//! gate catches a known regression of its own bench.
 
 use std::hint::black_box;
+use std::time::Instant;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -93,7 +98,31 @@ fn config() -> Config {
     Config::load(std::path::Path::new(path)).expect("the committed perfgate.toml parses")
 }
 
+/// The injected slowdown fraction (`PERFGATE_INJECT_SLOWDOWN`); 0 when unset.
+fn slowdown() -> f64 {
+    std::env::var("PERFGATE_INJECT_SLOWDOWN")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|f| f.is_finite() && *f > 0.0)
+        .unwrap_or(0.0)
+}
+
+/// Runs `work`, then with an injected slowdown spins for that fraction of its time again.
+fn slowed<T>(factor: f64, work: impl FnOnce() -> T) -> T {
+    if factor <= 0.0 {
+        return work();
+    }
+    let started = Instant::now();
+    let out = work();
+    let until = Instant::now() + started.elapsed().mul_f64(factor);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+    out
+}
+
 fn gate(c: &mut Criterion) {
+    let f = slowdown();
     let (base, cur) = runs();
     let config = config();
     let comparison = compare(&base, &cur, &config).expect("comparable");
@@ -101,22 +130,45 @@ fn gate(c: &mut Criterion) {
     let mut group = c.benchmark_group("gate_10k_metrics");
     group.sample_size(20);
     group.bench_function("compare", |b| {
-        b.iter(|| compare(black_box(&base), black_box(&cur), &config).unwrap())
+        b.iter(|| {
+            slowed(f, || {
+                compare(black_box(&base), black_box(&cur), &config).unwrap()
+            })
+        })
     });
     group.bench_function("render_markdown", |b| {
-        b.iter(|| markdown::render(black_box(&comparison)))
+        b.iter(|| slowed(f, || markdown::render(black_box(&comparison))))
     });
     group.bench_function("render_json", |b| {
-        b.iter(|| json::render(black_box(&comparison), &inputs))
+        b.iter(|| slowed(f, || json::render(black_box(&comparison), &inputs)))
     });
     group.bench_function("compare_and_render", |b| {
         b.iter(|| {
-            let c = compare(black_box(&base), black_box(&cur), &config).unwrap();
-            (markdown::render(&c), json::render(&c, &inputs))
+            slowed(f, || {
+                let c = compare(black_box(&base), black_box(&cur), &config).unwrap();
+                (markdown::render(&c), json::render(&c, &inputs))
+            })
         })
     });
     group.finish();
 }
 
 criterion_group!(benches, gate);
-criterion_main!(benches);
+
+/// Criterion's main, except that with `PERFGATE_INSTRUCTIONS_ONCE` set it runs compare +
+/// render once and exits, so `valgrind --tool=callgrind` can count the instructions of
+/// exactly that work (`perfgate calibrate --instructions`).
+fn main() {
+    if std::env::var_os("PERFGATE_INSTRUCTIONS_ONCE").is_some() {
+        let (base, cur) = runs();
+        let config = config();
+        let inputs = json::Inputs::default();
+        black_box(slowed(slowdown(), || {
+            let c = compare(&base, &cur, &config).unwrap();
+            (markdown::render(&c), json::render(&c, &inputs))
+        }));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

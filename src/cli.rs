@@ -6,7 +6,9 @@
 mod compare;
 
 use clap::{Parser, Subcommand};
-use perfgate::commands::{baseline, comment, export, history, import, merge};
+use perfgate::commands::{
+    baseline, calibrate, comment, export, history, import, merge, report_html,
+};
 
 /// Benchmark harness with CI regression gating for a vector-search stack.
 #[derive(Debug, Parser)]
@@ -32,6 +34,12 @@ pub enum Command {
     Comment(comment::CommentArgs),
     /// The nightly history and its trend charts.
     History(history::HistoryArgs),
+    /// Run a bench N times on unchanged code (and with an injected slowdown): spread, false
+    /// alarms and detections per metric; writes the noise floor into the baselines.
+    /// Exit 0 when every metric meets the goals, 1 when some do not.
+    Calibrate(calibrate::CalibrateArgs),
+    /// Write the comparison as one self-contained HTML page with charts.
+    Report(report_html::ReportArgs),
 }
 
 /// Runs a parsed command line and returns the exit code.
@@ -44,6 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Import(args) => import::run(args)?,
         Command::Comment(args) => comment::run(args)?,
         Command::History(args) => history::run(args)?,
+        Command::Calibrate(args) => calibrate::run(args)? as i32,
+        Command::Report(args) => report_html::run(args)? as i32,
     };
     // Exit codes are 0, 1 and 2; anything else a command returns is a failure.
     Ok(u8::try_from(code).ok().filter(|c| *c <= 2).unwrap_or(2))

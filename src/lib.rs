@@ -3,7 +3,9 @@
 //! Data flows one way: suites → [`results`] → gate → report → GitHub. See ARCHITECTURE.md.
 
 pub mod baseline;
+pub mod calibrate;
 pub mod commands;
+pub mod confirm;
 pub mod error;
 pub mod gate;
 pub mod github;

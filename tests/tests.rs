@@ -9,18 +9,22 @@ mod history;
 mod workflow_scripts;
 // Suite ingest_parquet_s3: events → Parquet → S3, verified row by row; S3 faults.
 mod ingest;
+// The gate's decision rule and its reports (Markdown, JSON, annotations), as exact text.
+mod gate;
+// The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
+mod cli;
 // Bad input: every malformed file gets one line naming it and its problem, exit code 2.
 mod malformed;
 // Results I/O: Criterion import, exports, merging load machines, baseline updates, commands.
 mod results;
 // The JSON Schema of results v1 against the committed files and against serde.
 mod schema;
-// The gate's decision rule and its reports (Markdown, JSON, annotations), as exact text.
-mod gate;
-// The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
-mod cli;
 // The service chain (src/services): Redis, S3 and Qdrant through every provider the machine
 // has, and the guarantee that nothing they start outlives them.
 mod services;
 // The grpc_windows suite: integrity, applied windows and a tiny run (needs no service).
 mod grpc_windows;
+// perfgate calibrate on generated runs; compare --confirm on a scratch git repo and bench.
+mod calibrate;
+// The HTML report: escaping, self-contained, and rendered by headless Chromium.
+mod html;

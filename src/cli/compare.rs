@@ -47,6 +47,28 @@ pub struct CompareArgs {
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Print::Text)]
     print: Print,
+    /// Before failing, re-measure each regression: build the baseline's commit in a git
+    /// worktree beside this tree, run the flagged benches of both alternately and decide on
+    /// the paired ratios (confirmed, or drift, which does not fail).
+    #[arg(long)]
+    confirm: bool,
+    /// Rounds of alternating (baseline, current) runs for --confirm.
+    #[arg(long, default_value_t = 5, value_name = "K")]
+    confirm_rounds: usize,
+    /// The bench target measuring a suite not named after its bench, e.g.
+    /// `gate_10k_metrics=gate` (repeatable).
+    #[arg(long, value_name = "SUITE=BENCH")]
+    confirm_bench: Vec<String>,
+    /// The run profile of the re-measurements (`PERFGATE_PROFILE`).
+    #[arg(long, default_value = "smoke", value_name = "PROFILE")]
+    confirm_profile: perfgate::profile::Profile,
+    /// Where the baseline's worktree and the re-measurements go.
+    /// [default: target/perfgate/confirm/]
+    #[arg(long, value_name = "DIR")]
+    confirm_dir: Option<PathBuf>,
+    /// Arguments for the bench binaries after `--bench` (Criterion options, a filter).
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true, num_args = 1..)]
+    confirm_bench_args: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -82,8 +104,16 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         current: current_path.display().to_string(),
         config: config_path.map(|p| p.display().to_string()),
     };
-    let report = markdown::render(&comparison);
-    let verdict = json::render(&comparison, &inputs);
+    let mut report = markdown::render(&comparison);
+    let mut verdict = json::render(&comparison, &inputs);
+    let confirmation = if args.confirm {
+        let c = confirm(args, &comparison, &baseline)?;
+        report.push_str(&perfgate::confirm::report::markdown(&c));
+        verdict = with_confirmations(&verdict, &c)?;
+        Some(c)
+    } else {
+        None
+    };
 
     let out_dir = args.out_dir.clone().unwrap_or_else(default_out_dir);
     refuse_mixing(&out_dir, &current_path, &baseline_path)?;
@@ -128,7 +158,57 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     if in_actions {
         append_step_summary(&report)?;
     }
-    Ok(comparison.exit_code())
+    Ok(match &confirmation {
+        // Drift does not fail; a bad input (exit 2) stays what the gate said.
+        Some(c) if comparison.exit_code() == 1 => c.exit_code(&comparison),
+        _ => comparison.exit_code(),
+    })
+}
+
+/// Re-measures the flagged metrics against the baseline's commit (`--confirm`).
+fn confirm(
+    args: &CompareArgs,
+    comparison: &gate::Comparison,
+    baseline: &Run,
+) -> anyhow::Result<perfgate::confirm::ConfirmReport> {
+    let mut benches = std::collections::BTreeMap::new();
+    for pair in &args.confirm_bench {
+        let Some((suite, bench)) = pair.split_once('=') else {
+            bail!("--confirm-bench {pair:?}: expected SUITE=BENCH");
+        };
+        benches.insert(suite.to_string(), bench.to_string());
+    }
+    let repo = std::env::current_dir().context("no current directory")?;
+    let opts = perfgate::confirm::Options {
+        repo,
+        rounds: args.confirm_rounds.max(1),
+        benches,
+        work_dir: args
+            .confirm_dir
+            .clone()
+            .unwrap_or_else(|| results::results_dir().join("confirm")),
+        profile: args.confirm_profile,
+        bench_args: args.confirm_bench_args.clone(),
+        target_dir: None,
+    };
+    Ok(perfgate::confirm::confirm(
+        comparison,
+        baseline,
+        &opts,
+        &mut |line| eprintln!("{line}"),
+    ))
+}
+
+/// The JSON verdict with the confirmations added under `confirmation`.
+fn with_confirmations(
+    verdict: &str,
+    c: &perfgate::confirm::ConfirmReport,
+) -> anyhow::Result<String> {
+    let mut v: serde_json::Value = serde_json::from_str(verdict).context("the JSON verdict")?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("confirmation".into(), serde_json::to_value(c)?);
+    }
+    Ok(serde_json::to_string_pretty(&v)? + "\n")
 }
 
 /// A threshold on the command line: a percentage above 0, as in the config file.

@@ -3,11 +3,13 @@
 //! [`Error::is_bad_input`](crate::Error::is_bad_input) is true means exit code 2.
 
 pub mod baseline;
+pub mod calibrate;
 pub mod comment;
 pub mod export;
 pub mod history;
 pub mod import;
 pub mod merge;
+pub mod report_html;
 
 use std::path::PathBuf;
 

@@ -4,6 +4,7 @@
 
 pub mod format;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;

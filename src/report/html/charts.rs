@@ -1,0 +1,409 @@
+//! The report's charts, each an SVG string drawn by plotters (`SVGBackend` into a String).
+//! A chart with nothing to draw is `None`, and so is one plotters fails on: a report with
+//! a chart missing is still a report.
+
+use std::collections::BTreeMap;
+
+use plotters::prelude::*;
+
+use crate::gate::{MetricComparison, Observed, Verdict, convert};
+use crate::results::{Metric, Run, Unit};
+
+const WIDTH: u32 = 960;
+
+fn color(i: usize) -> RGBColor {
+    let c = Palette99::pick(i).to_rgba();
+    RGBColor(c.0, c.1, c.2)
+}
+
+/// A padded range around `values` that starts at 0 for non-negative data.
+fn y_range(values: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> {
+    let v: Vec<f64> = values.filter(|v| v.is_finite()).collect();
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min).min(0.0);
+    if v.is_empty() {
+        return None;
+    }
+    let top = if max > min {
+        max + (max - min) * 0.1
+    } else {
+        min + 1.0
+    };
+    Some(min..top)
+}
+
+/// Series of (label, points) drawn as lines with dots, x labelled by `x_names`.
+fn line_chart(
+    title_y: &str,
+    x_names: &[String],
+    series: &[(String, Vec<(f64, f64)>)],
+    hline: Option<(f64, &str)>,
+) -> Option<String> {
+    let y = y_range(
+        series
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|p| p.1))
+            .chain(hline.map(|h| h.0)),
+    )?;
+    let x_max = x_names.len().max(2) as f64 - 0.5;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, 380)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5f64..x_max, y)
+            .ok()?;
+        let names = x_names.to_vec();
+        let fmt = move |x: &f64| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_labels(x_names.len().max(2) * 2 + 1)
+            .x_label_formatter(&fmt)
+            .y_desc(title_y)
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .ok()?;
+        if let Some((v, label)) = hline {
+            let red = RGBColor(36, 41, 47);
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(-0.5, v), (x_max, v)],
+                    red.stroke_width(2),
+                ))
+                .ok()?
+                .label(label.to_string())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red));
+        }
+        for (i, (name, points)) in series.iter().enumerate() {
+            let c = color(i);
+            chart
+                .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
+                .ok()?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                .ok()?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .ok()?;
+        root.present().ok()?;
+    }
+    Some(svg)
+}
+
+/// qdrant_search: latency p50/p95/p99 (ms) per `collection/protocol/type`.
+pub fn latency_percentiles(run: &Run, suite: &str) -> Option<String> {
+    let stats = ["latency_p50", "latency_p95", "latency_p99"];
+    let mut by_bench: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for m in run.metrics.iter().filter(|m| m.suite == suite) {
+        if let Some(i) = stats.iter().position(|s| *s == m.metric)
+            && let Some(ms) = convert(m.value, m.unit, Unit::Milliseconds)
+        {
+            by_bench
+                .entry(&m.benchmark)
+                .or_default()
+                .push((i as f64, ms));
+        }
+    }
+    let series: Vec<(String, Vec<(f64, f64)>)> = by_bench
+        .into_iter()
+        .map(|(b, mut p)| {
+            p.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (b.to_string(), p)
+        })
+        .collect();
+    let names: Vec<String> = ["p50", "p95", "p99"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    line_chart("latency (ms)", &names, &series, None)
+}
+
+/// `4MB` or `1MB/rtt10ms` → size in MB for ordering.
+fn size_mb(size: &str) -> f64 {
+    size.trim_end_matches("MB").parse().unwrap_or(f64::MAX)
+}
+
+/// grpc_windows: throughput (MB/s) per window profile and payload size, one chart per
+/// operation (and delay).
+pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, String)> {
+    // (op and delay) -> profile -> size -> MB/s
+    let mut charts: ByOp = BTreeMap::new();
+    for m in run
+        .metrics
+        .iter()
+        .filter(|m| m.suite == "grpc_windows" && m.metric == "throughput")
+    {
+        let parts: Vec<&str> = m.benchmark.split('/').collect();
+        let [profile, op, size, rest @ ..] = parts.as_slice() else {
+            continue;
+        };
+        if *profile == "best" {
+            continue;
+        }
+        let key = if rest.is_empty() {
+            op.to_string()
+        } else {
+            format!("{op} {}", rest.join("/"))
+        };
+        charts
+            .entry(key)
+            .or_default()
+            .entry(profile.to_string())
+            .or_default()
+            .push((size.to_string(), m.value));
+    }
+    let one_size = charts.values().all(|profiles| {
+        let sizes: std::collections::BTreeSet<&str> = profiles
+            .values()
+            .flatten()
+            .map(|(s, _)| s.as_str())
+            .collect();
+        sizes.len() <= 1
+    });
+    if one_size && !charts.is_empty() {
+        return by_profile(&charts).into_iter().collect();
+    }
+    let mut out = Vec::new();
+    for (key, profiles) in charts {
+        let mut sizes: Vec<String> = profiles
+            .values()
+            .flatten()
+            .map(|(s, _)| s.clone())
+            .collect();
+        sizes.sort_by(|a, b| size_mb(a).total_cmp(&size_mb(b)).then(a.cmp(b)));
+        sizes.dedup();
+        let series: Vec<(String, Vec<(f64, f64)>)> = profiles
+            .into_iter()
+            .map(|(p, points)| {
+                let mut pts: Vec<(f64, f64)> = points
+                    .iter()
+                    .filter_map(|(s, v)| Some((sizes.iter().position(|x| x == s)? as f64, *v)))
+                    .collect();
+                pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+                (p, pts)
+            })
+            .collect();
+        if let Some(svg) = line_chart("throughput (MB/s)", &sizes, &series, None) {
+            out.push((format!("gRPC throughput per profile and size: {key}"), svg));
+        }
+    }
+    out
+}
+
+/// Throughput per chart key (operation and delay), window profile and payload size.
+type ByOp = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
+
+/// With one payload size per operation (the smoke profile), one chart: x the window
+/// profiles, one series per operation (and delay) at its size.
+fn by_profile(charts: &ByOp) -> Option<(String, String)> {
+    let profiles: Vec<String> = charts
+        .values()
+        .flat_map(|p| p.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let series: Vec<(String, Vec<(f64, f64)>)> = charts
+        .iter()
+        .map(|(key, by)| {
+            let size = by.values().flatten().next().map_or("", |(s, _)| s.as_str());
+            let points = profiles
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| Some((i as f64, by.get(p)?.first()?.1)))
+                .collect();
+            (format!("{key} {size}"), points)
+        })
+        .collect();
+    let svg = line_chart("throughput (MB/s)", &profiles, &series, None)?;
+    Some((
+        "gRPC throughput per profile (one payload size)".to_string(),
+        svg,
+    ))
+}
+
+/// ingest_parquet_s3: events taken per second over the run against the target rate, one
+/// chart per scenario that kept its per-second samples.
+pub fn ingest_rate(run: &Run) -> Vec<(String, String)> {
+    let find = |bench: &str, name: &str| -> Option<&Metric> {
+        run.metrics
+            .iter()
+            .find(|m| m.suite == "ingest_parquet_s3" && m.benchmark == bench && m.metric == name)
+    };
+    let mut out = Vec::new();
+    for m in run
+        .metrics
+        .iter()
+        .filter(|m| m.suite == "ingest_parquet_s3" && m.metric == "achieved_rate")
+    {
+        let Some(samples) = m.samples.as_ref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let points: Vec<(f64, f64)> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64, *v))
+            .collect();
+        let names: Vec<String> = (0..samples.len()).map(|i| format!("{}s", i + 1)).collect();
+        let target = find(&m.benchmark, "target_rate").map(|t| (t.value, "target rate"));
+        let series = vec![("events taken per second".to_string(), points)];
+        if let Some(svg) = line_chart("events/s", &names, &series, target) {
+            out.push((format!("Ingest rate over time: {}", m.benchmark), svg));
+        }
+    }
+    out
+}
+
+/// The most rows the interval chart shows; the verdict table lists every metric.
+pub const MAX_INTERVAL_ROWS: usize = 40;
+
+/// The (lower, upper) whisker of an observation: its interval, else ±1.96 standard errors.
+fn whisker(o: &Observed) -> Option<(f64, f64)> {
+    if let Some(ci) = o.ci {
+        return Some((ci.lower, ci.upper));
+    }
+    let (sd, n) = (o.std_dev?, o.sample_count?);
+    (n > 0).then(|| {
+        let half = 1.96 * sd / (n as f64).sqrt();
+        (o.value - half, o.value + half)
+    })
+}
+
+/// Baseline vs current for every metric measured on both sides, as a dot-and-whisker chart
+/// of values relative to the baseline (100%): grey the baseline, coloured the current (red
+/// when the gate failed it), with the threshold band drawn around 100%.
+pub fn intervals(rows: &[&MetricComparison]) -> Option<String> {
+    let mut rows: Vec<&&MetricComparison> = rows
+        .iter()
+        .filter(|m| m.baseline.as_ref().is_some_and(|b| b.value != 0.0) && m.current.is_some())
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    rows.sort_by(|a, b| {
+        a.verdict.cmp(&b.verdict).then(
+            b.change
+                .unwrap_or(0.0)
+                .abs()
+                .total_cmp(&a.change.unwrap_or(0.0).abs()),
+        )
+    });
+    rows.truncate(MAX_INTERVAL_ROWS);
+    let rel = |v: f64, base: f64| v / base * 100.0;
+    let mut xs = vec![100.0];
+    let mut drawn = Vec::new();
+    for m in &rows {
+        let (b, c) = (m.baseline.as_ref()?, m.current.as_ref()?);
+        let bw = whisker(b).map(|(l, u)| (rel(l, b.value), rel(u, b.value)));
+        let cw = whisker(c).map(|(l, u)| (rel(l, b.value), rel(u, b.value)));
+        let cv = rel(c.value, b.value);
+        xs.extend([cv, 100.0 + m.threshold * 100.0, 100.0 - m.threshold * 100.0]);
+        xs.extend(bw.iter().chain(cw.iter()).flat_map(|&(l, u)| [l, u]));
+        drawn.push((m, bw, cv, cw));
+    }
+    let finite = xs.iter().copied().filter(|x| x.is_finite());
+    let lo = finite.clone().fold(f64::INFINITY, f64::min);
+    let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo) * 0.05).max(1.0);
+    let n = drawn.len();
+    let labels: Vec<String> = drawn
+        .iter()
+        .map(|(m, ..)| {
+            let id = format!("{}/{}", m.benchmark, m.metric);
+            if id.chars().count() > 48 {
+                format!(
+                    "…{}",
+                    id.chars()
+                        .rev()
+                        .take(47)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect::<String>()
+                )
+            } else {
+                id
+            }
+        })
+        .collect();
+    let mut svg = String::new();
+    {
+        let height = 70 + 24 * n as u32;
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(34)
+            .y_label_area_size(330)
+            .build_cartesian_2d((lo - pad)..(hi + pad), 0f64..n as f64)
+            .ok()?;
+        let fmt = move |y: &f64| {
+            let i = (n as f64 - y - 0.5).round();
+            if (n as f64 - y - 0.5 - i).abs() < 1e-6 && i >= 0.0 {
+                labels.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .y_labels(2 * n + 1)
+            .y_label_formatter(&fmt)
+            .x_desc("% of the baseline value")
+            .light_line_style(WHITE.mix(0.0))
+            .draw()
+            .ok()?;
+        let grey = RGBColor(110, 119, 129);
+        for (i, (m, bw, cv, cw)) in drawn.iter().enumerate() {
+            let y = n as f64 - i as f64 - 0.5;
+            let t = m.threshold * 100.0;
+            let band = RGBColor(234, 238, 242);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(100.0 - t, y - 0.45), (100.0 + t, y + 0.45)],
+                    band.filled(),
+                )))
+                .ok()?;
+            let current = match m.verdict {
+                Verdict::Critical | Verdict::Regression if m.fails => RGBColor(207, 34, 46),
+                Verdict::Improvement => RGBColor(26, 127, 55),
+                _ => RGBColor(9, 105, 218),
+            };
+            for (whisk, value, dy, c) in [(bw, 100.0, 0.15, grey), (cw, *cv, -0.15, current)] {
+                if let Some((l, u)) = whisk {
+                    chart
+                        .draw_series(LineSeries::new(
+                            vec![(*l, y + dy), (*u, y + dy)],
+                            c.stroke_width(2),
+                        ))
+                        .ok()?;
+                }
+                if value.is_finite() {
+                    chart
+                        .draw_series(std::iter::once(Circle::new((value, y + dy), 4, c.filled())))
+                        .ok()?;
+                }
+            }
+        }
+        root.present().ok()?;
+    }
+    Some(svg)
+}
