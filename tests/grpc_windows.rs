@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use bytes::Bytes;
 use perfgate::profile::Profile;
-use perfgate::results::{Environment, validate};
+use perfgate::results::{Environment, parse_run, validate};
 use perfgate::suites::grpc_windows::{
     BlobClient, BlobServer, Condition, Config, DelayProxy, Op, RawTcpClient, RawTcpServer,
     SizeCase, WindowProfile, checksum, generate,
@@ -177,6 +177,19 @@ fn a_tiny_run_writes_valid_results() -> Result<()> {
     let out = perfgate::suites::grpc_windows::run_blocking(&cfg, false)?;
     let run = out.to_run(Environment::detect(Profile::Smoke));
     validate(&run).map_err(anyhow::Error::msg)?;
+    // What the bench writes is what the gate reads: the file form parses back, and the
+    // committed JSON Schema accepts it.
+    let json = run.to_json();
+    parse_run(json.as_bytes()).map_err(anyhow::Error::msg)?;
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/baselines/schema/results-v1.schema.json"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path)?)?;
+    let validator = jsonschema::draft202012::new(&schema).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let doc: serde_json::Value = serde_json::from_str(&json)?;
+    let complaints: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    ensure!(complaints.is_empty(), "schema: {complaints:#?}");
     let ids: Vec<String> = run.metrics.iter().map(|m| m.id()).collect();
     for id in [
         "grpc_windows/library/write/256KB/throughput",
