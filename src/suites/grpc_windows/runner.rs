@@ -190,6 +190,20 @@ async fn run_condition(
         // matters most for `fraction_of_tcp`.
         let rounds = cfg.warmup + size.iterations;
         for round in 0..rounds {
+            if progress {
+                eprintln!(
+                    "grpc_windows: {}{}: round {}/{rounds}{}",
+                    size_label(size.bytes),
+                    cond.rtt_ms
+                        .map_or(String::new(), |ms| format!(" at {ms} ms RTT")),
+                    round + 1,
+                    if round < cfg.warmup {
+                        " (warm-up, verified)"
+                    } else {
+                        ""
+                    }
+                );
+            }
             for k in 0..cases.len() {
                 let k = (k + round) % cases.len();
                 let (target, case) = &cases[k];
