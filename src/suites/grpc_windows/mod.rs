@@ -33,6 +33,7 @@
 //! - `PERFGATE_GRPC_CONCURRENCY=N`: operations in flight at once, as concurrent streams
 //!   on one HTTP/2 connection (raw TCP: N connections). Default 1.
 //! - `PERFGATE_GRPC_CHUNK_BYTES=N`: Write and Stream chunk size. Default 4194304.
+//! - `PERFGATE_GRPC_PROFILES=a,b`: only these profiles (names as above). Default all.
 //! - `PERFGATE_INJECT_SLOWDOWN=F`: an injected regression for calibrating the gate. The
 //!   server holds back the end of every response (its trailers, which every gRPC call
 //!   waits for) by `F` times the time the operation has taken so far, so `0.15` makes each
@@ -56,7 +57,10 @@ mod service;
 mod tcp;
 
 pub use client::{BlobClient, Delivered};
-pub use config::{CHUNK_VAR, CONCURRENCY_VAR, Condition, Config, Op, SLOWDOWN_VAR, SizeCase};
+pub use config::{
+    CHUNK_VAR, CONCURRENCY_VAR, Condition, Config, MIN_ITERATIONS, Op, PROFILES_VAR, SLOWDOWN_VAR,
+    SizeCase,
+};
 pub use delay::{DEFAULT_PATH_WINDOW, DelayProxy, probe_netem};
 pub use messages::MAX_MESSAGE_BYTES;
 pub use payload::{Checksum, DEFAULT_SEED, MIB, checksum, generate};

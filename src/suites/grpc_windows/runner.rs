@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::GrpcWindowsError;
 use super::client::{BlobClient, Delivered};
-use super::config::{Condition, Config, Op, SizeCase};
+use super::config::{Condition, Config, MIN_ITERATIONS, Op, SizeCase};
 use super::delay::{DelayProxy, probe_netem};
 use super::memory;
 use super::payload::{self, MIB};
@@ -208,6 +208,9 @@ async fn run_condition(
                 let k = (k + round) % cases.len();
                 let (target, case) = &cases[k];
                 let measured = round >= cfg.warmup;
+                if accs[k].samples.len() >= MIN_ITERATIONS && accs[k].measured >= cfg.case_budget {
+                    continue;
+                }
                 iteration(
                     cfg,
                     target,
@@ -273,6 +276,8 @@ impl Case {
 struct Acc {
     latency: Histogram<u64>,
     samples: Vec<f64>,
+    /// Measured wall time so far.
+    measured: Duration,
     peak_rss_mib: Option<f64>,
     per_case: bool,
 }
@@ -283,6 +288,7 @@ impl Acc {
             latency: Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
                 .expect("constant histogram bounds are valid"),
             samples: Vec::new(),
+            measured: Duration::ZERO,
             peak_rss_mib: None,
             per_case: true,
         }
@@ -329,7 +335,8 @@ async fn iteration(
         }
     }))
     .await;
-    let wall = started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed();
+    let wall = elapsed.as_secs_f64();
     let peak = memory::peak_rss_mib();
     for outcome in outcomes {
         let took = outcome?;
@@ -341,6 +348,7 @@ async fn iteration(
     if measured {
         let mib = (cfg.concurrency * case.size.bytes) as f64 / MIB as f64;
         acc.samples.push(mib / wall);
+        acc.measured += elapsed;
         acc.peak_rss_mib = match (acc.peak_rss_mib, peak) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
