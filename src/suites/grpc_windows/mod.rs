@@ -34,15 +34,13 @@
 //!   on one HTTP/2 connection (raw TCP: N connections). Default 1.
 //! - `PERFGATE_GRPC_CHUNK_BYTES=N`: Write and Stream chunk size. Default 4194304.
 //! - `PERFGATE_GRPC_PROFILES=a,b`: only these profiles (names as above). Default all.
-//! - `PERFGATE_INJECT_SLOWDOWN=F`: an injected regression for calibrating the gate. The
-//!   server holds back the end of every response (its trailers, which every gRPC call
-//!   waits for) by `F` times the time the operation has taken so far, so `0.15` makes each
-//!   gRPC operation about 15% slower: throughput and `fraction_of_tcp` drop by about 13%
-//!   (1/1.15), latencies grow by about 15%. Raw TCP is not slowed. Metrics then carry an
-//!   `injected_slowdown` label. The rule holds where the server sees the whole operation:
-//!   every loopback case, and Write or window-bound transfers under delay. A delayed Read
-//!   or Stream that fits in the windows leaves the server early (the proxy takes the bytes
-//!   at loopback speed), so it is slowed by less.
+//! - `PERFGATE_INJECT_SLOWDOWN=F`: an injected regression of known size, for calibrating
+//!   the gate. Every gRPC operation takes `1 + F` times as long, as if the server were that
+//!   much slower: `0.15` lowers throughput and `fraction_of_tcp` to 1/1.15 (-13%) and raises
+//!   latencies by 15%, on every profile and condition; raw TCP is not slowed. The wait is
+//!   added where an operation's end is known, in the client (see
+//!   [`BlobClient::with_slowdown`] for why not in the server). Metrics then carry an
+//!   `injected_slowdown` label.
 
 mod client;
 mod config;

@@ -229,7 +229,7 @@ impl SuiteOutput {
         if self.slowdown > 0.0 {
             let _ = writeln!(
                 s,
-                "Injected slowdown: the server delays each response by {:.0}% of its duration.",
+                "Injected slowdown: every gRPC operation is made {:.0}% longer (raw TCP is not).",
                 self.slowdown * 100.0
             );
         }

@@ -153,11 +153,15 @@ async fn run_condition(
     let mut servers = Vec::new();
     let mut clients = Vec::new();
     for profile in &cfg.profiles {
-        let server = BlobServer::start(profile, payload.clone(), cfg.slowdown).await?;
+        let server = BlobServer::start(profile, payload.clone()).await?;
         let addr = front(server.addr, rtt, cfg.path_window, &mut proxies).await?;
         clients.push((
             profile.name,
-            Target::Grpc(BlobClient::connect(addr, profile).await?),
+            Target::Grpc(
+                BlobClient::connect(addr, profile)
+                    .await?
+                    .with_slowdown(cfg.slowdown),
+            ),
         ));
         servers.push(server);
     }
