@@ -14,7 +14,9 @@
 //! reported as `fraction_of_tcp`. Because windows only matter when bandwidth × delay
 //! exceeds them, each run also measures under emulated round-trip times (10 and 50 ms)
 //! through an in-process delaying proxy (module `delay`, which explains why not netem).
-//! Under 10 ms, Conservative's 64 KiB window caps a stream at 64 KiB / 10 ms = 6.4 MiB/s.
+//! Under 10 ms, Conservative's 64 KiB window caps a stream at 64 KiB / 10 ms = 6.4 MiB/s;
+//! expect about three quarters of such a bound, since h2 returns window to the sender only
+//! once half of it has been consumed and the proxy's timers add up to a millisecond each way.
 //!
 //! # Results
 //! Benchmarks `<profile>/<op>/<size>[/rtt<N>ms]` (e.g. `default/write/64MB`,
