@@ -6,7 +6,8 @@
 //! (`PERFGATE_GRPC_CONCURRENCY`, `PERFGATE_GRPC_CHUNK_BYTES`, `PERFGATE_INJECT_SLOWDOWN`)
 //! are documented in `perfgate::suites::grpc_windows`. The Criterion part times 1 MiB
 //! Read and Write with the Default profile and a raw TCP download on loopback, so
-//! Criterion's own estimates (with their confidence intervals) exist for the gate too.
+//! Criterion's own estimates (with their confidence intervals) exist for the gate too;
+//! `PERFGATE_INJECT_SLOWDOWN` slows the two gRPC ones as it slows the suite.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,18 +40,20 @@ fn main() -> Result<()> {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
-    criterion_cases(&mut c)?;
+    criterion_cases(&mut c, cfg.slowdown)?;
     c.final_summary();
     Ok(())
 }
 
-fn criterion_cases(c: &mut Criterion) -> Result<()> {
+fn criterion_cases(c: &mut Criterion, slowdown: f64) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     let payload = grpc_windows::generate(grpc_windows::DEFAULT_SEED, MIB);
     let profile = WindowProfile::DEFAULT;
     let (_server, client, _raw_server, raw) = rt.block_on(async {
-        let server = BlobServer::start(&profile, payload.clone(), 0.0).await?;
-        let client = BlobClient::connect(server.addr, &profile).await?;
+        let server = BlobServer::start(&profile, payload.clone()).await?;
+        let client = BlobClient::connect(server.addr, &profile)
+            .await?
+            .with_slowdown(slowdown);
         let raw_server = RawTcpServer::start(payload.clone()).await?;
         let raw = RawTcpClient::connect(raw_server.addr).await?;
         Ok::<_, anyhow::Error>((server, client, raw_server, Arc::new(Mutex::new(raw))))

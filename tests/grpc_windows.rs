@@ -4,7 +4,7 @@
 //! - the profiles' windows are really applied, on both ends: through a 20 ms delay proxy,
 //!   Conservative's 64 KiB windows bound Write (the server's window) and Read (the
 //!   client's) at window / RTT, while Aggressive is not bound by them;
-//! - the injected slowdown knob slows operations down;
+//! - the injected slowdown knob slows every operation down;
 //! - a tiny run of the suite produces valid results with the documented ids.
 
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use bytes::Bytes;
 use perfgate::profile::Profile;
-use perfgate::results::{Environment, validate};
+use perfgate::results::{Environment, parse_run, validate};
 use perfgate::suites::grpc_windows::{
     BlobClient, BlobServer, Condition, Config, DelayProxy, Op, RawTcpClient, RawTcpServer,
     SizeCase, WindowProfile, checksum, generate,
@@ -27,7 +27,7 @@ async fn every_byte_arrives_intact_for_every_profile_and_operation() -> Result<(
     let payload = generate(11, SIZE);
     let want = checksum(&payload);
     for profile in WindowProfile::ALL {
-        let server = BlobServer::start(&profile, payload.clone(), 0.0).await?;
+        let server = BlobServer::start(&profile, payload.clone()).await?;
         let client = BlobClient::connect(server.addr, &profile).await?;
         // Three operations of each kind at once: concurrent streams on one connection.
         let mut calls = Vec::new();
@@ -76,7 +76,7 @@ async fn every_byte_arrives_intact_for_every_profile_and_operation() -> Result<(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_byte_changes_the_checksum_the_client_sees() -> Result<()> {
     // The server holds a payload from another seed: the client's hash must not match.
-    let server = BlobServer::start(&WindowProfile::DEFAULT, generate(12, SIZE), 0.0).await?;
+    let server = BlobServer::start(&WindowProfile::DEFAULT, generate(12, SIZE)).await?;
     let mut client = BlobClient::connect(server.addr, &WindowProfile::DEFAULT).await?;
     let got = client.stream(SIZE as u64, ODD_CHUNK, true).await?;
     ensure!(got.checksum != Some(checksum(&generate(11, SIZE))));
@@ -90,7 +90,7 @@ async fn timed_through_proxy(
     payload: &Bytes,
     rtt: Duration,
 ) -> Result<f64> {
-    let server = BlobServer::start(&profile, payload.clone(), 0.0).await?;
+    let server = BlobServer::start(&profile, payload.clone()).await?;
     let proxy = DelayProxy::start(server.addr, rtt, 64 * 1024 * 1024).await?;
     let mut client = BlobClient::connect(proxy.addr, &profile).await?;
     let t = Instant::now();
@@ -137,29 +137,35 @@ async fn windows_are_applied_on_both_ends() -> Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn injected_slowdown_slows_operations() -> Result<()> {
-    let payload = generate(14, 8 * 1024 * 1024);
-    let best_of_3 = |slowdown: f64| {
-        let payload = payload.clone();
-        async move {
-            let server =
-                BlobServer::start(&WindowProfile::DEFAULT, payload.clone(), slowdown).await?;
-            let mut client = BlobClient::connect(server.addr, &WindowProfile::DEFAULT).await?;
-            let mut best = f64::MAX;
-            for _ in 0..3 {
-                let t = Instant::now();
-                client.write(payload.clone(), 1024 * 1024, false).await?;
-                best = best.min(t.elapsed().as_secs_f64());
-            }
-            Ok::<f64, anyhow::Error>(best)
+async fn injected_slowdown_slows_every_operation() -> Result<()> {
+    // Through a 20 ms proxy every operation takes at least a round trip, so a slowdown of
+    // 0.5 adds at least 10 ms to each: well above the noise of a busy machine.
+    let payload = generate(14, 256 * 1024);
+    let profile = WindowProfile::DEFAULT;
+    let server = BlobServer::start(&profile, payload.clone()).await?;
+    let proxy = DelayProxy::start(server.addr, Duration::from_millis(20), 64 * 1024 * 1024).await?;
+    let normal = BlobClient::connect(proxy.addr, &profile).await?;
+    let slowed = normal.clone().with_slowdown(0.5);
+    for op in Op::ALL {
+        // Warm-up, slowed, normal: the first call on a connection pays for its setup.
+        let mut times = Vec::new();
+        for client in [&normal, &slowed, &normal] {
+            let mut c = client.clone();
+            let t = Instant::now();
+            let got = match op {
+                Op::Write => c.write(payload.clone(), ODD_CHUNK, false).await?,
+                Op::Read => c.read(payload.len() as u64, false).await?,
+                Op::Stream => c.stream(payload.len() as u64, ODD_CHUNK, false).await?,
+            };
+            ensure!(got.bytes == payload.len() as u64);
+            times.push(t.elapsed());
         }
-    };
-    let normal = best_of_3(0.0).await?;
-    let slowed = best_of_3(1.0).await?;
-    ensure!(
-        slowed >= 1.4 * normal,
-        "slowdown 1.0 should double the time: {normal:.4} s -> {slowed:.4} s"
-    );
+        let (s, n) = (times[1], times[2]);
+        ensure!(
+            s >= Duration::from_millis(30) && s.as_secs_f64() >= 1.3 * n.as_secs_f64(),
+            "{op}: {n:?} without the slowdown, {s:?} with 0.5"
+        );
+    }
     Ok(())
 }
 
@@ -177,6 +183,19 @@ fn a_tiny_run_writes_valid_results() -> Result<()> {
     let out = perfgate::suites::grpc_windows::run_blocking(&cfg, false)?;
     let run = out.to_run(Environment::detect(Profile::Smoke));
     validate(&run).map_err(anyhow::Error::msg)?;
+    // What the bench writes is what the gate reads: the file form parses back, and the
+    // committed JSON Schema accepts it.
+    let json = run.to_json();
+    parse_run(json.as_bytes()).map_err(anyhow::Error::msg)?;
+    let schema_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/baselines/schema/results-v1.schema.json"
+    );
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path)?)?;
+    let validator = jsonschema::draft202012::new(&schema).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let doc: serde_json::Value = serde_json::from_str(&json)?;
+    let complaints: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    ensure!(complaints.is_empty(), "schema: {complaints:#?}");
     let ids: Vec<String> = run.metrics.iter().map(|m| m.id()).collect();
     for id in [
         "grpc_windows/library/write/256KB/throughput",

@@ -1,7 +1,9 @@
 //! The blob service's client, written by hand over `tonic::client::Grpc` the way
 //! `tonic-build` would generate it, with the message limits raised for 256 MiB payloads.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tonic::codegen::http::uri::PathAndQuery;
@@ -27,6 +29,7 @@ pub struct Delivered {
 #[derive(Clone)]
 pub struct BlobClient {
     inner: tonic::client::Grpc<Channel>,
+    slowdown: f64,
 }
 
 impl BlobClient {
@@ -53,7 +56,30 @@ impl BlobClient {
         let inner = tonic::client::Grpc::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Ok(BlobClient { inner })
+        Ok(BlobClient {
+            inner,
+            slowdown: 0.0,
+        })
+    }
+
+    /// Makes every operation take `1 + factor` times as long (`PERFGATE_INJECT_SLOWDOWN`):
+    /// once a call completes, the client waits `factor` times its duration before
+    /// returning. The wait is here, where the end of an operation is known, rather than in
+    /// the server: a server hands a whole unary response to HTTP/2 in a few milliseconds
+    /// while the client takes several times longer to receive and decode it, so a delay
+    /// of the server's trailers (tried first) slowed Read by 0-10% instead of the factor.
+    pub fn with_slowdown(mut self, factor: f64) -> BlobClient {
+        self.slowdown = factor.max(0.0);
+        self
+    }
+
+    async fn timed<T>(&self, call: impl Future<Output = Result<T, Status>>) -> Result<T, Status> {
+        let started = Instant::now();
+        let out = call.await;
+        if self.slowdown > 0.0 {
+            pad(started.elapsed().mul_f64(self.slowdown)).await;
+        }
+        out
     }
 
     async fn ready(&mut self) -> Result<(), Status> {
@@ -63,9 +89,7 @@ impl BlobClient {
             .map_err(|e| Status::unavailable(format!("connection not ready: {e}")))
     }
 
-    /// Write: streams `data` to the server in `chunk_bytes` pieces and returns what the
-    /// server counted (and hashed, when `verify`).
-    pub async fn write(
+    async fn write_inner(
         &mut self,
         data: Bytes,
         chunk_bytes: usize,
@@ -93,8 +117,7 @@ impl BlobClient {
         })
     }
 
-    /// Read: one unary response carrying the first `size` bytes of the server's payload.
-    pub async fn read(&mut self, size: u64, verify: bool) -> Result<Delivered, Status> {
+    async fn read_inner(&mut self, size: u64, verify: bool) -> Result<Delivered, Status> {
         self.ready().await?;
         let blob = self
             .inner
@@ -114,9 +137,7 @@ impl BlobClient {
         })
     }
 
-    /// Stream: the first `size` bytes of the server's payload as a server stream of
-    /// `chunk_bytes` messages.
-    pub async fn stream(
+    async fn stream_inner(
         &mut self,
         size: u64,
         chunk_bytes: usize,
@@ -146,5 +167,63 @@ impl BlobClient {
             bytes,
             checksum: hash.map(|h| h.finish()),
         })
+    }
+
+    /// Write: streams `data` to the server in `chunk_bytes` pieces and returns what the
+    /// server counted (and hashed, when `verify`).
+    pub async fn write(
+        &mut self,
+        data: Bytes,
+        chunk_bytes: usize,
+        verify: bool,
+    ) -> Result<Delivered, Status> {
+        let mut c = self.clone();
+        self.timed(c.write_inner(data, chunk_bytes, verify)).await
+    }
+
+    /// Read: one unary response carrying the first `size` bytes of the server's payload.
+    pub async fn read(&mut self, size: u64, verify: bool) -> Result<Delivered, Status> {
+        let mut c = self.clone();
+        self.timed(c.read_inner(size, verify)).await
+    }
+
+    /// Stream: the first `size` bytes of the server's payload as a server stream of
+    /// `chunk_bytes` messages.
+    pub async fn stream(
+        &mut self,
+        size: u64,
+        chunk_bytes: usize,
+        verify: bool,
+    ) -> Result<Delivered, Status> {
+        let mut c = self.clone();
+        self.timed(c.stream_inner(size, chunk_bytes, verify)).await
+    }
+}
+
+/// Waits `d` precisely: tokio's timer sleeps in whole milliseconds, which would turn 15% of
+/// a 0.7 ms operation into 140%, so the last two milliseconds are spent yielding.
+async fn pad(d: Duration) {
+    let deadline = Instant::now() + d;
+    if let Some(coarse) = d.checked_sub(Duration::from_millis(2)) {
+        tokio::time::sleep(coarse).await;
+    }
+    while Instant::now() < deadline {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn pad_waits_precisely() {
+        for d in [Duration::from_micros(300), Duration::from_millis(7)] {
+            let t = Instant::now();
+            pad(d).await;
+            let took = t.elapsed();
+            assert!(took >= d, "{took:?} < {d:?}");
+            assert!(took < d + Duration::from_millis(3), "{took:?} for {d:?}");
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! by the run profile, plus the knobs read from the environment.
 
 use std::fmt;
+use std::time::Duration;
 
 use super::GrpcWindowsError;
 use super::delay::DEFAULT_PATH_WINDOW;
@@ -17,6 +18,8 @@ pub const SLOWDOWN_VAR: &str = "PERFGATE_INJECT_SLOWDOWN";
 pub const CONCURRENCY_VAR: &str = "PERFGATE_GRPC_CONCURRENCY";
 /// `PERFGATE_GRPC_CHUNK_BYTES=N`: Write and Stream chunk size (default 4 MiB).
 pub const CHUNK_VAR: &str = "PERFGATE_GRPC_CHUNK_BYTES";
+/// `PERFGATE_GRPC_PROFILES=default,aggressive`: run only these window profiles.
+pub const PROFILES_VAR: &str = "PERFGATE_GRPC_PROFILES";
 
 /// The three operations of the blob service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -56,7 +59,11 @@ impl fmt::Display for Op {
     }
 }
 
-/// One payload size and how many measured iterations it gets.
+/// Measured iterations every case gets, whatever its budget.
+pub const MIN_ITERATIONS: usize = 2;
+
+/// One payload size and how many measured iterations it gets at most (see
+/// [`Config::case_budget`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SizeCase {
     pub bytes: usize,
@@ -79,6 +86,10 @@ pub struct Config {
     /// Unmeasured iterations before each case; the first iteration of a case always
     /// verifies checksums, so with 1 the check costs no measured time.
     pub warmup: usize,
+    /// Measured time after which a case stops short of its iterations, once it has
+    /// [`MIN_ITERATIONS`]. Fast cases get all their iterations (and a stable median), the
+    /// window-bound ones (Conservative at 50 ms moves 1 MB/s) do not take the whole run.
+    pub case_budget: Duration,
     pub concurrency: usize,
     pub chunk_bytes: usize,
     pub slowdown: f64,
@@ -105,29 +116,39 @@ impl Config {
             rtt_ms,
             sizes: sizes(list),
         };
-        let conditions = match profile {
-            Profile::Smoke => vec![cond(None, &[(1, 3)]), cond(Some(10), &[(1, 2)])],
-            Profile::Pr => vec![
-                cond(None, &[(1, 20), (16, 8)]),
-                cond(Some(10), &[(16, 2)]),
-                cond(Some(50), &[(1, 2)]),
-            ],
-            Profile::Nightly => vec![
-                cond(None, &[(1, 20), (16, 10), (64, 5), (256, 3)]),
-                cond(Some(10), &[(16, 3), (64, 2)]),
-                cond(Some(50), &[(16, 2)]),
-            ],
-            Profile::Full => vec![
-                cond(None, &[(1, 50), (16, 20), (64, 10), (256, 5)]),
-                cond(Some(10), &[(16, 3), (64, 3)]),
-                cond(Some(50), &[(16, 2), (64, 2)]),
-            ],
+        let (conditions, budget_s) = match profile {
+            Profile::Smoke => (vec![cond(None, &[(1, 3)]), cond(Some(10), &[(1, 2)])], 1),
+            Profile::Pr => (
+                vec![
+                    cond(None, &[(1, 20), (16, 8)]),
+                    cond(Some(10), &[(16, 6)]),
+                    cond(Some(50), &[(1, 6)]),
+                ],
+                4,
+            ),
+            Profile::Nightly => (
+                vec![
+                    cond(None, &[(1, 20), (16, 10), (64, 6), (256, 4)]),
+                    cond(Some(10), &[(16, 6), (64, 4)]),
+                    cond(Some(50), &[(16, 4)]),
+                ],
+                10,
+            ),
+            Profile::Full => (
+                vec![
+                    cond(None, &[(1, 50), (16, 20), (64, 10), (256, 6)]),
+                    cond(Some(10), &[(16, 8), (64, 6)]),
+                    cond(Some(50), &[(16, 6), (64, 4)]),
+                ],
+                30,
+            ),
         };
         Config {
             profiles: WindowProfile::ALL.to_vec(),
             ops: Op::ALL.to_vec(),
             conditions,
             warmup: 1,
+            case_budget: Duration::from_secs(budget_s),
             concurrency: 1,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             slowdown: 0.0,
@@ -136,8 +157,8 @@ impl Config {
         }
     }
 
-    /// Applies `PERFGATE_GRPC_CONCURRENCY`, `PERFGATE_GRPC_CHUNK_BYTES` and
-    /// `PERFGATE_INJECT_SLOWDOWN` where set.
+    /// Applies `PERFGATE_GRPC_CONCURRENCY`, `PERFGATE_GRPC_CHUNK_BYTES`,
+    /// `PERFGATE_GRPC_PROFILES` and `PERFGATE_INJECT_SLOWDOWN` where set.
     pub fn with_env(self) -> Result<Config, GrpcWindowsError> {
         self.with_vars(|k| std::env::var(k).ok())
     }
@@ -158,6 +179,21 @@ impl Config {
                 |n: usize| (1..=super::messages::MAX_MESSAGE_BYTES / 2).contains(&n),
                 "a byte count between 1 and 128 MiB",
             )?;
+        }
+        if let Some(v) = get(PROFILES_VAR) {
+            self.profiles = v
+                .split(',')
+                .map(|name| {
+                    WindowProfile::by_name(name.trim()).ok_or_else(|| GrpcWindowsError::Config {
+                        var: PROFILES_VAR,
+                        what: format!(
+                            "unknown profile {:?} (expected a comma list of {})",
+                            name.trim(),
+                            WindowProfile::ALL.map(|p| p.name).join(", ")
+                        ),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(v) = get(SLOWDOWN_VAR) {
             self.slowdown = parse(
@@ -242,6 +278,21 @@ mod tests {
             Config::for_profile(Profile::Smoke)
                 .with_vars(vars(&[(CONCURRENCY_VAR, "0")]))
                 .is_err()
+        );
+        let c = Config::for_profile(Profile::Smoke)
+            .with_vars(vars(&[(PROFILES_VAR, "aggressive, default")]))
+            .unwrap();
+        assert_eq!(
+            c.profiles,
+            [WindowProfile::AGGRESSIVE, WindowProfile::DEFAULT]
+        );
+        let err = Config::for_profile(Profile::Smoke)
+            .with_vars(vars(&[(PROFILES_VAR, "default,huge")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"huge\"") && err.contains("conservative"),
+            "{err}"
         );
     }
 }

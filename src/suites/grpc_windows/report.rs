@@ -5,12 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use base64::Engine as _;
-use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
-
 use super::config::Op;
 use super::runner::{CaseResult, RAW_TCP, SuiteOutput, benchmark_id, size_label};
-use crate::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit};
+use crate::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit, hist};
 
 /// The suite's name in metric ids and the results file name.
 pub const SUITE: &str = "grpc_windows";
@@ -174,7 +171,7 @@ impl SuiteOutput {
             histograms.push(Histogram {
                 id: hist_id,
                 unit: Unit::Microseconds,
-                hdr: encode_histogram(&r.latency_us),
+                hdr: hist::encode(&r.latency_us),
             });
 
             if let Some(f) = self.fraction_of_tcp(r) {
@@ -232,7 +229,7 @@ impl SuiteOutput {
         if self.slowdown > 0.0 {
             let _ = writeln!(
                 s,
-                "Injected slowdown: the server delays each response by {:.0}% of its duration.",
+                "Injected slowdown: every gRPC operation is made {:.0}% longer (raw TCP is not).",
                 self.slowdown * 100.0
             );
         }
@@ -299,15 +296,6 @@ fn std_dev(samples: &[f64]) -> Option<f64> {
     let mean = samples.iter().sum::<f64>() / n;
     let var = samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     Some(var.sqrt())
-}
-
-/// HdrHistogram V2 + DEFLATE, base64 (standard alphabet): the schema's histogram format.
-pub fn encode_histogram(h: &hdrhistogram::Histogram<u64>) -> String {
-    let mut buf = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut buf)
-        .expect("serializing a histogram into memory cannot fail");
-    base64::engine::general_purpose::STANDARD.encode(buf)
 }
 
 #[cfg(test)]

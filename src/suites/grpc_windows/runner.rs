@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::GrpcWindowsError;
 use super::client::{BlobClient, Delivered};
-use super::config::{Condition, Config, Op, SizeCase};
+use super::config::{Condition, Config, MIN_ITERATIONS, Op, SizeCase};
 use super::delay::{DelayProxy, probe_netem};
 use super::memory;
 use super::payload::{self, MIB};
@@ -153,11 +153,15 @@ async fn run_condition(
     let mut servers = Vec::new();
     let mut clients = Vec::new();
     for profile in &cfg.profiles {
-        let server = BlobServer::start(profile, payload.clone(), cfg.slowdown).await?;
+        let server = BlobServer::start(profile, payload.clone()).await?;
         let addr = front(server.addr, rtt, cfg.path_window, &mut proxies).await?;
         clients.push((
             profile.name,
-            Target::Grpc(BlobClient::connect(addr, profile).await?),
+            Target::Grpc(
+                BlobClient::connect(addr, profile)
+                    .await?
+                    .with_slowdown(cfg.slowdown),
+            ),
         ));
         servers.push(server);
     }
@@ -190,10 +194,27 @@ async fn run_condition(
         // matters most for `fraction_of_tcp`.
         let rounds = cfg.warmup + size.iterations;
         for round in 0..rounds {
+            if progress {
+                eprintln!(
+                    "grpc_windows: {}{}: round {}/{rounds}{}",
+                    size_label(size.bytes),
+                    cond.rtt_ms
+                        .map_or(String::new(), |ms| format!(" at {ms} ms RTT")),
+                    round + 1,
+                    if round < cfg.warmup {
+                        " (warm-up, verified)"
+                    } else {
+                        ""
+                    }
+                );
+            }
             for k in 0..cases.len() {
                 let k = (k + round) % cases.len();
                 let (target, case) = &cases[k];
                 let measured = round >= cfg.warmup;
+                if accs[k].samples.len() >= MIN_ITERATIONS && accs[k].measured >= cfg.case_budget {
+                    continue;
+                }
                 iteration(
                     cfg,
                     target,
@@ -259,6 +280,8 @@ impl Case {
 struct Acc {
     latency: Histogram<u64>,
     samples: Vec<f64>,
+    /// Measured wall time so far.
+    measured: Duration,
     peak_rss_mib: Option<f64>,
     per_case: bool,
 }
@@ -269,6 +292,7 @@ impl Acc {
             latency: Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3)
                 .expect("constant histogram bounds are valid"),
             samples: Vec::new(),
+            measured: Duration::ZERO,
             peak_rss_mib: None,
             per_case: true,
         }
@@ -315,7 +339,8 @@ async fn iteration(
         }
     }))
     .await;
-    let wall = started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed();
+    let wall = elapsed.as_secs_f64();
     let peak = memory::peak_rss_mib();
     for outcome in outcomes {
         let took = outcome?;
@@ -327,6 +352,7 @@ async fn iteration(
     if measured {
         let mib = (cfg.concurrency * case.size.bytes) as f64 / MIB as f64;
         acc.samples.push(mib / wall);
+        acc.measured += elapsed;
         acc.peak_rss_mib = match (acc.peak_rss_mib, peak) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

@@ -7,12 +7,10 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use hyper::body::Body as HttpBody;
 use tokio::sync::oneshot;
 use tonic::body::Body;
 use tonic::codegen::{BoxFuture, BoxStream, Service, http};
@@ -36,14 +34,11 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 * 1024 * 1024;
 #[derive(Clone)]
 pub struct BlobService {
     payload: Bytes,
-    /// Extra delay per operation, as a fraction of the operation's own duration
-    /// (`PERFGATE_INJECT_SLOWDOWN`); 0 disables it.
-    slowdown: f64,
 }
 
 impl BlobService {
-    pub fn new(payload: Bytes, slowdown: f64) -> BlobService {
-        BlobService { payload, slowdown }
+    pub fn new(payload: Bytes) -> BlobService {
+        BlobService { payload }
     }
 
     fn prefix(&self, size: u64) -> Result<Bytes, Status> {
@@ -155,7 +150,6 @@ where
     }
 
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
-        let started = Instant::now();
         let this = self.clone();
         Box::pin(async move {
             let res = match req.uri().path() {
@@ -176,75 +170,8 @@ where
                 }
                 _ => Status::unimplemented(format!("no method {}", req.uri().path())).into_http(),
             };
-            if this.slowdown > 0.0 {
-                Ok(res.map(|b| Body::new(SlowdownBody::new(b, started, this.slowdown))))
-            } else {
-                Ok(res)
-            }
+            Ok(res)
         })
-    }
-}
-
-/// Holds back the end of a response (its trailers, which carry the gRPC status and which
-/// every client waits for) by `factor` times the time since the request arrived. By then
-/// the payload has been handed to HTTP/2 and mostly sent, so each operation takes about
-/// `1 + factor` times as long: the injected regression `PERFGATE_INJECT_SLOWDOWN` asks for.
-struct SlowdownBody {
-    inner: Body,
-    started: Instant,
-    factor: f64,
-    held: Option<Option<Result<Frame<Bytes>, Status>>>,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-}
-
-impl SlowdownBody {
-    fn new(inner: Body, started: Instant, factor: f64) -> SlowdownBody {
-        SlowdownBody {
-            inner,
-            started,
-            factor,
-            held: None,
-            sleep: None,
-        }
-    }
-}
-
-impl HttpBody for SlowdownBody {
-    type Data = Bytes;
-    type Error = Status;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
-        let this = self.get_mut();
-        loop {
-            if let Some(sleep) = this.sleep.as_mut() {
-                ready!(sleep.as_mut().poll(cx));
-                this.sleep = None;
-                return Poll::Ready(this.held.take().flatten());
-            }
-            let frame = ready!(Pin::new(&mut this.inner).poll_frame(cx));
-            let last = match &frame {
-                None => true,
-                Some(Ok(f)) => f.is_trailers(),
-                Some(Err(_)) => false,
-            };
-            if !last || this.held.is_some() {
-                return Poll::Ready(frame);
-            }
-            let extra = this.started.elapsed().mul_f64(this.factor);
-            this.held = Some(frame);
-            this.sleep = Some(Box::pin(tokio::time::sleep(extra)));
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.sleep.is_none() && self.held.is_none() && self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 
@@ -259,7 +186,6 @@ impl BlobServer {
     pub async fn start(
         profile: &WindowProfile,
         payload: Bytes,
-        slowdown: f64,
     ) -> Result<BlobServer, GrpcWindowsError> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -273,7 +199,7 @@ impl BlobServer {
         let (tx, rx) = oneshot::channel::<()>();
         let router = profile
             .apply_to_server(Server::builder())
-            .add_service(BlobService::new(payload, slowdown));
+            .add_service(BlobService::new(payload));
         tokio::spawn(async move {
             // A serve error ends the task; clients then fail with an error naming the
             // endpoint, which is where the user will look.
