@@ -199,7 +199,8 @@ mod tests {
             "round trip {small:?} below the {rtt:?} asked for"
         );
         assert!(
-            small < rtt + Duration::from_millis(25),
+            // Slack for a loaded 2-core CI machine; two round trips would still fail.
+            small < rtt * 2,
             "round trip {small:?}"
         );
 

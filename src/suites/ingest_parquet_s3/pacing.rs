@@ -225,7 +225,8 @@ mod tests {
         );
         assert_eq!((r.events, r.batches), (6_000, 6));
         assert!(r.elapsed >= Duration::from_millis(300));
-        assert!(r.achieved_rate() > 0.9 * 20_000.0 && r.achieved_rate() <= 20_000.0 + 1.0);
+        // Never above the target; the lower bound leaves room for a loaded debug build.
+        assert!(r.achieved_rate() > 0.5 * 20_000.0 && r.achieved_rate() <= 20_000.0 + 1.0);
         let batches: Vec<Vec<Event>> = rx.try_iter().collect();
         let times: Vec<i64> = batches.iter().flatten().map(|e| e.time_us).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "times increase");
