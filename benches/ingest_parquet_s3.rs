@@ -100,7 +100,7 @@ fn suite() -> anyhow::Result<()> {
         .build()?;
     let mut run = Run::new(Environment::detect(profile));
     let outcome = runtime.block_on(async {
-        let target = match s3::target().await? {
+        let (_service, target) = match s3::target().await? {
             Ok(t) => t,
             Err(reason) => return Ok::<_, anyhow::Error>(Err(reason)),
         };
@@ -128,23 +128,29 @@ fn suite() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where the suite's S3 comes from.
+/// Where the suite's S3 comes from: the services layer (`S3_ENDPOINT`, a MinIO
+/// container, `minio` on PATH, or the embedded s3s-fs server).
 mod s3 {
+    use perfgate::services::{self, Provided, s3::S3Service};
     use perfgate::suites::ingest_parquet_s3::upload::S3Target;
 
-    /// An S3 target, or the one-line reason there is none.
-    pub async fn target() -> anyhow::Result<Result<S3Target, String>> {
-        match std::env::var("S3_ENDPOINT") {
-            Ok(endpoint) if !endpoint.is_empty() => {
-                let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
-                Ok(Ok(S3Target::for_endpoint(
-                    &endpoint,
-                    &var("S3_BUCKET", "wef-events"),
-                    &var("AWS_ACCESS_KEY_ID", "miniouser"),
-                    &var("AWS_SECRET_ACCESS_KEY", "miniopassword"),
-                )))
+    /// The service (keep it alive) and its target, or the one-line reason there is none.
+    /// A skip is an error when `PERFGATE_REQUIRE_SERVICES` names `s3`.
+    pub async fn target() -> anyhow::Result<Result<(S3Service, S3Target), String>> {
+        match services::s3::provide().await? {
+            Provided::Ready(service) => {
+                let target = S3Target::from(&service);
+                Ok(Ok((service, target)))
             }
-            _ => Ok(Err("no S3: set S3_ENDPOINT".into())),
+            Provided::Skipped(reason) => {
+                let required = std::env::var(services::REQUIRE_VAR).unwrap_or_default();
+                anyhow::ensure!(
+                    !services::is_required(&required, "s3"),
+                    "s3 is required ({}={required}) but was skipped: {reason}",
+                    services::REQUIRE_VAR
+                );
+                Ok(Err(reason))
+            }
         }
     }
 }

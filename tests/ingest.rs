@@ -19,29 +19,17 @@ use perfgate::suites::ingest_parquet_s3::{
 };
 
 mod support {
+    use perfgate::services::{self, s3::S3Service};
     use perfgate::suites::ingest_parquet_s3::upload::S3Target;
 
-    /// The S3 named by `S3_ENDPOINT` (until the services layer provides one), or None
-    /// after printing why not.
-    pub async fn s3() -> anyhow::Result<Option<((), S3Target)>> {
-        match std::env::var("S3_ENDPOINT") {
-            Ok(endpoint) if !endpoint.is_empty() => {
-                let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
-                Ok(Some((
-                    (),
-                    S3Target::for_endpoint(
-                        &endpoint,
-                        &var("S3_BUCKET", "wef-events"),
-                        &var("AWS_ACCESS_KEY_ID", "miniouser"),
-                        &var("AWS_SECRET_ACCESS_KEY", "miniopassword"),
-                    ),
-                )))
-            }
-            _ => {
-                println!("skipped: no S3 (set S3_ENDPOINT)");
-                Ok(None)
-            }
-        }
+    /// S3 from the services layer and its target, or None after printing why not
+    /// (a failure instead when `PERFGATE_REQUIRE_SERVICES` names `s3`).
+    pub async fn s3() -> anyhow::Result<Option<(S3Service, S3Target)>> {
+        let provided = services::s3::provide().await?;
+        Ok(services::require_or_skip(provided, "s3").map(|s| {
+            let target = S3Target::from(&s);
+            (s, target)
+        }))
     }
 }
 

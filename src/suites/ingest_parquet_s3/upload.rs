@@ -28,6 +28,18 @@ pub struct S3Target {
     pub endpoint: String,
 }
 
+impl From<&crate::services::s3::S3Service> for S3Target {
+    /// The target of a service from the services layer (keep the service alive while
+    /// the target is used: dropping it stops the server perfgate started).
+    fn from(s: &crate::services::s3::S3Service) -> S3Target {
+        S3Target {
+            client: s.client.clone(),
+            bucket: s.bucket.clone(),
+            endpoint: s.endpoint.clone(),
+        }
+    }
+}
+
 impl S3Target {
     /// A target for a plain S3 endpoint with static credentials and path-style addressing
     /// (what MinIO and local servers want). The suite normally gets its client from the
