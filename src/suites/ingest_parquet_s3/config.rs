@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use super::error::IngestError;
 
@@ -202,9 +203,31 @@ impl PipelineConfig {
     /// The Parquet writer settings: compression as configured, statistics per page (the
     /// verifier reads the chunk statistics from the footer), string statistics truncated
     /// so the footer stays small and bounded.
+    ///
+    /// Columns whose values are (nearly) all distinct skip the dictionary, which would
+    /// only hash every value to give up later: `seq` and `time` grow steadily and take
+    /// delta encoding, logon IDs, process IDs and ports stay plain. Free-text columns
+    /// (command lines, privilege lists) keep no statistics: nobody prunes on them and
+    /// comparing long strings per value is the writer's most expensive statistic.
     pub fn writer_properties(&self) -> Result<WriterProperties, IngestError> {
-        Ok(WriterProperties::builder()
-            .set_compression(self.codec.to_parquet()?)
+        let mut b = WriterProperties::builder();
+        for name in ["seq", "time"] {
+            b = b
+                .set_column_dictionary_enabled(ColumnPath::from(name), false)
+                .set_column_encoding(ColumnPath::from(name), Encoding::DELTA_BINARY_PACKED);
+        }
+        for name in [
+            "subject_logon_id",
+            "target_logon_id",
+            "process_id",
+            "ip_port",
+        ] {
+            b = b.set_column_dictionary_enabled(ColumnPath::from(name), false);
+        }
+        for name in ["command_line", "privilege_list"] {
+            b = b.set_column_statistics_enabled(ColumnPath::from(name), EnabledStatistics::None);
+        }
+        Ok(b.set_compression(self.codec.to_parquet()?)
             .set_statistics_enabled(EnabledStatistics::Page)
             .set_statistics_truncate_length(Some(64))
             .set_column_index_truncate_length(Some(64))

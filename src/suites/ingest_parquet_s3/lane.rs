@@ -1,6 +1,7 @@
 //! A lane: one encoding thread's state. It buffers events per event type and UTC day,
-//! encodes a row group whenever a buffer holds `row_group_rows` events, and closes files
-//! when the next row group would pass `max_file_size` or when told to flush.
+//! encodes the fullest buffer as a row group whenever `row_group_rows` events are waiting
+//! in all, and closes files when the next row group would pass `max_file_size` or when
+//! told to flush.
 //!
 //! The lane is plain synchronous code: the pipeline runs one per thread and feeds it from
 //! a channel, and the encode-alone measurement calls it directly, so both measure the same
@@ -91,6 +92,8 @@ pub struct Lane {
     slowdown: f64,
     partitions: Vec<Partition>,
     last: usize,
+    /// Events buffered over all partitions, not yet encoded.
+    pending: usize,
     pub stats: LaneStats,
 }
 
@@ -108,6 +111,7 @@ impl Lane {
             slowdown: config.slowdown,
             partitions: Vec::new(),
             last: 0,
+            pending: 0,
             stats: LaneStats::default(),
         })
     }
@@ -125,14 +129,21 @@ impl Lane {
             self.partitions[p].pending.push(*e);
         }
         self.stats.events += batch.len() as u64;
-        for i in 0..self.partitions.len() {
-            while self.partitions[i].pending.len() >= self.row_group_rows {
-                let p = &mut self.partitions[i];
-                let full =
-                    std::mem::replace(&mut p.pending, Vec::with_capacity(self.row_group_rows));
-                p.pending.extend_from_slice(&full[self.row_group_rows..]);
-                self.place(i, &full[..self.row_group_rows], out)?;
-            }
+        self.pending += batch.len();
+        // A lane holds at most `row_group_rows` events unencoded, over all its buffers:
+        // memory stays bounded and a pipeline that cannot keep up slows the sender within
+        // a fraction of a second instead of absorbing seconds of input. The fullest
+        // buffer becomes the next row group.
+        while self.pending >= self.row_group_rows {
+            let i = (0..self.partitions.len())
+                .max_by_key(|&i| self.partitions[i].pending.len())
+                .expect("events are pending");
+            let p = &mut self.partitions[i];
+            let take = p.pending.len().min(self.row_group_rows);
+            let rest = p.pending.split_off(take);
+            let group = std::mem::replace(&mut p.pending, rest);
+            self.pending -= take;
+            self.place(i, &group, out)?;
         }
         self.finish_work(started);
         Ok(())
@@ -152,6 +163,7 @@ impl Lane {
         }
         self.partitions.clear();
         self.last = 0;
+        self.pending = 0;
         self.finish_work(started);
         Ok(())
     }
