@@ -105,7 +105,7 @@ fn files_never_pass_the_size_limit_and_the_footer_bound_holds() {
         (64 * 1024, 1_000, Codec::Zstd(3)),
         (200 * 1024, 4_096, Codec::Zstd(3)),
         (300 * 1024, 65_536, Codec::None),
-        (1024 * 1024, 8_192, Codec::Snappy),
+        (256 * 1024, 8_192, Codec::Snappy),
     ] {
         let config = PipelineConfig {
             max_file_size: max,
@@ -115,7 +115,7 @@ fn files_never_pass_the_size_limit_and_the_footer_bound_holds() {
         };
         let (world, events) = stamped(
             EventMix::Fixed(EventType::Logon),
-            60_000,
+            20_000,
             NEAR_MIDNIGHT_US - 10_000_000,
             10,
         );

@@ -4,22 +4,41 @@
 //! `003_723c033882e541fd.txt`). This suite reproduces their pipeline and measures it:
 //!
 //! ```text
-//! generator ─▶ sender (open loop, batches of 1,000 at a target rate)
-//!                 │ round robin over bounded channels
+//! generator ─▶ sender thread (open loop: batches of 1,000 due at a target rate)
+//!                 │ round robin over bounded channels (4 batches per lane)
 //!                 ▼
-//!              lanes (one thread each: buffers per event type and day, row groups,
-//!                 │   files closed every flush_interval or before max_file_size)
-//!                 ▼ bounded channel
-//!              uploader (aws-sdk-s3: PutObject or multipart, bounded retries)
+//!              lanes (one thread each: buffers per event type and UTC day, at most
+//!                 │   row_group_rows events unencoded; row groups encoded alone, then
+//!                 │   added to a file only if it stays under max_file_size; every file
+//!                 │   closed each flush_interval)
+//!                 ▼ bounded channel (two files per upload slot)
+//!              uploader (aws-sdk-s3: PutObject, or multipart above a threshold; bounded
+//!                 │     exponential backoff; the SDK's own retries off)
 //!                 ▼
-//!              S3 ─▶ verify (list, footers, every event exactly once)
+//!              S3 ─▶ verify (list page by page, every key, size, partition and footer;
+//!                           every event's seq exactly once)
 //! ```
 //!
-//! Every channel is bounded, so a slow stage slows the sender: with a target rate the
-//! slip shows as send times later than intended, never as events silently dropped.
+//! Every channel is bounded, so a slow stage slows the sender: with a target rate the slip
+//! shows as send times later than intended, never as events dropped or hidden.
 //!
-//! Code map: [`events`], [`world`] and [`generator`] make events; [`columns`] and
-//! [`encode`] turn them into Parquet; [`lane`] buffers and cuts files; [`keys`] names them.
+//! Keys: `{prefix}event_type=4624/year=2026/month=02/day=08/events_4624_20260208_104441_0001.parquet`,
+//! the partition taken from the events' own (UTC) time, the timestamp that of the file's
+//! earliest event, and a four-digit (or longer) counter over the run that keeps keys unique
+//! when several files of a type close within one second (see [`keys`]).
+//!
+//! Knobs of `cargo bench --bench ingest_parquet_s3` (environment): `PERFGATE_PROFILE`
+//! (default `pr`), [`SLOWDOWN_VAR`] (`PERFGATE_INJECT_SLOWDOWN=0.15`: 15% extra CPU work per
+//! batch, to calibrate the gate), `PERFGATE_INGEST_CODEC` (`none`, `snappy`, `zstd`,
+//! `zstd:N`), `PERFGATE_INGEST_LANES`, `PERFGATE_INGEST_KEEP_OBJECTS=1`,
+//! `PERFGATE_INGEST_CREATE_BUCKET=0`, `PERFGATE_INGEST_SUITE=0` / `PERFGATE_INGEST_CRITERION=0`.
+//!
+//! Code map: [`events`], [`world`], [`names`] and [`generator`] make events ([`sampler`]
+//! draws the skewed choices); [`columns`] and [`encode`] turn them into Parquet; [`lane`]
+//! buffers and cuts files; [`keys`] names them; [`pacing`] is the open-loop sender;
+//! [`upload`] talks to S3; [`pipeline`] wires the threads; [`verify`] checks S3 afterwards;
+//! [`encode_alone`] measures the encoder by itself; [`scenarios`], [`runner`] and
+//! [`report`] run the profile's plan and write the results.
 
 pub mod columns;
 pub mod config;
@@ -30,7 +49,7 @@ pub mod events;
 pub mod generator;
 pub mod keys;
 pub mod lane;
-mod names;
+pub mod names;
 pub mod pacing;
 pub mod pipeline;
 pub mod report;
