@@ -5,6 +5,7 @@
 //! Knobs (environment): `PERFGATE_INJECT_SLOWDOWN=0.15` (15% extra work per batch),
 //! `PERFGATE_INGEST_CODEC` (none, snappy, zstd, zstd:N), `PERFGATE_INGEST_LANES`,
 //! `PERFGATE_INGEST_KEEP_OBJECTS=1`, `PERFGATE_INGEST_CREATE_BUCKET=0`,
+//! `PERFGATE_INGEST_SCENARIOS=encode_alone,sustained_10k` (a subset),
 //! `PERFGATE_INGEST_SUITE=0` (Criterion only) / `PERFGATE_INGEST_CRITERION=0` (suite only).
 
 use std::hint::black_box;
@@ -94,7 +95,17 @@ fn options(profile: Profile) -> anyhow::Result<runner::SuiteOptions> {
 fn suite() -> anyhow::Result<()> {
     let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
     let opts = options(profile)?;
-    let plan = scenarios::plan(profile, SEED);
+    let mut plan = scenarios::plan(profile, SEED);
+    if let Ok(only) = std::env::var("PERFGATE_INGEST_SCENARIOS") {
+        let names: Vec<&str> = only
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        plan = plan
+            .select(&names)
+            .map_err(|e| anyhow::anyhow!("PERFGATE_INGEST_SCENARIOS: {e}"))?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

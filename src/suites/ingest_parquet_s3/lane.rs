@@ -68,6 +68,8 @@ pub struct LaneStats {
     pub bytes: u64,
     /// Time spent routing, encoding and closing files (without waiting for input).
     pub busy: Duration,
+    /// Rows encoded a second time by the injected slowdown.
+    pub burned_rows: u64,
 }
 
 struct FileState {
@@ -94,6 +96,8 @@ pub struct Lane {
     last: usize,
     /// Events buffered over all partitions, not yet encoded.
     pending: usize,
+    /// Injected extra encoding owed, in millionths of a row (fractions carry over).
+    burn_credit: u64,
     pub stats: LaneStats,
 }
 
@@ -112,6 +116,7 @@ impl Lane {
             partitions: Vec::new(),
             last: 0,
             pending: 0,
+            burn_credit: 0,
             stats: LaneStats::default(),
         })
     }
@@ -173,17 +178,28 @@ impl Lane {
         self.partitions.is_empty()
     }
 
-    /// Accounts the work since `started` and, with an injected slowdown, burns that
-    /// fraction of it again on the CPU.
+    /// Accounts the work since `started`.
     fn finish_work(&mut self, started: Instant) {
-        let took = started.elapsed();
-        if self.slowdown > 0.0 {
-            let until = Instant::now() + took.mul_f64(self.slowdown);
-            while Instant::now() < until {
-                std::hint::spin_loop();
-            }
-        }
         self.stats.busy += started.elapsed();
+    }
+
+    /// The injected slowdown: encodes `slowdown` times the rows of `events` once more and
+    /// throws the result away. The extra work is real encoding in proportion to the real
+    /// work, so it costs the same share on any machine and under any load (a timed spin
+    /// would stretch with whatever else the machine does).
+    fn burn(&mut self, events: &[Event]) -> Result<(), IngestError> {
+        if self.slowdown <= 0.0 || events.is_empty() {
+            return Ok(());
+        }
+        // In millionths of a row, so that shares add up exactly over row groups.
+        self.burn_credit += (self.slowdown * 1e6).round() as u64 * events.len() as u64;
+        while self.burn_credit >= 1_000_000 {
+            let n = ((self.burn_credit / 1_000_000) as usize).min(events.len());
+            drop(self.encoder.encode(&events[..n])?);
+            self.burn_credit -= n as u64 * 1_000_000;
+            self.stats.burned_rows += n as u64;
+        }
+        Ok(())
     }
 
     fn slot(&mut self, kind: EventType, day: i64) -> usize {
@@ -218,6 +234,7 @@ impl Lane {
         out: &mut Vec<ClosedFile>,
     ) -> Result<(), IngestError> {
         let group = self.encoder.encode(events)?;
+        self.burn(events)?;
         if let Some(state) = &self.partitions[i].file
             && self.encoder.size_with(&state.file, &group) > self.max_file_size
         {

@@ -193,3 +193,27 @@ fn many_flushes_in_one_second_get_distinct_keys() {
         out[9].key
     );
 }
+
+#[test]
+fn an_injected_slowdown_encodes_that_share_of_rows_again() {
+    let config = PipelineConfig {
+        slowdown: 0.15,
+        row_group_rows: 1_000,
+        ..PipelineConfig::default()
+    };
+    let (world, events) = stamped(
+        EventMix::Realistic,
+        20_000,
+        NEAR_MIDNIGHT_US - 10_000_000,
+        10,
+    );
+    let mut lane = Lane::new(world, &config, Arc::new(KeyAllocator::new(""))).unwrap();
+    let mut out = Vec::new();
+    for batch in events.chunks(1_000) {
+        lane.handle_batch(batch, &mut out).unwrap();
+    }
+    lane.flush(&mut out).unwrap();
+    assert_eq!(lane.stats.burned_rows, 3_000, "15% of 20,000 rows");
+    let rows: u64 = out.iter().map(|f| f.rows).sum();
+    assert_eq!(rows, 20_000, "the extra work writes nothing");
+}

@@ -31,7 +31,8 @@
 //! (default `pr`), [`SLOWDOWN_VAR`] (`PERFGATE_INJECT_SLOWDOWN=0.15`: 15% extra CPU work per
 //! batch, to calibrate the gate), `PERFGATE_INGEST_CODEC` (`none`, `snappy`, `zstd`,
 //! `zstd:N`), `PERFGATE_INGEST_LANES`, `PERFGATE_INGEST_KEEP_OBJECTS=1`,
-//! `PERFGATE_INGEST_CREATE_BUCKET=0`, `PERFGATE_INGEST_SUITE=0` / `PERFGATE_INGEST_CRITERION=0`.
+//! `PERFGATE_INGEST_CREATE_BUCKET=0`, `PERFGATE_INGEST_SCENARIOS=encode_alone,sustained_10k`
+//! (a subset), `PERFGATE_INGEST_SUITE=0` / `PERFGATE_INGEST_CRITERION=0`.
 //!
 //! Code map: [`events`], [`world`], [`names`] and [`generator`] make events ([`sampler`]
 //! draws the skewed choices); [`columns`] and [`encode`] turn them into Parquet; [`lane`]

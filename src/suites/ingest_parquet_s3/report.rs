@@ -26,7 +26,7 @@ use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower};
 /// The run's results, measured in `environment`.
 pub fn to_run(suite: &SuiteRun, environment: Environment) -> Run {
     let mut run = Run::new(environment);
-    if let Ok(e) = &suite.encode {
+    if let Some(Ok(e)) = &suite.encode {
         let m = |name, unit, dir, v| {
             metric("encode_alone", name, unit, dir, v).label("lanes", e.lanes.to_string())
         };
@@ -51,7 +51,7 @@ pub fn to_run(suite: &SuiteRun, environment: Environment) -> Run {
     for s in &suite.scenarios {
         scenario_metrics(&mut run, s);
     }
-    if let (Ok(e), Some(Ok((o, _)))) = (
+    if let (Some(Ok(e)), Some(Ok((o, _)))) = (
         &suite.encode,
         suite.scenario("unthrottled").map(|s| &s.result),
     ) {

@@ -90,13 +90,13 @@ fn suite(sustained_rate: f64) -> SuiteRun {
     SuiteRun {
         run_id: "test".into(),
         bucket: Bucket::Existed,
-        encode: Ok(EncodeAlone {
+        encode: Some(Ok(EncodeAlone {
             events: 2_000_000,
             files: 14,
             bytes: 80_000_000,
             elapsed: Duration::from_secs(1),
             lanes: 2,
-        }),
+        })),
         scenarios,
     }
 }

@@ -85,7 +85,8 @@ impl ScenarioRun {
 pub struct SuiteRun {
     pub run_id: String,
     pub bucket: Bucket,
-    pub encode: Result<EncodeAlone, IngestError>,
+    /// None when the plan left encode-alone out.
+    pub encode: Option<Result<EncodeAlone, IngestError>>,
     pub scenarios: Vec<ScenarioRun>,
 }
 
@@ -95,7 +96,7 @@ impl SuiteRun {
         let mut f: Vec<String> = self
             .encode
             .as_ref()
-            .err()
+            .and_then(|r| r.as_ref().err())
             .map(|e| e.to_string())
             .into_iter()
             .collect();
@@ -134,9 +135,11 @@ pub async fn run_suite(
         opts.profile, opts.config.lanes, opts.config.codec, target.bucket, target.endpoint
     ));
 
-    let encode = {
+    let encode = if plan.encode_events == 0 {
+        None
+    } else {
         let (world, config, plan) = (world.clone(), opts.config.clone(), plan.clone());
-        tokio::task::spawn_blocking(move || {
+        let encode = tokio::task::spawn_blocking(move || {
             encode_alone::measure(
                 world,
                 &config,
@@ -151,19 +154,20 @@ pub async fn run_suite(
                 thread: "encode-alone".into(),
                 what: e.to_string(),
             })
-        })
+        });
+        match &encode {
+            Ok(e) => log(format!(
+                "  encode alone: {} events in {:.2?}: {:.0} events/s, {:.1} MB/s, {:.1} B/event",
+                e.events,
+                e.elapsed,
+                e.events_per_s(),
+                e.mb_per_s(),
+                e.bytes_per_event()
+            )),
+            Err(e) => log(format!("  encode alone failed: {e}")),
+        }
+        Some(encode)
     };
-    match &encode {
-        Ok(e) => log(format!(
-            "  encode alone: {} events in {:.2?}: {:.0} events/s, {:.1} MB/s, {:.1} B/event",
-            e.events,
-            e.elapsed,
-            e.events_per_s(),
-            e.mb_per_s(),
-            e.bytes_per_event()
-        )),
-        Err(e) => log(format!("  encode alone failed: {e}")),
-    }
 
     let mut scenarios = Vec::new();
     for scenario in &plan.scenarios {

@@ -48,7 +48,7 @@ pub struct Scenario {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     pub scenarios: Vec<Scenario>,
-    /// Events for the encode-alone measurement.
+    /// Events for the encode-alone measurement (0: not measured).
     pub encode_events: u64,
     pub encode_mix: EventMix,
     pub seed: u64,
@@ -105,6 +105,30 @@ pub fn plan(profile: Profile, seed: u64) -> Plan {
         seed,
     }
 }
+
+impl Plan {
+    /// Only the named parts of the plan: scenario names and `encode_alone`. An unknown
+    /// name is an error listing the known ones.
+    pub fn select(mut self, names: &[&str]) -> Result<Plan, String> {
+        let known: Vec<&str> = std::iter::once(ENCODE_ALONE)
+            .chain(self.scenarios.iter().map(|s| s.name.as_str()))
+            .collect();
+        if let Some(bad) = names.iter().find(|n| !known.contains(n)) {
+            return Err(format!(
+                "unknown scenario {bad:?} (known: {})",
+                known.join(", ")
+            ));
+        }
+        self.scenarios.retain(|s| names.contains(&s.name.as_str()));
+        if !names.contains(&ENCODE_ALONE) {
+            self.encode_events = 0;
+        }
+        Ok(self)
+    }
+}
+
+/// The name of the encode-alone measurement in results and selections.
+pub const ENCODE_ALONE: &str = "encode_alone";
 
 #[cfg(test)]
 mod tests {
