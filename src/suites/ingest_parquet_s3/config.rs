@@ -11,9 +11,9 @@ use parquet::schema::types::ColumnPath;
 use super::error::IngestError;
 
 /// Environment variable injecting extra work, as a fraction of the encoding work:
-/// `PERFGATE_INJECT_SLOWDOWN=0.15` encodes 15% of every row group's rows a second time
-/// (and discards them), so every batch costs about 15% more CPU. It exists to check that
-/// the gate catches a regression of known size; unset or 0 means none.
+/// `PERFGATE_INJECT_SLOWDOWN=0.15` encodes 15% of the row groups a second time (and
+/// discards them), so every batch costs about 15% more CPU. It exists to check that the
+/// gate catches a regression of known size; unset or 0 means none.
 pub const SLOWDOWN_VAR: &str = "PERFGATE_INJECT_SLOWDOWN";
 
 pub const MIB: u64 = 1024 * 1024;

@@ -183,21 +183,22 @@ impl Lane {
         self.stats.busy += started.elapsed();
     }
 
-    /// The injected slowdown: encodes `slowdown` times the rows of `events` once more and
-    /// throws the result away. The extra work is real encoding in proportion to the real
-    /// work, so it costs the same share on any machine and under any load (a timed spin
-    /// would stretch with whatever else the machine does).
+    /// The injected slowdown: once `slowdown` times the rows encoded so far add up to a
+    /// row group's worth, the row group is encoded once more and thrown away. The extra
+    /// work is real encoding of whole row groups (with their fixed costs), so it is the
+    /// same share of the work on any machine and under any load; a timed spin would
+    /// stretch with whatever else the machine does.
     fn burn(&mut self, events: &[Event]) -> Result<(), IngestError> {
         if self.slowdown <= 0.0 || events.is_empty() {
             return Ok(());
         }
         // In millionths of a row, so that shares add up exactly over row groups.
+        let len = events.len() as u64 * 1_000_000;
         self.burn_credit += (self.slowdown * 1e6).round() as u64 * events.len() as u64;
-        while self.burn_credit >= 1_000_000 {
-            let n = ((self.burn_credit / 1_000_000) as usize).min(events.len());
-            drop(self.encoder.encode(&events[..n])?);
-            self.burn_credit -= n as u64 * 1_000_000;
-            self.stats.burned_rows += n as u64;
+        while self.burn_credit >= len {
+            drop(self.encoder.encode(events)?);
+            self.burn_credit -= len;
+            self.stats.burned_rows += events.len() as u64;
         }
         Ok(())
     }
