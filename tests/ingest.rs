@@ -185,7 +185,7 @@ async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
         outcome.upload.manifest
     );
     assert!(
-        outcome.upload.bytes > 10 * MIB,
+        outcome.upload.bytes > 5 * MIB,
         "{} bytes",
         outcome.upload.bytes
     );
