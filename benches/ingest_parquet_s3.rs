@@ -51,6 +51,8 @@ fn encoding(c: &mut Criterion) {
         e.time_us = now + e.seq as i64;
     }
     let mut g = c.benchmark_group("ingest_parquet_s3/encode");
+    // A row group takes 40-80 ms: ten samples need more than the default three seconds.
+    g.measurement_time(Duration::from_secs(6));
     g.throughput(Throughput::Elements(ROWS as u64));
     g.bench_function("arrow_columns_65536", |b| {
         b.iter(|| black_box(columns::to_record_batch(&world, &events)))

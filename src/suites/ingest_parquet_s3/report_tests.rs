@@ -125,6 +125,16 @@ fn the_report_carries_rates_ratios_lags_and_a_readable_file() {
     assert!((v("unthrottled/vs_seed") - 800_000.0 / 48_000.0).abs() < 1e-9);
     assert_eq!(v("sustained_10k/target_rate"), 10_000.0);
     assert!((v("sustained_10k/achieved_ratio") - 0.98).abs() < 1e-9);
+    assert_eq!(
+        v("target_100k/reached_ratio"),
+        2.0,
+        "600,000 events in 3 s of 100,000/s"
+    );
+    assert!(
+        run.metrics
+            .iter()
+            .all(|m| m.metric != "achieved_ratio" || m.benchmark == "sustained_10k")
+    );
     assert!(
         (v("sustained_10k/lag_p99") - 5_100.0).abs() < 10.0,
         "{}",
