@@ -37,7 +37,7 @@
 //! Code map: [`events`], [`world`], [`names`] and [`generator`] make events ([`sampler`]
 //! draws the skewed choices); [`columns`] and [`encode`] turn them into Parquet; [`lane`]
 //! buffers and cuts files; [`keys`] names them; [`pacing`] is the open-loop sender;
-//! [`upload`] talks to S3; [`pipeline`] wires the threads; [`verify`] checks S3 afterwards;
+//! [`upload`] talks to S3 with [`retry`]; [`pipeline`] wires the threads; [`verify`] checks S3 afterwards;
 //! [`encode_alone`] measures the encoder by itself; [`scenarios`], [`runner`] and
 //! [`report`] run the profile's plan and write the results.
 
@@ -54,6 +54,7 @@ pub mod names;
 pub mod pacing;
 pub mod pipeline;
 pub mod report;
+pub mod retry;
 pub mod runner;
 pub mod sampler;
 pub mod scenarios;
