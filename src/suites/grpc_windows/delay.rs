@@ -206,12 +206,13 @@ mod tests {
 
         // 8 MiB must take a few round trips, not one per 64 KiB segment (which would be
         // 128 round trips, over 5 s): the pipeline keeps the window full. The 6 MiB window
-        // allows 8 MiB in two round trips plus the request's; allow slack for a busy CI.
+        // allows 8 MiB in two round trips plus the request's; the bound leaves room for a
+        // debug build hashing 8 MiB on a busy CI machine.
         let t = std::time::Instant::now();
         let got = client.download(data.len() as u64, true).await.unwrap();
         let big = t.elapsed();
         assert_eq!(got.checksum, Some(payload::checksum(&data)));
-        assert!(big < rtt * 10, "8 MiB took {big:?} through a {rtt:?} proxy");
+        assert!(big < rtt * 15, "8 MiB took {big:?} through a {rtt:?} proxy");
         assert!(
             big >= rtt * 2,
             "8 MiB took {big:?}: the window was not applied"
