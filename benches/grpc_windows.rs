@@ -8,6 +8,10 @@
 //! Read and Write with the Default profile and a raw TCP download on loopback, so
 //! Criterion's own estimates (with their confidence intervals) exist for the gate too;
 //! `PERFGATE_INJECT_SLOWDOWN` slows the two gRPC ones as it slows the suite.
+//!
+//! `PERFGATE_GRPC_SUITE=0` or `PERFGATE_GRPC_CRITERION=0` leaves one part out. Under
+//! `cargo test --benches` (no `--bench` argument) only the Criterion part runs, once per
+//! benchmark, as a test.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,25 +28,39 @@ use tokio::sync::Mutex;
 fn main() -> Result<()> {
     let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
     let cfg = Config::for_profile(profile).with_env()?;
-    eprintln!(
-        "grpc_windows: profile {profile}, {} conditions",
-        cfg.conditions.len()
-    );
-    let out = grpc_windows::run_blocking(&cfg, true)?;
-    print!("{}", out.markdown());
-    let path = out
-        .to_run(Environment::detect(profile))
-        .write_to_results_dir(SUITE)?;
-    println!("\nresults: {}\n", path.display());
-
-    let mut c = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args();
-    criterion_cases(&mut c, cfg.slowdown)?;
-    c.final_summary();
+    // `cargo bench` passes --bench; `cargo test --benches` does not, and then Criterion
+    // runs each benchmark once as a test and the suite is left out.
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    if bench_mode && env_flag("PERFGATE_GRPC_SUITE", true) {
+        eprintln!(
+            "grpc_windows: profile {profile}, {} conditions",
+            cfg.conditions.len()
+        );
+        let out = grpc_windows::run_blocking(&cfg, true)?;
+        print!("{}", out.markdown());
+        let path = out
+            .to_run(Environment::detect(profile))
+            .write_to_results_dir(SUITE)?;
+        println!("\nresults: {}\n", path.display());
+    }
+    if env_flag("PERFGATE_GRPC_CRITERION", true) {
+        let mut c = Criterion::default()
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        criterion_cases(&mut c, cfg.slowdown)?;
+        c.final_summary();
+    }
     Ok(())
+}
+
+/// A boolean environment switch: unset or empty means `default`; 0, false and no are off.
+fn env_flag(name: &str, default: bool) -> bool {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => !matches!(v.trim(), "0" | "false" | "no"),
+        _ => default,
+    }
 }
 
 fn criterion_cases(c: &mut Criterion, slowdown: f64) -> Result<()> {
