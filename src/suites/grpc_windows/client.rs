@@ -217,13 +217,19 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn pad_waits_precisely() {
+    async fn pad_waits_at_least_as_asked_and_not_a_timer_tick_more() {
+        // The best of a few tries, so a loaded machine descheduling the test once does not
+        // fail it: what is checked is that 300 µs does not become a whole timer tick.
         for d in [Duration::from_micros(300), Duration::from_millis(7)] {
-            let t = Instant::now();
-            pad(d).await;
-            let took = t.elapsed();
-            assert!(took >= d, "{took:?} < {d:?}");
-            assert!(took < d + Duration::from_millis(3), "{took:?} for {d:?}");
+            let mut best = Duration::MAX;
+            for _ in 0..5 {
+                let t = Instant::now();
+                pad(d).await;
+                let took = t.elapsed();
+                assert!(took >= d, "{took:?} < {d:?}");
+                best = best.min(took);
+            }
+            assert!(best < d + Duration::from_millis(2), "{best:?} for {d:?}");
         }
     }
 }
