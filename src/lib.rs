@@ -3,6 +3,7 @@
 //! Data flows one way: suites → [`results`] → gate → report → GitHub. See ARCHITECTURE.md.
 
 pub mod error;
+pub mod load;
 pub mod profile;
 pub mod results;
 
