@@ -6,5 +6,6 @@ pub mod error;
 pub mod load;
 pub mod profile;
 pub mod results;
+pub mod suites;
 
 pub use error::Error;
