@@ -6,7 +6,9 @@ pub mod commands;
 pub mod error;
 pub mod github;
 pub mod history;
+pub mod load;
 pub mod profile;
 pub mod results;
+pub mod suites;
 
 pub use error::Error;

@@ -7,3 +7,8 @@ mod github;
 mod history;
 // The workflows' shell glue (scripts/*.sh) against a scratch git origin and a fake gh.
 mod workflow_scripts;
+// The load engine against in-process targets (no service).
+mod load;
+
+// Suite qdrant_search: bad input offline; end to end against a real Qdrant (ignored).
+mod qdrant_search;
