@@ -5,5 +5,6 @@
 pub mod error;
 pub mod profile;
 pub mod results;
+pub mod services;
 
 pub use error::Error;
