@@ -10,5 +10,6 @@ pub mod load;
 pub mod profile;
 pub mod results;
 pub mod suites;
+pub mod services;
 
 pub use error::Error;
