@@ -276,3 +276,26 @@ async fn report_converts_to_valid_schema_metrics() {
         );
     }
 }
+
+/// `max_requests` ends a closed loop after exactly that many sequence numbers, each sent
+/// once, long before its duration bound (the redis_cache suite's hit rate relies on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_loop_stops_after_max_requests() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let log = seen.clone();
+    let report = load::closed_loop(
+        &cfg("bounded", 0, 30_000).max_requests(Some(500)),
+        4,
+        move |i| {
+            log.lock().unwrap().push(i);
+            async { Ok::<(), Infallible>(()) }
+        },
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(report.ok, 500, "{}", report.one_line());
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_unstable();
+    assert_eq!(seen, (0..500).collect::<Vec<u64>>());
+}

@@ -15,7 +15,8 @@ use super::report::{LoadMode, LoadReport};
 ///
 /// Worker `w` calls `op(i)` with `i = w, w + concurrency, w + 2·concurrency, …`, so every
 /// request gets a distinct sequence number. The clock of a request starts after `op(i)` has
-/// returned its future, i.e. after any synchronous preparation. Must be called inside a
+/// returned its future, i.e. after any synchronous preparation. With `cfg.max_requests`, the
+/// run ends once sequence numbers `0..max_requests` have all been sent. Must be called inside a
 /// tokio runtime; workers are spawned so they spread over its threads.
 pub async fn closed_loop<F, Fut, T, E>(cfg: &LoadConfig, concurrency: usize, op: F) -> LoadReport
 where
@@ -42,10 +43,11 @@ where
         let op = op.clone();
         let shared = shared.clone();
         let (timeout, slowdown, window) = (cfg.timeout, cfg.slowdown, cfg.window);
+        let max_requests = cfg.max_requests.unwrap_or(u64::MAX);
         workers.push(tokio::spawn(async move {
             let mut rec = Recorder::new(measure_start, end, window, shared.clone());
             let mut i = w as u64;
-            while Instant::now() < end && !shared.stopped() {
+            while Instant::now() < end && !shared.stopped() && i < max_requests {
                 let fut = op(i);
                 i += concurrency as u64;
                 let sent = Instant::now();

@@ -56,6 +56,10 @@ pub struct LoadConfig {
     pub progress: ProgressMode,
     /// Extra client-side delay per request (`PERFGATE_INJECT_SLOWDOWN`).
     pub slowdown: Slowdown,
+    /// Closed loop only: stop once this many requests (warm-up included) have been sent,
+    /// `duration` then being an upper bound. For results that depend on how many requests
+    /// ran rather than on how fast the machine is (a cache's hit rate as it warms).
+    pub max_requests: Option<u64>,
 }
 
 impl LoadConfig {
@@ -73,6 +77,7 @@ impl LoadConfig {
             late_after: Duration::from_millis(2),
             progress: ProgressMode::Auto,
             slowdown: Slowdown::NONE,
+            max_requests: None,
         }
     }
 
@@ -104,6 +109,11 @@ impl LoadConfig {
 
     pub fn late_after(mut self, late_after: Duration) -> LoadConfig {
         self.late_after = late_after;
+        self
+    }
+
+    pub fn max_requests(mut self, max_requests: Option<u64>) -> LoadConfig {
+        self.max_requests = max_requests;
         self
     }
 

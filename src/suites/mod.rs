@@ -1,3 +1,4 @@
 //! The suites: the library code each bench target calls. One folder per suite.
 
 pub mod qdrant_search;
+pub mod redis_cache;
