@@ -12,3 +12,5 @@ mod load;
 
 // Suite qdrant_search: bad input offline; end to end against a real Qdrant (ignored).
 mod qdrant_search;
+// Suite redis_cache against a real Redis (and Qdrant where there is one), all ignored.
+mod redis_cache;

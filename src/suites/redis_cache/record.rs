@@ -67,7 +67,7 @@ impl Recorder<'_> {
         m
     }
 
-    /// Percentiles of `hist` (µs) as ms metrics named by `names` (metric, quantile), all
+    /// Percentiles of `hist` (µs) as ms metrics named by `names` (metric, percentile), all
     /// pointing at the histogram, stored once as `redis_cache/<benchmark>/<hist_name>`.
     /// Nothing is recorded for an empty histogram.
     pub fn percentiles(
@@ -75,22 +75,22 @@ impl Recorder<'_> {
         benchmark: &str,
         hist_name: &str,
         hist: &LatencyHistogram,
-        names: &[(&str, f64)],
+        names: &[(&str, Stat)],
     ) {
         if hist.count() == 0 {
             return;
         }
         let id = format!("{SUITE}/{benchmark}/{hist_name}");
-        for &(name, q) in names {
+        for &(name, stat) in names {
             let mut m = Metric::new(
                 SUITE,
                 benchmark,
                 name,
                 Unit::Milliseconds,
                 Direction::LowerIsBetter,
-                hist.quantile_us(q) as f64 / 1000.0,
+                hist.quantile_us(quantile(stat)) as f64 / 1000.0,
             );
-            m.stat = Some(stat_of(q));
+            m.stat = Some(stat);
             m.histogram = Some(id.clone());
             m.sample_count = Some(hist.count());
             self.run.metrics.push(m);
@@ -109,8 +109,8 @@ impl Recorder<'_> {
             prefix,
             hist,
             &[
-                (&format!("{prefix}_p50"), 0.50),
-                (&format!("{prefix}_p99"), 0.99),
+                (&format!("{prefix}_p50"), Stat::P50),
+                (&format!("{prefix}_p99"), Stat::P99),
             ],
         );
     }
@@ -128,14 +128,16 @@ impl Recorder<'_> {
     }
 }
 
-fn stat_of(q: f64) -> Stat {
-    match q {
-        q if q == 0.5 => Stat::P50,
-        q if q == 0.9 => Stat::P90,
-        q if q == 0.95 => Stat::P95,
-        q if q == 0.99 => Stat::P99,
-        q if q == 0.999 => Stat::P999,
-        _ => Stat::Max,
+/// The quantile a percentile statistic stands for.
+fn quantile(stat: Stat) -> f64 {
+    match stat {
+        Stat::P50 => 0.5,
+        Stat::P90 => 0.9,
+        Stat::P95 => 0.95,
+        Stat::P99 => 0.99,
+        Stat::P999 => 0.999,
+        Stat::Min => 0.0,
+        Stat::Max | Stat::Mean | Stat::Count => 1.0,
     }
 }
 

@@ -72,7 +72,7 @@ pub fn args(
     if let Some(p) = u.password() {
         out.extend(["-a".into(), p.to_string()]);
     }
-    if let Some(db) = u.path().trim_start_matches('/').parse::<u32>().ok() {
+    if let Ok(db) = u.path().trim_start_matches('/').parse::<u32>() {
         out.extend(["--dbnum".into(), db.to_string()]);
     }
     out.extend([

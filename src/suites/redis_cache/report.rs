@@ -9,7 +9,7 @@ use super::record::{Recorder, ms, say};
 use super::redis_benchmark;
 use super::tally::Tally;
 use crate::load::LoadReport;
-use crate::results::{Direction, Unit};
+use crate::results::{Direction, Stat, Unit};
 
 /// The goal of the hit path against redis-benchmark's GET (issue #7).
 pub const RATIO_GOAL: f64 = 1.3;
@@ -115,7 +115,7 @@ pub fn mixed(
             bench,
             "e2e_cached",
             &report.latency,
-            &[("e2e_p50_cached", 0.5), ("e2e_p99_cached", 0.99)],
+            &[("e2e_p50_cached", Stat::P50), ("e2e_p99_cached", Stat::P99)],
         );
         rec.rate(bench, "qps", report.throughput());
         let s = report.summary();
@@ -324,7 +324,10 @@ pub fn uncached(
         bench,
         "e2e_uncached",
         &uncached.latency,
-        &[("e2e_p50_uncached", 0.5), ("e2e_p99_uncached", 0.99)],
+        &[
+            ("e2e_p50_uncached", Stat::P50),
+            ("e2e_p99_uncached", Stat::P99),
+        ],
     );
     rec.rate(bench, "qps_uncached", uncached.throughput());
     let (u, c) = (uncached.summary(), cached.summary());
