@@ -15,9 +15,11 @@ use crate::results::{Direction, Stat, Unit};
 pub const RATIO_GOAL: f64 = 1.3;
 
 /// How the ratio to redis-benchmark is formed, recorded beside it.
-pub const RATIO_BASIS: &str = "cache-hit p50 (GET + decode, our client, warm cache, Zipf draws) / \
-    redis-benchmark GET p50 (-c = same concurrency, -d = same value size), same server, back to \
-    back in one run; redis-benchmark prints ms with 3 decimals (1 us) from its HdrHistogram";
+pub const RATIO_BASIS: &str = "cache-hit p50 (GET + decode, our client: the same number of requests \
+    in flight, multiplexed over the plan's connections; warm cache, Zipf draws) / redis-benchmark \
+    GET p50 (-c = same concurrency, one connection per client; -d = same value size), same \
+    server, back to back in one run; redis-benchmark prints ms with 3 decimals (1 us) from its \
+    HdrHistogram";
 
 /// The short report, and the headline numbers the bench prints last.
 #[derive(Clone, Debug, Default)]
@@ -167,14 +169,16 @@ pub fn hit_path(
     report: &LoadReport,
     t: &Tally,
     concurrency: usize,
+    connections: usize,
 ) -> String {
     rec.p50_p99(bench, "hit_latency", &t.hit_latency);
     rec.rate(bench, "qps", report.throughput());
     rec.count(bench, "misses", t.misses + t.unfilled);
     rec.count(bench, "failed_requests", t.failed);
     rec.label_all(bench, "concurrency", &concurrency.to_string());
+    rec.label_all(bench, "connections", &connections.to_string());
     let mut line = format!(
-        "{bench} (c={concurrency}, warm cache): hit p50 {:.3} ms p99 {:.3} ms, {:.0} requests/s",
+        "{bench} (c={concurrency} over {connections} connections, warm cache): hit p50 {:.3} ms p99 {:.3} ms, {:.0} requests/s",
         ms(&t.hit_latency, 0.5),
         ms(&t.hit_latency, 0.99),
         report.throughput()
@@ -195,6 +199,7 @@ pub fn raw(
     get: &LoadReport,
     set: &LoadReport,
     concurrency: usize,
+    connections: usize,
     value_size: usize,
 ) -> String {
     rec.p50_p99("raw", "redis_get", &get.latency);
@@ -204,9 +209,10 @@ pub fn raw(
     rec.count("raw", "redis_errors", get.errors + set.errors);
     rec.label_all("raw", "concurrency", &concurrency.to_string());
     rec.label_all("raw", "value_bytes", &value_size.to_string());
+    rec.label_all("raw", "connections", &connections.to_string());
     let (g, s) = (get.summary(), set.summary());
     format!(
-        "raw (c={concurrency}, {value_size} B values): GET p50 {:.3} ms p99 {:.3} ms ({:.0}/s), SET p50 {:.3} ms p99 {:.3} ms ({:.0}/s){}",
+        "raw (c={concurrency} over {connections} connections, {value_size} B values): GET p50 {:.3} ms p99 {:.3} ms ({:.0}/s), SET p50 {:.3} ms p99 {:.3} ms ({:.0}/s){}",
         g.p50_ms,
         g.p99_ms,
         get.throughput(),

@@ -64,7 +64,7 @@ pub async fn run(
             None
         }
     };
-    let pool = Arc::new(redis.pool(c).await?);
+    let pool = Arc::new(redis.pool(plan.connections).await?);
     let queries = Arc::new(QueryPool::new(
         opts.seed,
         &spec,
@@ -129,7 +129,12 @@ pub async fn run(
         .collect();
     let hit_tally = Tally::from_outcomes(&outcomes, plan.window, 0);
     summary.say(report::hit_path(
-        &mut rec, &bench_hit, &m.report, &hit_tally, c,
+        &mut rec,
+        &bench_hit,
+        &m.report,
+        &hit_tally,
+        c,
+        plan.connections,
     ));
     summary.hit_p50_ms =
         (hit_tally.hits > 0).then(|| hit_tally.hit_latency.quantile_us(0.5) as f64 / 1000.0);
@@ -150,7 +155,14 @@ pub async fn run(
         address: cache.address.clone(),
         what,
     })?;
-    summary.say(report::raw(&mut rec, &get, &set, c, value.len()));
+    summary.say(report::raw(
+        &mut rec,
+        &get,
+        &set,
+        c,
+        plan.connections,
+        value.len(),
+    ));
     summary.raw_get_p50_ms = Some(get.latency.quantile_us(0.5) as f64 / 1000.0);
     let rb = run_redis_benchmark(redis, opts, value.len()).await;
     summary.say(report::redis_benchmark(&mut rec, &rb, c, value.len()));
