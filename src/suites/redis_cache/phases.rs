@@ -38,8 +38,17 @@ pub struct Measured {
     pub report: LoadReport,
     /// Sorted by sequence number.
     pub outcomes: Vec<Outcome>,
-    /// When the fault was injected, relative to the phase start, and whether it took.
-    pub fault: Option<(Duration, Result<(), String>)>,
+    pub fault: Option<Injected>,
+}
+
+/// When a fault was injected, relative to the phase start, and whether it took.
+#[derive(Clone, Debug)]
+pub struct Injected {
+    /// The drill began: its command was about to be sent.
+    pub began: Duration,
+    /// Redis acknowledged the pause, or closed the connection on shutdown.
+    pub done: Duration,
+    pub result: Result<(), String>,
 }
 
 /// Requests for `draws[seq % len]` through the cache under `namespace`, for `cfg`'s
@@ -101,8 +110,13 @@ pub async fn through_cache(
     let injector = async {
         let f = fault?;
         tokio::time::sleep_until((phase_start + f.at).into()).await;
-        let at = phase_start.elapsed();
-        Some((at, fault::inject(f.redis, f.kind, f.length).await))
+        let began = phase_start.elapsed();
+        let result = fault::inject(f.redis, f.kind, f.length).await;
+        Some(Injected {
+            began,
+            done: phase_start.elapsed(),
+            result,
+        })
     };
     let (report, fault) = tokio::join!(load::closed_loop(&cfg, c, op), injector);
     let mut outcomes: Vec<Outcome> = Arc::try_unwrap(logs)

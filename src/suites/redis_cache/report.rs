@@ -383,16 +383,19 @@ pub fn fault(
     rec.count(bench, "redis_errors", t.redis_errors);
     rec.p50_p99(bench, "degraded_latency", &t.degraded_latency);
     let injected = match &m.fault {
-        Some((at, Ok(()))) => format!(
-            "{} injected at {:.2} s",
-            describe(kind, length),
-            at.as_secs_f64()
-        ),
-        Some((at, Err(e))) => format!(
-            "{} failed at {:.2} s: {e}",
-            describe(kind, length),
-            at.as_secs_f64()
-        ),
+        Some(f) => match &f.result {
+            Ok(()) => format!(
+                "{} at {:.2} s (in effect at {:.2} s)",
+                describe(kind, length),
+                f.began.as_secs_f64(),
+                f.done.as_secs_f64()
+            ),
+            Err(e) => format!(
+                "{} failed at {:.2} s: {e}",
+                describe(kind, length),
+                f.began.as_secs_f64()
+            ),
+        },
         None => "no fault injected".into(),
     };
     let window = match t.degraded_window {

@@ -39,6 +39,17 @@ impl Outcome {
     pub fn latency(&self) -> Duration {
         self.end.saturating_sub(self.start)
     }
+
+    /// Whether the cache was unavailable to this request: its GET failed, so it was served
+    /// by the fallback or not at all. A miss whose SET failed afterwards was served the
+    /// normal way and does not count, though its Redis error does.
+    pub fn saw_redis_down(&self) -> bool {
+        match self.served {
+            Served::Degraded => true,
+            Served::Failed => self.redis_errors > 0,
+            Served::Hit | Served::Miss | Served::Unfilled => false,
+        }
+    }
 }
 
 /// Requests and hits of one time window.
@@ -77,7 +88,8 @@ pub struct Tally {
     pub window: Duration,
     /// By end time: window k holds requests that ended in `[k·window, (k+1)·window)`.
     pub windows: Vec<WindowTally>,
-    /// From the start of the first request Redis failed to the end of the last one.
+    /// From the start of the first request the cache was unavailable to (its GET failed)
+    /// to the end of the last one.
     pub degraded_window: Option<(Duration, Duration)>,
     /// Requests that got an answer and ended after the first Redis failure: the proof that
     /// search went on while the cache was down.
@@ -148,7 +160,7 @@ impl Tally {
             w.hits += u64::from(hit);
             w.degraded += u64::from(o.served == Served::Degraded);
             w.failed += u64::from(o.served == Served::Failed);
-            if o.redis_errors > 0 {
+            if o.saw_redis_down() {
                 t.degraded_window = Some(match t.degraded_window {
                     None => (o.start, o.end),
                     Some((from, to)) => (from.min(o.start), to.max(o.end)),
@@ -252,6 +264,8 @@ mod tests {
     fn the_degraded_window_spans_the_redis_failures() {
         let outcomes = [
             o(0, 0, 1, Served::Hit, 0),
+            // A miss whose SET failed when Redis went away: served normally, not degraded.
+            o(6, 50, 120, Served::Miss, 1),
             o(1, 100, 160, Served::Degraded, 1),
             o(2, 150, 260, Served::Degraded, 1),
             o(3, 260, 262, Served::Miss, 0),
@@ -260,8 +274,8 @@ mod tests {
         ];
         let t = Tally::from_outcomes(&outcomes, ms(100), 0);
         assert_eq!(t.degraded_window, Some((ms(100), ms(260))));
-        assert_eq!((t.degraded, t.failed, t.redis_errors), (2, 1, 2));
-        assert_eq!(t.served_after_fault, 4);
+        assert_eq!((t.degraded, t.failed, t.redis_errors), (2, 1, 3));
+        assert_eq!(t.served_after_fault, 5);
         assert_eq!(t.windows[1].degraded, 1);
         assert_eq!(t.windows[2].degraded, 1);
         assert_eq!(t.degraded_latency.count(), 2);
