@@ -4,15 +4,25 @@
 //! It runs `-t set,get -c <concurrency> -n <requests> -d <value size> --csv`: the same
 //! concurrency as our own loops (one connection per client, one request in flight on
 //! each) and values the size of an encoded answer. Since Redis 6.2 its CSV carries
-//! `p50_latency_ms` and `p99_latency_ms`, read from its own HdrHistogram and printed with
-//! three decimals (1 µs); older releases print only requests per second, and then no ratio
-//! is computed (the `-q` line, which 7.x also prints with a p50, is parsed as a fallback).
+//! `p50_latency_ms` and `p99_latency_ms`; older releases print only requests per second,
+//! and then no ratio is computed (the `-q` line, which 7.x also prints with a p50, is
+//! parsed as a fallback).
+//!
+//! Its percentiles are coarser than they look. redis-benchmark records µs in an
+//! HdrHistogram from 10 µs to 3 s with 3 significant figures (`hdr_init(10, 3000000, 3)` in
+//! redis-benchmark.c); a lowest value of 10 makes the smallest bucket 8 µs wide, so below
+//! 16 ms every latency falls on an 8 µs grid, and it prints each percentile as the top of
+//! its bucket (`0.039` ms stands for 32..=39 µs). At a p50 of 40 µs that is 20%. So the
+//! ratio puts our hit p50 on the same grid ([`bucket`]) before dividing, and records the
+//! range the unrounded ratio may lie in.
 //!
 //! redis-benchmark waits for ever when the server does not answer, so it runs under a time
 //! bound and is killed past it. It writes the key `key:__rand_int__`, removed afterwards.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use hdrhistogram::Histogram;
 
 use super::error::CacheError;
 use crate::services::native;
@@ -21,6 +31,21 @@ use crate::services::native;
 pub const PROGRAM_VAR: &str = "PERFGATE_REDIS_BENCHMARK";
 /// The key redis-benchmark's GET and SET tests use (without `-r`).
 pub const KEY: &str = "key:__rand_int__";
+
+/// redis-benchmark's histogram bounds and precision (redis-benchmark.c:
+/// `CONFIG_LATENCY_HISTOGRAM_MIN_VALUE`, `_MAX_VALUE`, `DEFAULT_LATENCY_PRECISION`).
+const HIST_LOWEST_US: u64 = 10;
+const HIST_HIGHEST_US: u64 = 3_000_000;
+const HIST_SIGFIG: u8 = 3;
+
+/// The bucket of redis-benchmark's histogram holding `us`: its lowest and highest value
+/// (the highest is what redis-benchmark prints).
+pub fn bucket(us: u64) -> (u64, u64) {
+    let h = Histogram::<u64>::new_with_bounds(HIST_LOWEST_US, HIST_HIGHEST_US, HIST_SIGFIG)
+        .expect("constant bounds are valid");
+    let us = us.min(HIST_HIGHEST_US);
+    (h.lowest_equivalent(us), h.highest_equivalent(us))
+}
 
 /// One test of a redis-benchmark run.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,6 +296,18 @@ mod tests {
             parse_quiet("GET: 86206.90 requests per second\n")[0].p50_ms,
             None
         );
+    }
+
+    #[test]
+    fn buckets_are_8_us_wide_below_16_ms() {
+        // The p50s seen on this machine: 0.023, 0.031, 0.039, 0.047 ms.
+        assert_eq!(bucket(39), (32, 39));
+        assert_eq!(bucket(32), (32, 39));
+        assert_eq!(bucket(47), (40, 47));
+        assert_eq!(bucket(23), (16, 23));
+        assert_eq!(bucket(3), (0, 7));
+        // Twice as wide from 16,384 µs on.
+        assert_eq!(bucket(20_000), (20_000, 20_015));
     }
 
     #[test]
