@@ -15,6 +15,10 @@ pub enum Error {
     /// A file that was read but is not valid input.
     #[error("{}: {what}", path.display())]
     BadInput { path: PathBuf, what: String },
+    /// Valid input that a command will not act on without being forced (a baseline update
+    /// from a run with failed suites).
+    #[error("{}: {what}", path.display())]
+    Refused { path: PathBuf, what: String },
     #[error("{}: cannot write: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -26,6 +30,9 @@ pub enum Error {
 impl Error {
     /// True when the error is the user's input (exit code 2), not the environment.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Read { .. } | Error::BadInput { .. })
+        matches!(
+            self,
+            Error::Read { .. } | Error::BadInput { .. } | Error::Refused { .. }
+        )
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: suites → [`results`] → gate → report → GitHub. See ARCHITECTURE.md.
 
+pub mod baseline;
 pub mod commands;
 pub mod error;
 pub mod github;

@@ -14,3 +14,9 @@ mod load;
 mod qdrant_search;
 // Suite redis_cache against a real Redis (and Qdrant where there is one), all ignored.
 mod redis_cache;
+// Bad input: every malformed file gets one line naming it and its problem, exit code 2.
+mod malformed;
+// Results I/O: Criterion import, exports, merging load machines, baseline updates, commands.
+mod results;
+// The JSON Schema of results v1 against the committed files and against serde.
+mod schema;

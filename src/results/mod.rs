@@ -1,11 +1,17 @@
 //! The results schema and everything that reads, writes and transforms results.
 
+pub mod criterion;
 mod environment;
+pub mod export;
+pub mod hist;
+pub mod merge;
 mod read;
 pub mod schema;
 mod store;
+mod validate;
 
 pub use environment::MACHINE_CLASS_VAR;
-pub use read::{MAX_FILE_BYTES, json_files, parse_run, read_run, read_run_set, validate};
+pub use read::{MAX_FILE_BYTES, json_files, parse_run, read_run, read_run_set};
 pub use schema::*;
-pub use store::{results_dir, write_atomic};
+pub use store::{results_dir, write_atomic, write_atomic_all};
+pub use validate::{one_line, validate};

@@ -21,19 +21,41 @@ pub fn results_dir() -> PathBuf {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    write_atomic_all(&[(path.to_path_buf(), bytes.to_vec())])
+}
+
+/// Writes several files, each through a temporary file and a rename, in two phases: every
+/// file is written and synced beside its target first, and only then renamed into place. A
+/// failure while writing (a full disk, a missing permission) replaces nothing.
+pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let io = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+            // A rename cannot replace a directory; say so before anything is replaced.
+            return Err(io(std::io::Error::other(
+                "the target exists and is not a file",
+            )));
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+        tmp.write_all(bytes).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        staged.push((path, tmp));
+    }
+    for (path, tmp) in staged {
+        tmp.persist(path).map_err(|e| Error::Write {
+            path: path.clone(),
+            source: e.error,
+        })?;
+    }
     Ok(())
 }
 
