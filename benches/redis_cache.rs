@@ -113,8 +113,8 @@ fn print_report(s: &Summary, opts: &Options) {
         (Some(hit), Some(rb), Some(ratio)) => println!(
             "{SUITE}: cache hit p50 {hit:.3} ms vs redis-benchmark GET p50 {rb:.3} ms (c={}, same server): ratio {ratio:.2}, goal <= {} {}",
             plan.concurrency,
-            suite::report::RATIO_GOAL,
-            if ratio <= suite::report::RATIO_GOAL {
+            suite::floor::RATIO_GOAL,
+            if ratio <= suite::floor::RATIO_GOAL {
                 "met"
             } else {
                 "missed"

@@ -9,7 +9,7 @@
 //! and the Qdrant search; [`cache`] is the cache-aside itself; [`phases`] the measured loops
 //! (on the load engine); [`tally`] counts what each request did; [`fault`] stalls or stops
 //! Redis; [`redis_benchmark`] runs and reads `redis-benchmark`; [`runner`] runs it all and
-//! [`report`] / [`record`] turn it into metrics and a printed report.
+//! [`report`], [`floor`] and [`record`] turn it into metrics and a printed report.
 //!
 //! Benchmarks: `zipf/<collection>` and `uniform/<collection>` (hit rate, hit and miss
 //! latency, end-to-end latency with and without the cache, speed-up, Redis memory),
@@ -22,6 +22,7 @@ pub mod cache;
 pub mod codec;
 pub mod error;
 pub mod fault;
+pub mod floor;
 pub mod key;
 pub mod mix;
 pub mod options;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::cache::CacheAside;
 use super::error::CacheError;
 use super::fault::FaultKind;
+use super::floor;
 use super::mix::{self, Mix};
 use super::options::Options;
 use super::phases::{self, Ctx, FaultPlan};
@@ -155,7 +156,7 @@ pub async fn run(
         address: cache.address.clone(),
         what,
     })?;
-    summary.say(report::raw(
+    summary.say(floor::raw(
         &mut rec,
         &get,
         &set,
@@ -165,13 +166,13 @@ pub async fn run(
     ));
     summary.raw_get_p50_ms = Some(get.latency.quantile_us(0.5) as f64 / 1000.0);
     let rb = run_redis_benchmark(redis, opts, value.len()).await;
-    summary.say(report::redis_benchmark(&mut rec, &rb, c, value.len()));
+    summary.say(floor::redis_benchmark(&mut rec, &rb, c, value.len()));
     summary.redis_benchmark_get_p50_ms = rb
         .as_ref()
         .ok()
         .and_then(|o| o.test("GET"))
         .and_then(|t| t.p50_ms);
-    if let Some(line) = report::ratios(&mut rec, &bench_hit, &mut summary) {
+    if let Some(line) = floor::ratios(&mut rec, &bench_hit, &mut summary) {
         summary.say(line);
     }
 
@@ -205,7 +206,7 @@ pub async fn run(
     }
 
     let owned = redis.provider != ProviderKind::Endpoint;
-    let shutdown = opts.fault == Some(FaultKind::Shutdown);
+    let mut redis_gone = false;
     match (&backend, opts.fault) {
         (Some(_), Some(kind)) if owned || opts.fault_forced => {
             let bench_f = format!("fault/{coll}");
@@ -219,6 +220,7 @@ pub async fn run(
             let m = phases::through_cache(&ctx, &ns_zipf, zipf_draws.clone(), &cfg, c, Some(fault))
                 .await;
             let t = Tally::from_outcomes(&m.outcomes, plan.window / 2, 0);
+            redis_gone = kind == FaultKind::Shutdown;
             let line = report::fault(&mut rec, &bench_f, kind, plan.fault_for, &m, &t);
             summary.say(line.clone());
             summary.fault = Some(line);
@@ -233,7 +235,7 @@ pub async fn run(
         (_, None) => {}
     }
 
-    if !shutdown {
+    if !redis_gone {
         cleanup_keys(&pool, &cache.address, &opts.namespace).await;
     }
     if let Some(b) = &backend
