@@ -6,7 +6,7 @@ use super::fault::FaultKind;
 use super::mix::Mix;
 use super::phases::Measured;
 use super::record::{Recorder, ms, say};
-use super::tally::Tally;
+use super::tally::{Tally, outages};
 use crate::load::LoadReport;
 use crate::results::{Direction, Stat, Unit};
 
@@ -232,12 +232,14 @@ pub fn uncached(
     (speedup, line)
 }
 
-/// The fault drill: the degraded window and what was served in it.
+/// The fault drill: the degraded window (the largest outage, `gap` apart from any other)
+/// and what was served in it.
 pub fn fault(
     rec: &mut Recorder,
     bench: &str,
     kind: FaultKind,
     length: Duration,
+    gap: Duration,
     m: &Measured,
     t: &Tally,
 ) -> String {
@@ -261,8 +263,12 @@ pub fn fault(
         },
         None => "no fault injected".into(),
     };
-    let window = match t.degraded_window {
-        Some((from, to)) => {
+    // The outage the fault caused is the largest; others are lone commands that timed out.
+    let all = outages(&m.outcomes, gap);
+    let main = all.iter().max_by_key(|o| o.requests).copied();
+    let window = match main {
+        Some(main) => {
+            let (from, to) = (main.start, main.end);
             let w = rec.value(
                 bench,
                 "degraded_window",
@@ -274,16 +280,38 @@ pub fn fault(
                 .insert("start_s".into(), format!("{:.3}", from.as_secs_f64()));
             w.labels
                 .insert("end_s".into(), format!("{:.3}", to.as_secs_f64()));
+            w.labels
+                .insert("requests".into(), main.requests.to_string());
+            w.labels
+                .insert("other_outages".into(), (all.len() - 1).to_string());
+            let others: Vec<String> = all
+                .iter()
+                .filter(|o| **o != main)
+                .map(|o| {
+                    format!(
+                        "{:.2}-{:.2} s ({})",
+                        o.start.as_secs_f64(),
+                        o.end.as_secs_f64(),
+                        o.requests
+                    )
+                })
+                .collect();
             format!(
-                "Redis failed from {:.2} s to {:.2} s after the phase start ({:.2} s); {} requests served by Qdrant instead (p50 {:.2} ms, p99 {:.2} ms), {} failed, {} answered after the fault began",
+                "Redis was unavailable from {:.2} s to {:.2} s after the phase start ({:.2} s, {} requests); {} requests in all served by Qdrant instead (p50 {:.2} ms, p99 {:.2} ms), {} failed, {} answered after the fault began{}",
                 from.as_secs_f64(),
                 to.as_secs_f64(),
                 (to - from).as_secs_f64(),
+                main.requests,
                 t.degraded,
                 ms(&t.degraded_latency, 0.5),
                 ms(&t.degraded_latency, 0.99),
                 t.failed,
-                t.served_after_fault
+                t.served_after_fault,
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!("; other Redis timeouts: {}", others.join(", "))
+                }
             )
         }
         None => format!("no request saw Redis fail ({} failed)", t.failed),

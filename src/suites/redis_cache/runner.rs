@@ -221,7 +221,15 @@ pub async fn run(
                 .await;
             let t = Tally::from_outcomes(&m.outcomes, plan.window / 2, 0);
             redis_gone = kind == FaultKind::Shutdown;
-            let line = report::fault(&mut rec, &bench_f, kind, plan.fault_for, &m, &t);
+            let line = report::fault(
+                &mut rec,
+                &bench_f,
+                kind,
+                plan.fault_for,
+                opts.redis_timeout,
+                &m,
+                &t,
+            );
             summary.say(line.clone());
             summary.fault = Some(line);
         }

@@ -206,6 +206,39 @@ impl Tally {
     }
 }
 
+/// A stretch of time during which requests found the cache unavailable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    pub start: Duration,
+    pub end: Duration,
+    /// Requests that found Redis down within it.
+    pub requests: u64,
+}
+
+/// The outages of a phase: requests that found Redis down ([`Outcome::saw_redis_down`]),
+/// grouped while each starts within `gap` of the end of the group so far. A stall shows as
+/// one outage; a lone command timing out on a busy machine shows as a separate small one
+/// instead of stretching the stall's window. Sorted by start.
+pub fn outages(outcomes: &[Outcome], gap: Duration) -> Vec<Outage> {
+    let mut down: Vec<&Outcome> = outcomes.iter().filter(|o| o.saw_redis_down()).collect();
+    down.sort_by_key(|o| o.start);
+    let mut out: Vec<Outage> = Vec::new();
+    for o in down {
+        match out.last_mut() {
+            Some(last) if o.start <= last.end + gap => {
+                last.end = last.end.max(o.end);
+                last.requests += 1;
+            }
+            _ => out.push(Outage {
+                start: o.start,
+                end: o.end,
+                requests: 1,
+            }),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +312,36 @@ mod tests {
         assert_eq!(t.windows[1].degraded, 1);
         assert_eq!(t.windows[2].degraded, 1);
         assert_eq!(t.degraded_latency.count(), 2);
+    }
+
+    #[test]
+    fn a_lone_timeout_is_its_own_outage() {
+        let outcomes = [
+            o(0, 100, 205, Served::Degraded, 1),
+            o(1, 110, 215, Served::Degraded, 1),
+            o(2, 205, 310, Served::Degraded, 1),
+            o(3, 320, 321, Served::Hit, 0),
+            // Served normally; its SET failed: not an outage.
+            o(4, 330, 400, Served::Miss, 1),
+            o(5, 900, 1004, Served::Degraded, 1),
+        ];
+        assert_eq!(
+            outages(&outcomes, ms(50)),
+            vec![
+                Outage {
+                    start: ms(100),
+                    end: ms(310),
+                    requests: 3
+                },
+                Outage {
+                    start: ms(900),
+                    end: ms(1004),
+                    requests: 1
+                },
+            ]
+        );
+        assert_eq!(outages(&outcomes, ms(1000)).len(), 1);
+        assert!(outages(&outcomes[3..5], ms(50)).is_empty());
     }
 
     #[test]
