@@ -10,6 +10,7 @@ pub mod error;
 pub mod gate;
 pub mod github;
 pub mod history;
+pub mod load;
 pub mod profile;
 pub mod report;
 pub mod results;

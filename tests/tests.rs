@@ -13,6 +13,13 @@ mod ingest;
 mod gate;
 // The `perfgate` binary: exit codes on fixture pairs, outputs, bad input.
 mod cli;
+// The load engine against in-process targets (no service).
+mod load;
+
+// Suite qdrant_search: bad input offline; end to end against a real Qdrant (ignored).
+mod qdrant_search;
+// Suite redis_cache against a real Redis (and Qdrant where there is one), all ignored.
+mod redis_cache;
 // Bad input: every malformed file gets one line naming it and its problem, exit code 2.
 mod malformed;
 // Results I/O: Criterion import, exports, merging load machines, baseline updates, commands.

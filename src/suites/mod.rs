@@ -2,3 +2,5 @@
 
 pub mod grpc_windows;
 pub mod ingest_parquet_s3;
+pub mod qdrant_search;
+pub mod redis_cache;
