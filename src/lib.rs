@@ -7,6 +7,7 @@ pub mod commands;
 pub mod error;
 pub mod github;
 pub mod history;
+pub mod load;
 pub mod profile;
 pub mod results;
 pub mod services;

@@ -16,3 +16,5 @@ mod schema;
 // The service chain (src/services): Redis, S3 and Qdrant through every provider the machine
 // has, and the guarantee that nothing they start outlives them.
 mod services;
+// The load engine against in-process targets (no service).
+mod load;
