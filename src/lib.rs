@@ -11,5 +11,6 @@ pub mod load;
 pub mod profile;
 pub mod results;
 pub mod services;
+pub mod suites;
 
 pub use error::Error;
