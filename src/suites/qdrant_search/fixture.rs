@@ -115,7 +115,7 @@ impl Fixture {
         };
         let raw: RawFixture = serde_json::from_str(text)
             .map_err(|e| bad(format!("not a collections fixture: {e}")))?;
-        let default_distance = parse_distance(&raw.distance).map_err(|e| bad(e))?;
+        let default_distance = parse_distance(&raw.distance).map_err(&bad)?;
         if raw.hnsw.m == 0 || raw.hnsw.ef_construct == 0 {
             return Err(bad("hnsw m and ef_construct must be at least 1".into()));
         }
