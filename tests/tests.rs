@@ -18,3 +18,6 @@ mod schema;
 mod services;
 // The load engine against in-process targets (no service).
 mod load;
+
+// Suite qdrant_search: bad input offline; end to end against a real Qdrant (ignored).
+mod qdrant_search;

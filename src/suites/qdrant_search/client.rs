@@ -44,11 +44,13 @@ impl Target {
         let grpc = Qdrant::from_url(grpc_url)
             .api_key(api_key.clone())
             .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(3))
             .skip_compatibility_check()
             .build()
             .map_err(|e| format!("{grpc_url}: cannot build the gRPC client: {e}"))?;
         let rest = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(3))
             .pool_max_idle_per_host(1024)
             .build()
             .map_err(|e| format!("{http_url}: cannot build the HTTP client: {e}"))?;
@@ -61,6 +63,23 @@ impl Target {
         })
     }
 
+    /// The Qdrant named by `QDRANT_URL` (REST, e.g. `http://127.0.0.1:6333`), with
+    /// `QDRANT_GRPC_URL` (default: the same host on port 6334) and `QDRANT_API_KEY`; None
+    /// when `QDRANT_URL` is unset.
+    pub fn from_env() -> Option<Result<Target, String>> {
+        let http = std::env::var("QDRANT_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())?;
+        let grpc = std::env::var("QDRANT_GRPC_URL")
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| grpc_beside(&http));
+        let key = std::env::var("QDRANT_API_KEY")
+            .ok()
+            .filter(|s| !s.is_empty());
+        Some(Target::connect(&http, &grpc, key))
+    }
+
     /// A REST request with the API key, if any.
     pub fn rest_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let req = self
@@ -71,6 +90,18 @@ impl Target {
             None => req,
         }
     }
+}
+
+/// Qdrant's gRPC URL beside a REST URL: same scheme and host, port 6334.
+fn grpc_beside(http: &str) -> String {
+    let trimmed = http.trim_end_matches('/');
+    let (scheme, rest) = trimmed.split_once("://").unwrap_or(("http", trimmed));
+    let host = rest.split('/').next().unwrap_or(rest);
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    format!("{scheme}://{host}:6334")
 }
 
 /// The protocol a search goes over.
@@ -327,6 +358,18 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::super::data::Generator;
     use super::*;
+
+    #[test]
+    fn grpc_url_beside_rest() {
+        assert_eq!(
+            grpc_beside("http://127.0.0.1:6333"),
+            "http://127.0.0.1:6334"
+        );
+        assert_eq!(
+            grpc_beside("https://q.example.com/"),
+            "https://q.example.com:6334"
+        );
+    }
 
     #[test]
     fn rest_bodies_carry_the_query() {

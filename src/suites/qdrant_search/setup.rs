@@ -19,11 +19,12 @@ use super::fixture::{CollectionSpec, Distance};
 /// Environment variable: prefix of the collections the suite creates in Qdrant.
 pub const PREFIX_VAR: &str = "PERFGATE_QDRANT_PREFIX";
 
-/// The name of a fixture collection in Qdrant: prefixed, so the suite never touches a
-/// user's own `mixtral` collection.
-pub fn qdrant_name(spec_name: &str) -> String {
-    let prefix = std::env::var(PREFIX_VAR).unwrap_or_else(|_| "perfgate_".into());
-    format!("{prefix}{spec_name}")
+/// The default prefix.
+pub const DEFAULT_PREFIX: &str = "perfgate_";
+
+/// The prefix from `PERFGATE_QDRANT_PREFIX`, or [`DEFAULT_PREFIX`].
+pub fn prefix_from_env() -> String {
+    std::env::var(PREFIX_VAR).unwrap_or_else(|_| DEFAULT_PREFIX.into())
 }
 
 fn qdrant_err(target: &Target, what: impl std::fmt::Display) -> SuiteError {

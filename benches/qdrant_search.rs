@@ -1,0 +1,113 @@
+//! `cargo bench --bench qdrant_search`: the qdrant_search suite on whatever Qdrant is
+//! available, then Criterion's single-query latency per vector dimension on the same
+//! collections. Without a Qdrant it prints one line and exits 0.
+//!
+//! The profile comes from `PERFGATE_PROFILE` (default `pr`); results go to
+//! `target/perfgate/qdrant_search.json` and Criterion's to `target/criterion/`.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion};
+use perfgate::profile::Profile;
+use perfgate::results::{Environment, Run, SuiteOutcome, SuiteStatus};
+use perfgate::suites::qdrant_search::{
+    self as suite, Options, Protocol, SUITE, SearchKind, Target, client::search_quick,
+    measure::Collection,
+};
+
+fn main() -> ExitCode {
+    match bench() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{SUITE}: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn bench() -> anyhow::Result<ExitCode> {
+    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
+    let target = match Target::from_env() {
+        Some(t) => t.map_err(anyhow::Error::msg)?,
+        None => {
+            println!("{SUITE}: skipped: no Qdrant (set QDRANT_URL, e.g. http://127.0.0.1:6333)");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut opts = Options::from_env(profile)?;
+    let keep = opts.keep_collections;
+    // Criterion needs the collections after the suite; they are deleted at the end.
+    opts.keep_collections = true;
+    let mut run = Run::new(Environment::detect(profile));
+    let result = rt.block_on(suite::run(target.clone(), &opts, &mut run));
+    run.suites.push(SuiteStatus {
+        suite: SUITE.into(),
+        status: if result.is_ok() {
+            SuiteOutcome::Passed
+        } else {
+            SuiteOutcome::Failed
+        },
+        reason: result.as_ref().err().map(|e| e.to_string()),
+    });
+    let path = run.write_to_results_dir(SUITE)?;
+    println!(
+        "{SUITE}: {} metrics in {}",
+        run.metrics.len(),
+        path.display()
+    );
+    let colls = match result {
+        Ok(colls) => colls,
+        Err(e) => {
+            eprintln!("{SUITE}: {e}");
+            return Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }));
+        }
+    };
+    criterion_single_query(&rt, &target, &colls, profile);
+    opts.keep_collections = keep;
+    rt.block_on(suite::cleanup(&target, &colls, &opts));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One search at a time, per protocol and per distinct dimension (the first collection of
+/// each dimension), timed by Criterion.
+fn criterion_single_query(
+    rt: &tokio::runtime::Runtime,
+    target: &Target,
+    colls: &[Arc<Collection>],
+    profile: Profile,
+) {
+    let mut c = Criterion::default().configure_from_args();
+    if profile == Profile::Smoke {
+        c = c
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+    }
+    let mut group = c.benchmark_group("qdrant_search/single_query");
+    let mut seen = BTreeSet::new();
+    for coll in colls.iter().filter(|c| seen.insert(c.spec.dim)) {
+        for protocol in Protocol::ALL {
+            let id = BenchmarkId::new(protocol.name(), format!("{}d", coll.spec.dim));
+            let reqs = coll.requests(SearchKind::Dense).clone();
+            let next = AtomicU64::new(0);
+            group.bench_function(id, |b| {
+                b.to_async(rt).iter(|| {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize % reqs.len();
+                    let (reqs, name) = (reqs.clone(), coll.qname.clone());
+                    async move {
+                        search_quick(target, protocol, &name, &reqs[i])
+                            .await
+                            .expect("search");
+                    }
+                })
+            });
+        }
+    }
+    group.finish();
+    c.final_summary();
+}
