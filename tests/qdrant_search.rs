@@ -74,3 +74,343 @@ async fn an_unreachable_qdrant_fails_fast_naming_the_endpoint() {
     assert!(line.starts_with("http://127.0.0.1:9: "), "{line}");
     assert!(!line.contains('\n'), "{line}");
 }
+
+// ---- Against a real Qdrant --------------------------------------------------------------
+
+/// The Qdrant named by `QDRANT_URL`, or None (after one line) when there is none and the
+/// environment does not require one.
+fn qdrant_or_skip(test: &str) -> Option<Target> {
+    match Target::from_env() {
+        Some(t) => Some(t.expect("QDRANT_URL names a usable endpoint")),
+        None => {
+            let required = std::env::var("PERFGATE_REQUIRE_SERVICES")
+                .is_ok_and(|v| v.split(',').any(|s| s.trim() == "qdrant"));
+            assert!(
+                !required,
+                "PERFGATE_REQUIRE_SERVICES names qdrant, but QDRANT_URL is unset"
+            );
+            eprintln!("{test}: skipped: no Qdrant (set QDRANT_URL)");
+            None
+        }
+    }
+}
+
+fn metric<'a>(run: &'a Run, benchmark: &str, name: &str) -> &'a perfgate::results::Metric {
+    run.metrics
+        .iter()
+        .find(|m| m.benchmark == benchmark && m.metric == name)
+        .unwrap_or_else(|| panic!("no metric {benchmark}/{name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn suite_end_to_end_on_a_real_qdrant() {
+    let Some(target) = qdrant_or_skip("suite_end_to_end_on_a_real_qdrant") else {
+        return;
+    };
+    let opts = tiny("perfgate_test_e2e_");
+    let mut run = Run::new(Environment::detect(Profile::Smoke));
+    let colls = suite::run(target.clone(), &opts, &mut run).await.unwrap();
+    perfgate::results::validate(&run).unwrap();
+    for c in ["mixtral", "deepcoder"] {
+        assert!(metric(&run, &format!("{c}/setup"), "upsert_points_per_s").value > 0.0);
+        for p in ["grpc", "rest"] {
+            for k in ["dense", "filter", "hybrid"] {
+                let b = format!("{c}/{p}/{k}");
+                let recall = metric(&run, &b, "recall_at_10").value;
+                let floor = if k == "hybrid" { 0.8 } else { 0.9 };
+                assert!(recall >= floor, "{b}: recall {recall}");
+                let lat = metric(&run, &b, "latency_mean").value;
+                let server = metric(&run, &b, "server_time_mean").value;
+                assert!(
+                    server > 0.0 && server < lat,
+                    "{b}: server {server} ms vs client {lat} ms"
+                );
+                assert!(metric(&run, &b, "qps").value > 0.0);
+                assert_eq!(
+                    metric(&run, &format!("{b}/closed_c2"), "error_rate").value,
+                    0.0
+                );
+            }
+        }
+    }
+    let open = metric(&run, "mixtral/grpc/dense/open_20", "achieved_rate").value;
+    assert!(
+        (open / 20.0 - 1.0).abs() < 0.2,
+        "open loop achieved {open}/s"
+    );
+    assert!(
+        metric(&run, "mixtral/grpc/dense", "max_rate_under_slo")
+            .labels
+            .contains_key("steps")
+    );
+    for p in ["grpc", "rest"] {
+        let b = format!("fanout/{p}");
+        assert_eq!(metric(&run, &b, "full_success_ratio").value, 1.0);
+        assert!(metric(&run, &b, "speedup").value > 0.0);
+        assert!(metric(&run, &format!("{b}/mixtral"), "branch_mean").value > 0.0);
+    }
+    suite::cleanup(&target, &colls, &opts).await;
+    for c in &colls {
+        assert!(
+            !target
+                .grpc
+                .collection_exists(c.qname.as_ref())
+                .await
+                .unwrap()
+        );
+    }
+}
+
+/// Our brute-force ground truth against Qdrant's own exact search (`exact: true`): two
+/// independent exact searches must agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn ground_truth_agrees_with_qdrant_exact_search() {
+    use perfgate::suites::qdrant_search::{data::Generator, fixture::Fixture, prepare, truth};
+    let Some(target) = qdrant_or_skip("ground_truth_agrees_with_qdrant_exact_search") else {
+        return;
+    };
+    let fixture = Fixture::load(&perfgate::suites::qdrant_search::fixture::default_path()).unwrap();
+    let spec = fixture.select(Some(&["general"])).unwrap().remove(0);
+    let opts = tiny("perfgate_test_truth_");
+    let name = opts.qdrant_name(&spec.name);
+    let load = prepare::Load {
+        seed: 99,
+        points: 1500,
+        queries: 20,
+        batch: 100,
+        parallel: 2,
+        index_timeout: Duration::from_secs(60),
+    };
+    let (coll, _) = prepare::collection(&target, &spec, &name, load)
+        .await
+        .unwrap();
+    let generator = Generator::new(99, &spec.name, spec.dim);
+    let mut agree = 0.0;
+    for q in 0..20u64 {
+        let query = generator.query(q);
+        let body = serde_json::json!({"query": query.dense, "using": "dense", "limit": 10, "params": {"exact": true}});
+        let resp: serde_json::Value = target
+            .rest_request(
+                reqwest::Method::POST,
+                &format!("/collections/{name}/points/query"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<u64> = resp["result"]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_u64().unwrap())
+            .collect();
+        agree += truth::recall(&ids, &coll.truth.dense[q as usize]);
+    }
+    target.grpc.delete_collection(name.as_str()).await.unwrap();
+    assert!(
+        agree / 20.0 >= 0.99,
+        "exact searches agree on {:.3} of the top 10",
+        agree / 20.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn an_existing_collection_of_another_shape_is_left_alone() {
+    use qdrant_client::qdrant::{CreateCollectionBuilder, Distance, VectorParamsBuilder};
+    let Some(target) = qdrant_or_skip("an_existing_collection_of_another_shape_is_left_alone")
+    else {
+        return;
+    };
+    let opts = tiny("perfgate_test_shape_");
+    let name = opts.qdrant_name("mixtral");
+    let _ = target.grpc.delete_collection(name.as_str()).await;
+    target
+        .grpc
+        .create_collection(
+            CreateCollectionBuilder::new(name.as_str())
+                .vectors_config(VectorParamsBuilder::new(8, Distance::Dot)),
+        )
+        .await
+        .unwrap();
+    let mut run = Run::new(Environment::detect(Profile::Smoke));
+    let err = suite::run(target.clone(), &opts, &mut run)
+        .await
+        .err()
+        .unwrap();
+    let line = err.to_string();
+    assert!(
+        matches!(err, SuiteError::Shape { .. }) && err.is_bad_input(),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!(
+            "collection {name:?} already exists as an unnamed 8-d Dot vector"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains('\n'));
+    assert!(
+        target.grpc.collection_exists(name.as_str()).await.unwrap(),
+        "the collection was touched"
+    );
+    target.grpc.delete_collection(name.as_str()).await.unwrap();
+}
+
+/// A Qdrant of our own, started from the `qdrant` binary (`QDRANT_BIN`, or on PATH) on free
+/// loopback ports, so this test may kill it.
+struct OwnQdrant {
+    child: std::process::Child,
+    http: String,
+    grpc: String,
+    _storage: tempfile::TempDir,
+}
+
+impl OwnQdrant {
+    async fn start() -> Option<OwnQdrant> {
+        let bin = std::env::var("QDRANT_BIN")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                std::env::var_os("PATH").and_then(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|d| d.join("qdrant"))
+                        .find(|p| p.is_file())
+                        .map(|p| p.display().to_string())
+                })
+            })?;
+        let port = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let (http_port, grpc_port) = (port(), port());
+        let storage = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new(&bin)
+            .current_dir(storage.path())
+            .env("QDRANT__SERVICE__HOST", "127.0.0.1")
+            .env("QDRANT__SERVICE__HTTP_PORT", http_port.to_string())
+            .env("QDRANT__SERVICE__GRPC_PORT", grpc_port.to_string())
+            .env(
+                "QDRANT__STORAGE__STORAGE_PATH",
+                storage.path().join("storage"),
+            )
+            .env(
+                "QDRANT__STORAGE__SNAPSHOTS_PATH",
+                storage.path().join("snapshots"),
+            )
+            .env("QDRANT__TELEMETRY_DISABLED", "true")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{bin}: cannot start: {e}"));
+        let q = OwnQdrant {
+            child,
+            http: format!("http://127.0.0.1:{http_port}"),
+            grpc: format!("http://127.0.0.1:{grpc_port}"),
+            _storage: storage,
+        };
+        let ready = format!("{}/readyz", q.http);
+        for _ in 0..200 {
+            if reqwest::get(&ready)
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Some(q);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{bin}: not ready on {} after 20 s", q.http);
+    }
+}
+
+impl Drop for OwnQdrant {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_measured() {
+    let Some(mut qdrant) = OwnQdrant::start().await else {
+        let required = std::env::var("PERFGATE_REQUIRE_SERVICES")
+            .is_ok_and(|v| v.split(',').any(|s| s.trim() == "qdrant"));
+        assert!(
+            !required,
+            "PERFGATE_REQUIRE_SERVICES names qdrant, but no qdrant binary (QDRANT_BIN or PATH)"
+        );
+        eprintln!(
+            "a_qdrant_dying_mid_run: skipped: no qdrant binary (set QDRANT_BIN or put qdrant on PATH)"
+        );
+        return;
+    };
+    let target = Target::connect(&qdrant.http, &qdrant.grpc, None).unwrap();
+    let mut opts = tiny("perfgate_test_dies_");
+    // Long load phases, so the kill lands in the middle of one.
+    opts.plan.duration = Duration::from_secs(30);
+    let watcher = {
+        let (http, name) = (qdrant.http.clone(), opts.qdrant_name("deepcoder"));
+        async move {
+            // Setup is over once the second collection holds its points; then let the
+            // measurements start and kill the server.
+            let url = format!("{http}/collections/{name}");
+            loop {
+                let points = match reqwest::get(&url).await {
+                    Ok(r) => r
+                        .json::<serde_json::Value>()
+                        .await
+                        .ok()
+                        .and_then(|v| v["result"]["points_count"].as_u64()),
+                    Err(_) => None,
+                };
+                if points == Some(400) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(3)).await;
+        }
+    };
+    let mut run = Run::new(Environment::detect(Profile::Smoke));
+    let (err, took) = {
+        let suite_run = suite::run(target, &opts, &mut run);
+        tokio::pin!(suite_run);
+        let killed_at = tokio::select! {
+            r = &mut suite_run => panic!("the run ended before the kill: {:?}", r.err()),
+            _ = watcher => { qdrant.child.kill().unwrap(); qdrant.child.wait().unwrap(); Instant::now() }
+        };
+        let err = suite_run
+            .await
+            .err()
+            .expect("a run whose Qdrant died fails");
+        (err, killed_at.elapsed())
+    };
+    assert!(
+        took < Duration::from_secs(15),
+        "the run went on {took:?} after Qdrant died"
+    );
+    let line = err.to_string();
+    assert!(
+        matches!(err, SuiteError::Aborted { .. } | SuiteError::Qdrant { .. }),
+        "{line}"
+    );
+    assert!(!line.contains('\n'), "{line}");
+    assert!(line.starts_with(&qdrant.grpc), "{line}");
+    // What was measured before the kill is kept.
+    assert!(
+        run.metrics
+            .iter()
+            .any(|m| m.metric == "upsert_points_per_s")
+    );
+    assert!(run.metrics.iter().any(|m| m.metric == "recall_at_10"));
+    perfgate::results::validate(&run).unwrap();
+}
