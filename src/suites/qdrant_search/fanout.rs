@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 
 use super::client::{Protocol, SearchKind, Target, search_quick};
+use super::error::SuiteError;
 use super::measure::Collection;
+use super::options::Options;
+use super::record::{Collector, aborted, record_load, say};
 use crate::load::{LatencyHistogram, Slowdown};
+use crate::results::{Direction, Unit};
 
 /// How one branch of a fan-out ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,4 +174,139 @@ pub async fn measure(
         }
     }
     out
+}
+
+/// Measures the fan-out over `colls` with protocol `p` and records it under
+/// `fanout/<protocol>`.
+pub(crate) async fn phase(
+    rec: &mut Collector<'_>,
+    target: &Arc<Target>,
+    colls: &[Arc<Collection>],
+    p: Protocol,
+    opts: &Options,
+) -> Result<(), SuiteError> {
+    let plan = &opts.plan;
+    let bench = format!("fanout/{}", p.name());
+    let f = measure(
+        target,
+        colls,
+        p,
+        plan.fanout_rounds,
+        plan.fanout_timeout,
+        opts.slowdown,
+    )
+    .await;
+    rec.latency(&bench, "sequential", &f.sequential);
+    rec.latency(&bench, "parallel", &f.parallel);
+    rec.latency(&bench, "slowest_single", &f.slowest);
+    rec.value(
+        &bench,
+        "speedup",
+        Unit::Ratio,
+        Direction::HigherIsBetter,
+        f.speedup(),
+    );
+    rec.value(
+        &bench,
+        "time_saved",
+        Unit::Ratio,
+        Direction::HigherIsBetter,
+        f.time_saved(),
+    )
+    .labels
+    .insert(
+        "seed_goal".into(),
+        "at least 0.30 (seed 001: parallel >= 30% faster)".into(),
+    );
+    rec.value(
+        &bench,
+        "parallel_over_slowest",
+        Unit::Ratio,
+        Direction::LowerIsBetter,
+        f.over_slowest(),
+    );
+    let rounds = (f.full + f.partial + f.failed).max(1) as f64;
+    rec.value(
+        &bench,
+        "full_success_ratio",
+        Unit::Ratio,
+        Direction::HigherIsBetter,
+        f.full as f64 / rounds,
+    );
+    rec.value(
+        &bench,
+        "partial_success",
+        Unit::Count,
+        Direction::LowerIsBetter,
+        f.partial as f64,
+    );
+    rec.value(
+        &bench,
+        "failed",
+        Unit::Count,
+        Direction::LowerIsBetter,
+        f.failed as f64,
+    );
+    for (c, (hist, errors, timeouts)) in colls.iter().zip(&f.per_collection) {
+        let b = format!("{bench}/{}", c.spec.name);
+        rec.latency(&b, "branch", hist);
+        rec.value(
+            &b,
+            "errors",
+            Unit::Count,
+            Direction::LowerIsBetter,
+            (errors + timeouts) as f64,
+        )
+        .labels
+        .insert("timeouts".into(), timeouts.to_string());
+    }
+    say(&format!(
+        "{bench}: {} collections, sequential mean {:.2} ms, parallel mean {:.2} ms (p99 {:.2}), slowest branch mean {:.2} ms; speed-up {:.2}x, time saved {:.0}%, parallel/slowest {:.2}; {} full, {} partial, {} failed",
+        colls.len(),
+        f.sequential.summary().mean_ms,
+        f.parallel.summary().mean_ms,
+        f.parallel.summary().p99_ms,
+        f.slowest.summary().mean_ms,
+        f.speedup(),
+        f.time_saved() * 100.0,
+        f.over_slowest(),
+        f.full,
+        f.partial,
+        f.failed
+    ));
+    if f.failed > 0 && f.full == 0 && f.partial == 0 {
+        return Err(aborted(
+            target,
+            &bench,
+            "every branch of every fan-out failed",
+        ));
+    }
+
+    // Parallel fan-outs under a closed loop: how many whole fan-outs per second, a fan-out
+    // with any failed branch counting as an error.
+    let cfg = opts.load_config(format!("{bench} parallel"));
+    let (t, cs, timeout) = (
+        target.clone(),
+        Arc::new(colls.to_vec()),
+        plan.fanout_timeout,
+    );
+    let report = crate::load::closed_loop(&cfg, plan.fanout_concurrency, move |i| {
+        let (t, cs) = (t.clone(), cs.clone());
+        async move {
+            let (_, branches) = parallel_once(&t, &cs, p, i as usize, timeout).await;
+            let failed = branches.iter().filter(|b| b.0 != Branch::Ok).count();
+            if failed == 0 {
+                Ok(())
+            } else {
+                Err(format!("{failed} of {} branches failed", branches.len()))
+            }
+        }
+    })
+    .await;
+    record_load(
+        rec,
+        target,
+        &format!("{bench}/closed_c{}", plan.fanout_concurrency),
+        &report,
+    )
 }

@@ -9,9 +9,10 @@ use super::error::SuiteError;
 use super::fit::{Model, fit};
 use super::fixture::CollectionSpec;
 use super::measure;
+use super::options::Options;
 use super::prepare;
 use super::record::Collector;
-use super::runner::{Options, record_serial, record_setup};
+use super::record::{record_serial, record_setup};
 use crate::results::{Direction, Unit};
 
 /// The size the seed asks about (100M+ vectors).

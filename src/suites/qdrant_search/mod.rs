@@ -20,6 +20,7 @@ pub mod fit;
 pub mod fixture;
 pub mod growth;
 pub mod measure;
+pub mod options;
 pub mod plan;
 pub mod prepare;
 pub mod record;
@@ -29,5 +30,6 @@ pub mod truth;
 
 pub use client::{Protocol, SearchKind, Target};
 pub use error::SuiteError;
+pub use options::Options;
 pub use record::SUITE;
-pub use runner::{Options, cleanup, run};
+pub use runner::{cleanup, run};
