@@ -8,16 +8,15 @@
 //! each other.
 
 use std::convert::Infallible;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use perfgate::load::{self, LoadConfig, LoadMode, ProgressMode};
 
 /// Held by each test for its whole run: timing tests must not compete for the CPU.
-static TURN: Mutex<()> = Mutex::new(());
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn turn() -> std::sync::MutexGuard<'static, ()> {
-    TURN.lock().unwrap_or_else(|e| e.into_inner())
+async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
+    TURN.lock().await
 }
 
 fn cfg(label: &str, warmup_ms: u64, duration_ms: u64) -> LoadConfig {
@@ -37,7 +36,7 @@ async fn sleep_ms(ms: u64) -> Result<(), Infallible> {
 /// Service time 10, 20, …, 100 ms by request number: p50 ≈ 50 ms, p90 ≈ 90 ms, p99 ≈ 100 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn known_service_times_give_expected_percentiles() {
-    let _turn = turn();
+    let _turn = turn().await;
     let report = load::closed_loop(&cfg("known", 100, 2000), 16, |i| {
         sleep_ms(10 * (1 + i % 10))
     })
@@ -62,7 +61,7 @@ async fn known_service_times_give_expected_percentiles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_throughput_is_concurrency_over_service_time() {
-    let _turn = turn();
+    let _turn = turn().await;
     for concurrency in [2usize, 16] {
         let report =
             load::closed_loop(&cfg("tput", 100, 1000), concurrency, |_| sleep_ms(20)).await;
@@ -106,7 +105,7 @@ fn stalling_target(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stall_shows_in_the_open_loop_p99_and_is_counted_late() {
-    let _turn = turn();
+    let _turn = turn().await;
     // 500/s for 2 s: the 100 ms stall holds back ~50 of ~1000 requests (5%), whose latencies
     // from their intended send times ramp from 100 ms down to 0, so p99 lands in the ramp.
     let stall_from = Instant::now() + Duration::from_millis(1200);
@@ -165,7 +164,7 @@ async fn a_stall_shows_in_the_open_loop_p99_and_is_counted_late() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_keeps_its_rate_and_discards_warmup() {
-    let _turn = turn();
+    let _turn = turn().await;
     let config = cfg("rate", 500, 1000).late_after(Duration::from_millis(20));
     let report = load::open_loop(&config, 400.0, 16, |_| async { Ok::<_, Infallible>(()) }).await;
     assert_eq!(
@@ -188,7 +187,7 @@ async fn open_loop_keeps_its_rate_and_discards_warmup() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn little_law_flags_a_client_side_bottleneck() {
-    let _turn = turn();
+    let _turn = turn().await;
     // Half of each iteration is spent building the request (synchronously, outside the
     // measured latency), so only half the workers' time has a request in flight.
     let report = load::closed_loop(&cfg("slow-client", 50, 500), 2, |_| {
@@ -220,7 +219,7 @@ async fn little_law_flags_a_client_side_bottleneck() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_dies_ends_the_run_early_keeping_what_was_measured() {
-    let _turn = turn();
+    let _turn = turn().await;
     let died_at = Instant::now() + Duration::from_millis(400);
     let config = cfg("dies", 100, 10_000).abort_after(Some(Duration::from_millis(300)));
     let started = Instant::now();
@@ -267,7 +266,7 @@ async fn a_target_that_dies_ends_the_run_early_keeping_what_was_measured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_converts_to_valid_schema_metrics() {
-    let _turn = turn();
+    let _turn = turn().await;
     let report = load::open_loop(&cfg("metrics", 0, 300), 200.0, 4, |_| sleep_ms(1)).await;
     let (metrics, hists) = report.to_metrics("qdrant_search", "mixtral/grpc/dense/open_200");
     let mut run = perfgate::results::Run::new(perfgate::results::Environment::detect(
