@@ -300,3 +300,39 @@ async fn report_converts_to_valid_schema_metrics() {
         );
     }
 }
+
+/// Two load machines' runs merge exactly: latencies recomputed from the summed histograms,
+/// rates added (what `perfgate merge` does with the engine's output).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_of_two_machines_merge_exactly() {
+    use perfgate::profile::Profile;
+    use perfgate::results::{Environment, Run, merge};
+    let _turn = turn().await;
+    let fast = load::closed_loop(&cfg("m1", 0, 300), 2, |_| sleep_ms(2)).await;
+    let slow = load::closed_loop(&cfg("m2", 0, 300), 2, |_| sleep_ms(30)).await;
+    let runs: Vec<Run> = [&fast, &slow]
+        .iter()
+        .map(|r| {
+            let mut run = Run::new(Environment::detect(Profile::Smoke));
+            let (metrics, hists) = r.to_metrics("s", "b/closed_c2");
+            run.metrics = metrics;
+            run.histograms = hists;
+            run
+        })
+        .collect();
+    let merged = merge::merge_runs(&runs).unwrap();
+    assert_eq!(merged.machines, 2);
+    let mut both = fast.latency.clone();
+    both.merge(&slow.latency);
+    let get = |name: &str| {
+        merged
+            .metrics
+            .iter()
+            .find(|m| m.metric == name)
+            .unwrap()
+            .value
+    };
+    assert!((get("latency_p99") - both.summary().p99_ms).abs() < 1e-9);
+    assert!((get("latency_p50") - both.summary().p50_ms).abs() < 1e-9);
+    assert!((get("qps") - (fast.throughput() + slow.throughput())).abs() < 1e-6);
+}
