@@ -88,13 +88,20 @@ fn criterion_single_query(
     colls: &[Arc<Collection>],
     profile: Profile,
 ) {
+    // Short runs for the quick profiles (the suite's own serial latency covers every
+    // collection already); Criterion's defaults for the nightly and full ones.
     let mut c = Criterion::default().configure_from_args();
-    if profile == Profile::Smoke {
-        c = c
+    c = match profile {
+        Profile::Smoke => c
             .sample_size(10)
             .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_secs(1));
-    }
+            .measurement_time(Duration::from_secs(1)),
+        Profile::Pr => c
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2)),
+        Profile::Nightly | Profile::Full => c,
+    };
     let mut group = c.benchmark_group("qdrant_search/single_query");
     let mut seen = BTreeSet::new();
     for coll in colls.iter().filter(|c| seen.insert(c.spec.dim)) {
