@@ -328,3 +328,77 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
     assert!(run.metrics.iter().any(|m| m.metric == "recall_at_10"));
     perfgate::results::validate(&run).unwrap();
 }
+
+/// A Qdrant paused for 150 ms (SIGSTOP, then SIGCONT) in the middle of an open-loop run: the
+/// pause shows in the p99 measured from the intended send times, and the requests it held
+/// back are counted late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn a_stalled_qdrant_shows_in_the_open_loop_p99() {
+    use perfgate::load::{LoadConfig, ProgressMode};
+    use perfgate::suites::qdrant_search::{Protocol, SearchKind, fixture, measure, prepare};
+    let provided = qdrant::provide_via(ProviderKind::Native).await.unwrap();
+    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native") else {
+        return;
+    };
+    let pid = qdrant.pid().expect("a native server has a pid").to_string();
+    let target = std::sync::Arc::new(Target::from_service(&qdrant));
+    let spec = fixture::Fixture::load(&fixture::default_path())
+        .unwrap()
+        .select(Some(&["deepcoder"]))
+        .unwrap()
+        .remove(0);
+    let load = prepare::Load {
+        seed: 5,
+        points: 1000,
+        queries: 20,
+        batch: 250,
+        parallel: 2,
+        index_timeout: Duration::from_secs(60),
+    };
+    let (coll, _) = prepare::collection(&target, &spec, "perfgate_test_stall", load)
+        .await
+        .unwrap();
+    let cfg = LoadConfig::new("stall", Duration::from_millis(300), Duration::from_secs(3))
+        .progress(ProgressMode::Quiet);
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    let pause = async {
+        tokio::time::sleep(Duration::from_millis(300 + 1500)).await;
+        signal("-STOP");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        signal("-CONT");
+    };
+    let run = measure::open(
+        &target,
+        &coll,
+        Protocol::Grpc,
+        SearchKind::Dense,
+        &cfg,
+        200.0,
+        64,
+    );
+    let (report, ()) = tokio::join!(run, pause);
+    eprintln!("{}", report.one_line());
+    let s = report.summary();
+    // 600 requests, of which the ~30 due during the pause wait up to 150 ms: the top 1%.
+    assert!(
+        s.p99_ms >= 75.0,
+        "the pause is missing from p99: {}",
+        report.one_line()
+    );
+    assert!(s.max_ms >= 140.0, "{}", report.one_line());
+    assert!(
+        report.late >= 10,
+        "held-back requests not counted late: {}",
+        report.one_line()
+    );
+    assert_eq!(report.errors, 0, "{}", report.one_line());
+    assert!(s.p50_ms < 20.0, "{}", report.one_line());
+}
