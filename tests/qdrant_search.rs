@@ -402,3 +402,50 @@ async fn a_stalled_qdrant_shows_in_the_open_loop_p99() {
     assert_eq!(report.errors, 0, "{}", report.one_line());
     assert!(s.p50_ms < 20.0, "{}", report.one_line());
 }
+
+/// The nightly growth measurement, in miniature: three sizes, fitted curves, and the 100M
+/// extrapolation labelled as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn growth_is_fitted_and_the_extrapolation_labelled() {
+    let Some((_service, target)) = qdrant_or_skip().await else {
+        return;
+    };
+    let mut opts = tiny("perfgate_test_growth_");
+    let p = &mut opts.plan;
+    p.collections = Some(vec!["deepcoder"]);
+    p.sweep = vec![1];
+    p.open_rates = vec![];
+    p.stress_steps = 0;
+    p.growth_sizes = vec![300, 600, 1200];
+    p.growth_collection = "deepcoder";
+    let mut run = Run::new(Environment::detect(Profile::Smoke));
+    let colls = suite::run(target.clone(), &opts, &mut run).await.unwrap();
+    suite::cleanup(&target, &colls, &opts).await;
+    perfgate::results::validate(&run).unwrap();
+    for n in [300, 600, 1200] {
+        let b = format!("growth/deepcoder/{n}");
+        assert!(metric(&run, &b, "upsert_points_per_s").value > 0.0);
+        assert!(metric(&run, &b, "qps").value > 0.0);
+        assert!(metric(&run, &b, "latency_p50").value > 0.0);
+    }
+    for name in [
+        "latency_p50",
+        "latency_mean",
+        "qps",
+        "upsert_time",
+        "index_wait",
+    ] {
+        let m = metric(&run, "growth/deepcoder/extrapolated_100M", name);
+        assert!(m.value.is_finite(), "{name}");
+        assert!(
+            m.labels["extrapolated"].starts_with("not measured"),
+            "{:?}",
+            m.labels
+        );
+        assert!(m.labels["fit"].contains("over 3 sizes"), "{:?}", m.labels);
+    }
+    // The growth collections are deleted as the measurement goes.
+    let left = target.grpc.list_collections().await.unwrap();
+    assert!(!left.collections.iter().any(|c| c.name.contains("growth")));
+}
