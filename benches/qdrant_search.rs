@@ -1,6 +1,8 @@
-//! `cargo bench --bench qdrant_search`: the qdrant_search suite on whatever Qdrant is
-//! available, then Criterion's single-query latency per vector dimension on the same
-//! collections. Without a Qdrant it prints one line and exits 0.
+//! `cargo bench --bench qdrant_search`: the qdrant_search suite on whatever Qdrant the
+//! services layer provides (`QDRANT_URL`, a container, or `qdrant` on PATH), then Criterion's
+//! single-query latency per vector dimension on the same collections. Without a Qdrant it
+//! prints one line and exits 0. The server's CPU and memory over the run are recorded too
+//! when perfgate started it.
 //!
 //! The profile comes from `PERFGATE_PROFILE` (default `pr`); results go to
 //! `target/perfgate/qdrant_search.json` and Criterion's to `target/criterion/`.
@@ -14,6 +16,7 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion};
 use perfgate::profile::Profile;
 use perfgate::results::{Environment, Run, SuiteOutcome, SuiteStatus};
+use perfgate::services::{Provided, qdrant};
 use perfgate::suites::qdrant_search::{
     self as suite, Options, Protocol, SUITE, SearchKind, Target, client::search_quick,
     measure::Collection,
@@ -31,20 +34,24 @@ fn main() -> ExitCode {
 
 fn bench() -> anyhow::Result<ExitCode> {
     let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
-    let target = match Target::from_env() {
-        Some(t) => t.map_err(anyhow::Error::msg)?,
-        None => {
-            println!("{SUITE}: skipped: no Qdrant (set QDRANT_URL, e.g. http://127.0.0.1:6333)");
+    let rt = tokio::runtime::Runtime::new()?;
+    let service = match rt.block_on(qdrant::provide())? {
+        Provided::Ready(service) => service,
+        Provided::Skipped(reason) => {
+            println!("{SUITE}: skipped: {reason}");
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let rt = tokio::runtime::Runtime::new()?;
+    let target = Target::from_service(&service);
+    let sampler = service.sampler();
     let mut opts = Options::from_env(profile)?;
     let keep = opts.keep_collections;
     // Criterion needs the collections after the suite; they are deleted at the end.
     opts.keep_collections = true;
     let mut run = Run::new(Environment::detect(profile));
     let result = rt.block_on(suite::run(target.clone(), &opts, &mut run));
+    run.metrics
+        .extend(sampler.finish().metrics(SUITE, "qdrant/resources"));
     run.suites.push(SuiteStatus {
         suite: SUITE.into(),
         status: if result.is_ok() {
@@ -81,13 +88,20 @@ fn criterion_single_query(
     colls: &[Arc<Collection>],
     profile: Profile,
 ) {
+    // Short runs for the quick profiles (the suite's own serial latency covers every
+    // collection already); Criterion's defaults for the nightly and full ones.
     let mut c = Criterion::default().configure_from_args();
-    if profile == Profile::Smoke {
-        c = c
+    c = match profile {
+        Profile::Smoke => c
             .sample_size(10)
             .warm_up_time(Duration::from_millis(300))
-            .measurement_time(Duration::from_secs(1));
-    }
+            .measurement_time(Duration::from_secs(1)),
+        Profile::Pr => c
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2)),
+        Profile::Nightly | Profile::Full => c,
+    };
     let mut group = c.benchmark_group("qdrant_search/single_query");
     let mut seen = BTreeSet::new();
     for coll in colls.iter().filter(|c| seen.insert(c.spec.dim)) {

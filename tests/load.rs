@@ -1,12 +1,23 @@
 //! The load engine against in-process targets of known behaviour: no service needed.
 //!
-//! Targets sleep on tokio's timer, which rounds up to the next millisecond, so expected
-//! latencies carry up to ~1.5 ms of slack; assertions leave room for a busy machine.
+//! Targets sleep on tokio's timer, which rounds up to the next millisecond, and the
+//! machine may be busy (CI runners, parallel builds): latencies are never below what the
+//! target takes, but may be above by scheduling delays. So service times are long enough
+//! (tens of milliseconds) that such delays stay small beside them, lower bounds are tight
+//! and upper bounds leave room. The tests take turns, so they do not load the machine for
+//! each other.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
 use perfgate::load::{self, LoadConfig, LoadMode, ProgressMode};
+
+/// Held by each test for its whole run: timing tests must not compete for the CPU.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
+    TURN.lock().await
+}
 
 fn cfg(label: &str, warmup_ms: u64, duration_ms: u64) -> LoadConfig {
     LoadConfig::new(
@@ -22,21 +33,25 @@ async fn sleep_ms(ms: u64) -> Result<(), Infallible> {
     Ok(())
 }
 
-/// Service time 2, 4, …, 20 ms by request number: p50 ≈ 10 ms, p90 ≈ 18 ms, p99 ≈ 20 ms.
+/// Service time 10, 20, …, 100 ms by request number: p50 ≈ 50 ms, p90 ≈ 90 ms, p99 ≈ 100 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn known_service_times_give_expected_percentiles() {
-    let report =
-        load::closed_loop(&cfg("known", 100, 1500), 8, |i| sleep_ms(2 * (1 + i % 10))).await;
+    let _turn = turn().await;
+    let report = load::closed_loop(&cfg("known", 100, 2000), 16, |i| {
+        sleep_ms(10 * (1 + i % 10))
+    })
+    .await;
     let s = report.summary();
-    assert!(report.ok > 300, "{}", report.one_line());
+    assert!(report.ok > 400, "{}", report.one_line());
     assert_eq!(report.errors, 0);
-    let near = |got: f64, want: f64| got >= want - 0.05 && got <= want + 2.0;
-    assert!(near(s.p50_ms, 10.0), "p50 {}", report.one_line());
-    assert!(near(s.p90_ms, 18.0), "p90 {}", report.one_line());
-    assert!(near(s.p99_ms, 20.0), "p99 {}", report.one_line());
-    assert!(near(s.mean_ms, 11.0), "mean {}", report.one_line());
-    // Eight workers each waiting ~11 ms per request.
-    let expected = 8.0 / (s.mean_ms / 1000.0);
+    // Never below the service time; at most a few ms of scheduling above it.
+    let near = |got: f64, want: f64| got >= want - 0.05 && got <= want + 8.0;
+    assert!(near(s.p50_ms, 50.0), "p50 {}", report.one_line());
+    assert!(near(s.p90_ms, 90.0), "p90 {}", report.one_line());
+    assert!(near(s.p99_ms, 100.0), "p99 {}", report.one_line());
+    assert!(near(s.mean_ms, 55.0), "mean {}", report.one_line());
+    // Sixteen workers each waiting the mean latency per request.
+    let expected = 16.0 / (s.mean_ms / 1000.0);
     assert!(
         (report.throughput() / expected - 1.0).abs() < 0.1,
         "throughput {} vs {expected}",
@@ -46,12 +61,13 @@ async fn known_service_times_give_expected_percentiles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_throughput_is_concurrency_over_service_time() {
+    let _turn = turn().await;
     for concurrency in [2usize, 16] {
         let report =
-            load::closed_loop(&cfg("tput", 100, 1000), concurrency, |_| sleep_ms(10)).await;
-        // tokio's timer makes a 10 ms sleep take 10 to 11.x ms.
-        let upper = concurrency as f64 / 0.010;
-        let lower = concurrency as f64 / 0.0125;
+            load::closed_loop(&cfg("tput", 100, 1000), concurrency, |_| sleep_ms(20)).await;
+        // A 20 ms sleep takes 20 to 21.x ms on tokio's timer, more on a busy machine.
+        let upper = concurrency as f64 / 0.020;
+        let lower = concurrency as f64 / 0.025;
         let got = report.throughput();
         assert!(
             got <= upper * 1.02 && got >= lower,
@@ -89,6 +105,7 @@ fn stalling_target(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stall_shows_in_the_open_loop_p99_and_is_counted_late() {
+    let _turn = turn().await;
     // 500/s for 2 s: the 100 ms stall holds back ~50 of ~1000 requests (5%), whose latencies
     // from their intended send times ramp from 100 ms down to 0, so p99 lands in the ramp.
     let stall_from = Instant::now() + Duration::from_millis(1200);
@@ -111,7 +128,7 @@ async fn a_stall_shows_in_the_open_loop_p99_and_is_counted_late() {
         "stalled requests not counted late: {}",
         report.one_line()
     );
-    assert!(s.p50_ms < 5.0, "{}", report.one_line());
+    assert!(s.p50_ms < 10.0, "{}", report.one_line());
     assert_eq!(report.dropped, 0, "{}", report.one_line());
     // The service time, measured from the actual send, hides most of the stall.
     assert!(
@@ -138,15 +155,18 @@ async fn a_stall_shows_in_the_open_loop_p99_and_is_counted_late() {
     )
     .await;
     assert!(closed.summary().max_ms >= 90.0, "{}", closed.one_line());
-    assert!(closed.summary().p99_ms < 20.0, "{}", closed.one_line());
+    assert!(
+        closed.summary().p99_ms < s.p99_ms / 2.0,
+        "{}",
+        closed.one_line()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_keeps_its_rate_and_discards_warmup() {
-    let report = load::open_loop(&cfg("rate", 500, 1000), 400.0, 16, |_| async {
-        Ok::<_, Infallible>(())
-    })
-    .await;
+    let _turn = turn().await;
+    let config = cfg("rate", 500, 1000).late_after(Duration::from_millis(20));
+    let report = load::open_loop(&config, 400.0, 16, |_| async { Ok::<_, Infallible>(()) }).await;
     assert_eq!(
         report.mode,
         LoadMode::Open {
@@ -159,13 +179,15 @@ async fn open_loop_keeps_its_rate_and_discards_warmup() {
     assert!((395..=405).contains(&n), "recorded {n}");
     assert_eq!(report.dropped, 0);
     assert!(report.late_ratio() < 0.05, "{}", report.one_line());
-    // The pacer is precise: an instant target is answered well within a few ms of its slot.
-    assert!(report.summary().p50_ms < 2.0, "{}", report.one_line());
+    // An instant target is answered within a few ms of its slot (the pacer's precision
+    // itself is a performance number, for a bench).
+    assert!(report.summary().p50_ms < 10.0, "{}", report.one_line());
     assert_eq!(report.windows.iter().map(|w| w.ok).sum::<u64>(), n);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn little_law_flags_a_client_side_bottleneck() {
+    let _turn = turn().await;
     // Half of each iteration is spent building the request (synchronously, outside the
     // measured latency), so only half the workers' time has a request in flight.
     let report = load::closed_loop(&cfg("slow-client", 50, 500), 2, |_| {
@@ -197,6 +219,7 @@ async fn little_law_flags_a_client_side_bottleneck() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_target_that_dies_ends_the_run_early_keeping_what_was_measured() {
+    let _turn = turn().await;
     let died_at = Instant::now() + Duration::from_millis(400);
     let config = cfg("dies", 100, 10_000).abort_after(Some(Duration::from_millis(300)));
     let started = Instant::now();
@@ -243,6 +266,7 @@ async fn a_target_that_dies_ends_the_run_early_keeping_what_was_measured() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_converts_to_valid_schema_metrics() {
+    let _turn = turn().await;
     let report = load::open_loop(&cfg("metrics", 0, 300), 200.0, 4, |_| sleep_ms(1)).await;
     let (metrics, hists) = report.to_metrics("qdrant_search", "mixtral/grpc/dense/open_200");
     let mut run = perfgate::results::Run::new(perfgate::results::Environment::detect(
@@ -275,6 +299,42 @@ async fn report_converts_to_valid_schema_metrics() {
             "{name} missing"
         );
     }
+}
+
+/// Two load machines' runs merge exactly: latencies recomputed from the summed histograms,
+/// rates added (what `perfgate merge` does with the engine's output).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_of_two_machines_merge_exactly() {
+    use perfgate::profile::Profile;
+    use perfgate::results::{Environment, Run, merge};
+    let _turn = turn().await;
+    let fast = load::closed_loop(&cfg("m1", 0, 300), 2, |_| sleep_ms(2)).await;
+    let slow = load::closed_loop(&cfg("m2", 0, 300), 2, |_| sleep_ms(30)).await;
+    let runs: Vec<Run> = [&fast, &slow]
+        .iter()
+        .map(|r| {
+            let mut run = Run::new(Environment::detect(Profile::Smoke));
+            let (metrics, hists) = r.to_metrics("s", "b/closed_c2");
+            run.metrics = metrics;
+            run.histograms = hists;
+            run
+        })
+        .collect();
+    let merged = merge::merge_runs(&runs).unwrap();
+    assert_eq!(merged.machines, 2);
+    let mut both = fast.latency.clone();
+    both.merge(&slow.latency);
+    let get = |name: &str| {
+        merged
+            .metrics
+            .iter()
+            .find(|m| m.metric == name)
+            .unwrap()
+            .value
+    };
+    assert!((get("latency_p99") - both.summary().p99_ms).abs() < 1e-9);
+    assert!((get("latency_p50") - both.summary().p50_ms).abs() < 1e-9);
+    assert!((get("qps") - (fast.throughput() + slow.throughput())).abs() < 1e-6);
 }
 
 /// `max_requests` ends a closed loop after exactly that many sequence numbers, each sent

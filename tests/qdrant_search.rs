@@ -5,6 +5,8 @@ use std::time::{Duration, Instant};
 
 use perfgate::profile::Profile;
 use perfgate::results::{Environment, Run};
+use perfgate::services::qdrant::{self, QdrantService};
+use perfgate::services::{self, ProviderKind};
 use perfgate::suites::qdrant_search::{self as suite, Options, SuiteError, Target};
 
 /// A Target pointing at ports nothing listens on (the clients connect lazily).
@@ -77,22 +79,13 @@ async fn an_unreachable_qdrant_fails_fast_naming_the_endpoint() {
 
 // ---- Against a real Qdrant --------------------------------------------------------------
 
-/// The Qdrant named by `QDRANT_URL`, or None (after one line) when there is none and the
-/// environment does not require one.
-fn qdrant_or_skip(test: &str) -> Option<Target> {
-    match Target::from_env() {
-        Some(t) => Some(t.expect("QDRANT_URL names a usable endpoint")),
-        None => {
-            let required = std::env::var("PERFGATE_REQUIRE_SERVICES")
-                .is_ok_and(|v| v.split(',').any(|s| s.trim() == "qdrant"));
-            assert!(
-                !required,
-                "PERFGATE_REQUIRE_SERVICES names qdrant, but QDRANT_URL is unset"
-            );
-            eprintln!("{test}: skipped: no Qdrant (set QDRANT_URL)");
-            None
-        }
-    }
+/// A Qdrant from the services layer (`QDRANT_URL`, a container, or `qdrant` on PATH), or
+/// None after one line when there is none (a failure when PERFGATE_REQUIRE_SERVICES names
+/// qdrant). The service stops when dropped, so the caller keeps it.
+async fn qdrant_or_skip() -> Option<(QdrantService, Target)> {
+    let service = services::require_or_skip(qdrant::provide().await.unwrap(), "qdrant")?;
+    let target = Target::from_service(&service);
+    Some((service, target))
 }
 
 fn metric<'a>(run: &'a Run, benchmark: &str, name: &str) -> &'a perfgate::results::Metric {
@@ -105,7 +98,7 @@ fn metric<'a>(run: &'a Run, benchmark: &str, name: &str) -> &'a perfgate::result
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs qdrant"]
 async fn suite_end_to_end_on_a_real_qdrant() {
-    let Some(target) = qdrant_or_skip("suite_end_to_end_on_a_real_qdrant") else {
+    let Some((_service, target)) = qdrant_or_skip().await else {
         return;
     };
     let opts = tiny("perfgate_test_e2e_");
@@ -168,7 +161,7 @@ async fn suite_end_to_end_on_a_real_qdrant() {
 #[ignore = "needs qdrant"]
 async fn ground_truth_agrees_with_qdrant_exact_search() {
     use perfgate::suites::qdrant_search::{data::Generator, fixture::Fixture, prepare, truth};
-    let Some(target) = qdrant_or_skip("ground_truth_agrees_with_qdrant_exact_search") else {
+    let Some((_service, target)) = qdrant_or_skip().await else {
         return;
     };
     let fixture = Fixture::load(&perfgate::suites::qdrant_search::fixture::default_path()).unwrap();
@@ -223,8 +216,7 @@ async fn ground_truth_agrees_with_qdrant_exact_search() {
 #[ignore = "needs qdrant"]
 async fn an_existing_collection_of_another_shape_is_left_alone() {
     use qdrant_client::qdrant::{CreateCollectionBuilder, Distance, VectorParamsBuilder};
-    let Some(target) = qdrant_or_skip("an_existing_collection_of_another_shape_is_left_alone")
-    else {
+    let Some((_service, target)) = qdrant_or_skip().await else {
         return;
     };
     let opts = tiny("perfgate_test_shape_");
@@ -262,103 +254,21 @@ async fn an_existing_collection_of_another_shape_is_left_alone() {
     target.grpc.delete_collection(name.as_str()).await.unwrap();
 }
 
-/// A Qdrant of our own, started from the `qdrant` binary (`QDRANT_BIN`, or on PATH) on free
-/// loopback ports, so this test may kill it.
-struct OwnQdrant {
-    child: std::process::Child,
-    http: String,
-    grpc: String,
-    _storage: tempfile::TempDir,
-}
-
-impl OwnQdrant {
-    async fn start() -> Option<OwnQdrant> {
-        let bin = std::env::var("QDRANT_BIN")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .or_else(|| {
-                std::env::var_os("PATH").and_then(|paths| {
-                    std::env::split_paths(&paths)
-                        .map(|d| d.join("qdrant"))
-                        .find(|p| p.is_file())
-                        .map(|p| p.display().to_string())
-                })
-            })?;
-        let port = || {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        };
-        let (http_port, grpc_port) = (port(), port());
-        let storage = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new(&bin)
-            .current_dir(storage.path())
-            .env("QDRANT__SERVICE__HOST", "127.0.0.1")
-            .env("QDRANT__SERVICE__HTTP_PORT", http_port.to_string())
-            .env("QDRANT__SERVICE__GRPC_PORT", grpc_port.to_string())
-            .env(
-                "QDRANT__STORAGE__STORAGE_PATH",
-                storage.path().join("storage"),
-            )
-            .env(
-                "QDRANT__STORAGE__SNAPSHOTS_PATH",
-                storage.path().join("snapshots"),
-            )
-            .env("QDRANT__TELEMETRY_DISABLED", "true")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{bin}: cannot start: {e}"));
-        let q = OwnQdrant {
-            child,
-            http: format!("http://127.0.0.1:{http_port}"),
-            grpc: format!("http://127.0.0.1:{grpc_port}"),
-            _storage: storage,
-        };
-        let ready = format!("{}/readyz", q.http);
-        for _ in 0..200 {
-            if reqwest::get(&ready)
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return Some(q);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{bin}: not ready on {} after 20 s", q.http);
-    }
-}
-
-impl Drop for OwnQdrant {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs qdrant"]
 async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_measured() {
-    let Some(mut qdrant) = OwnQdrant::start().await else {
-        let required = std::env::var("PERFGATE_REQUIRE_SERVICES")
-            .is_ok_and(|v| v.split(',').any(|s| s.trim() == "qdrant"));
-        assert!(
-            !required,
-            "PERFGATE_REQUIRE_SERVICES names qdrant, but no qdrant binary (QDRANT_BIN or PATH)"
-        );
-        eprintln!(
-            "a_qdrant_dying_mid_run: skipped: no qdrant binary (set QDRANT_BIN or put qdrant on PATH)"
-        );
+    // A server of our own (native, from PATH), so the test may kill it.
+    let provided = qdrant::provide_via(ProviderKind::Native).await.unwrap();
+    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native") else {
         return;
     };
-    let target = Target::connect(&qdrant.http, &qdrant.grpc, None).unwrap();
+    let pid = qdrant.pid().expect("a native server has a pid");
+    let target = Target::from_service(&qdrant);
     let mut opts = tiny("perfgate_test_dies_");
     // Long load phases, so the kill lands in the middle of one.
     opts.plan.duration = Duration::from_secs(30);
     let watcher = {
-        let (http, name) = (qdrant.http.clone(), opts.qdrant_name("deepcoder"));
+        let (http, name) = (qdrant.http_url.clone(), opts.qdrant_name("deepcoder"));
         async move {
             // Setup is over once the second collection holds its points; then let the
             // measurements start and kill the server.
@@ -386,7 +296,11 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
         tokio::pin!(suite_run);
         let killed_at = tokio::select! {
             r = &mut suite_run => panic!("the run ended before the kill: {:?}", r.err()),
-            _ = watcher => { qdrant.child.kill().unwrap(); qdrant.child.wait().unwrap(); Instant::now() }
+            _ = watcher => {
+                let killed = std::process::Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+                assert!(killed.success(), "kill -KILL {pid}");
+                Instant::now()
+            }
         };
         let err = suite_run
             .await
@@ -404,7 +318,7 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
         "{line}"
     );
     assert!(!line.contains('\n'), "{line}");
-    assert!(line.starts_with(&qdrant.grpc), "{line}");
+    assert!(line.starts_with(&qdrant.grpc_url), "{line}");
     // What was measured before the kill is kept.
     assert!(
         run.metrics
@@ -413,4 +327,125 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
     );
     assert!(run.metrics.iter().any(|m| m.metric == "recall_at_10"));
     perfgate::results::validate(&run).unwrap();
+}
+
+/// A Qdrant paused for 150 ms (SIGSTOP, then SIGCONT) in the middle of an open-loop run: the
+/// pause shows in the p99 measured from the intended send times, and the requests it held
+/// back are counted late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn a_stalled_qdrant_shows_in_the_open_loop_p99() {
+    use perfgate::load::{LoadConfig, ProgressMode};
+    use perfgate::suites::qdrant_search::{Protocol, SearchKind, fixture, measure, prepare};
+    let provided = qdrant::provide_via(ProviderKind::Native).await.unwrap();
+    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native") else {
+        return;
+    };
+    let pid = qdrant.pid().expect("a native server has a pid").to_string();
+    let target = std::sync::Arc::new(Target::from_service(&qdrant));
+    let spec = fixture::Fixture::load(&fixture::default_path())
+        .unwrap()
+        .select(Some(&["deepcoder"]))
+        .unwrap()
+        .remove(0);
+    let load = prepare::Load {
+        seed: 5,
+        points: 1000,
+        queries: 20,
+        batch: 250,
+        parallel: 2,
+        index_timeout: Duration::from_secs(60),
+    };
+    let (coll, _) = prepare::collection(&target, &spec, "perfgate_test_stall", load)
+        .await
+        .unwrap();
+    let cfg = LoadConfig::new("stall", Duration::from_millis(300), Duration::from_secs(3))
+        .progress(ProgressMode::Quiet);
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    let pause = async {
+        tokio::time::sleep(Duration::from_millis(300 + 1500)).await;
+        signal("-STOP");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        signal("-CONT");
+    };
+    let run = measure::open(
+        &target,
+        &coll,
+        Protocol::Grpc,
+        SearchKind::Dense,
+        &cfg,
+        200.0,
+        64,
+    );
+    let (report, ()) = tokio::join!(run, pause);
+    eprintln!("{}", report.one_line());
+    let s = report.summary();
+    // 600 requests, of which the ~30 due during the pause wait up to 150 ms: the top 1%.
+    assert!(
+        s.p99_ms >= 75.0,
+        "the pause is missing from p99: {}",
+        report.one_line()
+    );
+    assert!(s.max_ms >= 140.0, "{}", report.one_line());
+    assert!(
+        report.late >= 10,
+        "held-back requests not counted late: {}",
+        report.one_line()
+    );
+    assert_eq!(report.errors, 0, "{}", report.one_line());
+    assert!(s.p50_ms < 20.0, "{}", report.one_line());
+}
+
+/// The nightly growth measurement, in miniature: three sizes, fitted curves, and the 100M
+/// extrapolation labelled as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs qdrant"]
+async fn growth_is_fitted_and_the_extrapolation_labelled() {
+    let Some((_service, target)) = qdrant_or_skip().await else {
+        return;
+    };
+    let mut opts = tiny("perfgate_test_growth_");
+    let p = &mut opts.plan;
+    p.collections = Some(vec!["deepcoder"]);
+    p.sweep = vec![1];
+    p.open_rates = vec![];
+    p.stress_steps = 0;
+    p.growth_sizes = vec![300, 600, 1200];
+    p.growth_collection = "deepcoder";
+    let mut run = Run::new(Environment::detect(Profile::Smoke));
+    let colls = suite::run(target.clone(), &opts, &mut run).await.unwrap();
+    suite::cleanup(&target, &colls, &opts).await;
+    perfgate::results::validate(&run).unwrap();
+    for n in [300, 600, 1200] {
+        let b = format!("growth/deepcoder/{n}");
+        assert!(metric(&run, &b, "upsert_points_per_s").value > 0.0);
+        assert!(metric(&run, &b, "qps").value > 0.0);
+        assert!(metric(&run, &b, "latency_p50").value > 0.0);
+    }
+    for name in [
+        "latency_p50",
+        "latency_mean",
+        "qps",
+        "upsert_time",
+        "index_wait",
+    ] {
+        let m = metric(&run, "growth/deepcoder/extrapolated_100M", name);
+        assert!(m.value.is_finite(), "{name}");
+        assert!(
+            m.labels["extrapolated"].starts_with("not measured"),
+            "{:?}",
+            m.labels
+        );
+        assert!(m.labels["fit"].contains("over 3 sizes"), "{:?}", m.labels);
+    }
+    // The growth collections are deleted as the measurement goes.
+    let left = target.grpc.list_collections().await.unwrap();
+    assert!(!left.collections.iter().any(|c| c.name.contains("growth")));
 }

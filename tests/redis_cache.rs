@@ -81,14 +81,7 @@ async fn collection(target: &Target, opts: &Options) -> anyhow::Result<Arc<Query
     let generator = Generator::new(opts.seed, &spec.name, spec.dim);
     setup::create(target, &spec, &qname).await?;
     setup::upload(target, &qname, &generator, opts.plan.points, 100, 2).await?;
-    setup::wait_indexed(
-        target,
-        &spec,
-        &qname,
-        opts.plan.points,
-        Duration::from_secs(120),
-    )
-    .await?;
+    setup::wait_indexed(target, &qname, opts.plan.points, Duration::from_secs(120)).await?;
     Ok(Arc::new(QueryPool::new(
         opts.seed,
         &spec,

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
+
+use crate::results::hist;
 
 /// The lowest recordable value, in microseconds.
 pub const LOWEST_US: u64 = 1;
@@ -96,27 +96,19 @@ impl LatencyHistogram {
         }
     }
 
-    /// The HdrHistogram V2 + DEFLATE encoding, base64 (standard, padded): the form the
-    /// results schema stores. This stays here until `results::hist` offers the same.
+    /// The HdrHistogram V2 + DEFLATE encoding, base64: the form the results schema stores
+    /// ([`results::hist`](crate::results::hist)).
     pub fn encode_base64(&self) -> String {
-        let mut bytes = Vec::new();
-        V2DeflateSerializer::new()
-            .serialize(&self.hist, &mut bytes)
-            .expect("serializing into memory cannot fail");
-        base64::engine::general_purpose::STANDARD.encode(bytes)
+        hist::encode(&self.hist)
     }
 
-    /// The inverse of [`encode_base64`](Self::encode_base64).
+    /// The inverse of [`encode_base64`](Self::encode_base64); values outside this
+    /// histogram's bounds are an error.
     pub fn decode_base64(text: &str) -> Result<LatencyHistogram, String> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|e| format!("histogram is not base64: {e}"))?;
-        let hist: Histogram<u64> = Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| format!("histogram is not HdrHistogram V2: {e:?}"))?;
+        let decoded = hist::decode(text)?;
         let mut out = LatencyHistogram::new();
         out.hist
-            .add(&hist)
+            .add(&decoded)
             .map_err(|e| format!("histogram values out of range: {e:?}"))?;
         Ok(out)
     }

@@ -91,8 +91,9 @@ mod tests {
         let after = sent.elapsed();
         let extra = after - before;
         assert!(extra >= before.mul_f64(0.5), "{extra:?} vs {before:?}");
+        // A busy machine may add scheduling delay, never remove any.
         assert!(
-            extra < before.mul_f64(0.5) + Duration::from_millis(5),
+            extra < before.mul_f64(0.5) + Duration::from_millis(30),
             "{extra:?}"
         );
     }

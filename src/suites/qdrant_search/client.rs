@@ -31,6 +31,7 @@ pub struct Target {
     pub http_url: String,
     /// gRPC URL, for messages.
     pub grpc_url: String,
+    /// Sent as the `api-key` header of REST requests (None when `rest` already carries it).
     pub api_key: Option<String>,
 }
 
@@ -63,21 +64,15 @@ impl Target {
         })
     }
 
-    /// The Qdrant named by `QDRANT_URL` (REST, e.g. `http://127.0.0.1:6333`), with
-    /// `QDRANT_GRPC_URL` (default: the same host on port 6334) and `QDRANT_API_KEY`; None
-    /// when `QDRANT_URL` is unset.
-    pub fn from_env() -> Option<Result<Target, String>> {
-        let http = std::env::var("QDRANT_URL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())?;
-        let grpc = std::env::var("QDRANT_GRPC_URL")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| grpc_beside(&http));
-        let key = std::env::var("QDRANT_API_KEY")
-            .ok()
-            .filter(|s| !s.is_empty());
-        Some(Target::connect(&http, &grpc, key))
+    /// The Qdrant the services layer provided; its REST client already carries the key.
+    pub fn from_service(service: &crate::services::qdrant::QdrantService) -> Target {
+        Target {
+            grpc: service.client.clone(),
+            rest: service.rest.clone(),
+            http_url: service.http_url.trim_end_matches('/').to_string(),
+            grpc_url: service.grpc_url.clone(),
+            api_key: None,
+        }
     }
 
     /// A REST request with the API key, if any.
@@ -90,18 +85,6 @@ impl Target {
             None => req,
         }
     }
-}
-
-/// Qdrant's gRPC URL beside a REST URL: same scheme and host, port 6334.
-fn grpc_beside(http: &str) -> String {
-    let trimmed = http.trim_end_matches('/');
-    let (scheme, rest) = trimmed.split_once("://").unwrap_or(("http", trimmed));
-    let host = rest.split('/').next().unwrap_or(rest);
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
-        _ => host,
-    };
-    format!("{scheme}://{host}:6334")
 }
 
 /// The protocol a search goes over.
@@ -358,18 +341,6 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::super::data::Generator;
     use super::*;
-
-    #[test]
-    fn grpc_url_beside_rest() {
-        assert_eq!(
-            grpc_beside("http://127.0.0.1:6333"),
-            "http://127.0.0.1:6334"
-        );
-        assert_eq!(
-            grpc_beside("https://q.example.com/"),
-            "https://q.example.com:6334"
-        );
-    }
 
     #[test]
     fn rest_bodies_carry_the_query() {

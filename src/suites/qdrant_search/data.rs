@@ -23,9 +23,9 @@ use rand_distr::StandardNormal;
 /// Number of clusters per collection.
 pub const CLUSTERS: usize = 32;
 /// Dimensions along which a cluster's points vary (its intrinsic dimension).
-const SUBSPACE: usize = 16;
+const SUBSPACE: usize = 64;
 /// Norm of the isotropic noise, relative to the in-subspace spread.
-const ISO_NOISE: f32 = 0.25;
+const ISO_NOISE: f32 = 0.5;
 /// Size of the sparse vocabulary.
 pub const SPARSE_VOCAB: u32 = 20_000;
 /// Terms in each cluster's topic.

@@ -54,7 +54,7 @@ pub async fn collection(
         load.parallel,
     )
     .await?;
-    let index = setup::wait_indexed(target, spec, qname, load.points, load.index_timeout).await?;
+    let index = setup::wait_indexed(target, qname, load.points, load.index_timeout).await?;
 
     let started = Instant::now();
     let queries: Vec<Item> = (0..load.queries).map(|q| generator.query(q)).collect();

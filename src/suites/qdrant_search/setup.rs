@@ -251,12 +251,14 @@ pub struct IndexWait {
     pub timed_out: bool,
 }
 
-/// Polls until the collection is green with all `n` points, and, when its segments are big
-/// enough for Qdrant to build HNSW graphs (the indexing threshold), until the vectors are
-/// indexed; at most `timeout`.
+/// Polls until the collection is green with all `n` points and nothing left in its update
+/// queue, steadily (five polls in a row, one second), at most `timeout`.
+///
+/// Green means no optimization runs or waits, which includes building HNSW graphs for the
+/// segments big enough to get one (the indexing threshold applies per segment, and segments
+/// are uneven, so the number of indexed vectors cannot be predicted and is only reported).
 pub async fn wait_indexed(
     target: &Target,
-    spec: &CollectionSpec,
     name: &str,
     n: u64,
     timeout: Duration,
@@ -277,16 +279,11 @@ pub async fn wait_indexed(
         let points = info.points_count.unwrap_or(0);
         let indexed = info.indexed_vectors_count.unwrap_or(0);
         let segments = info.segments_count.max(1);
-        // A segment is indexed once its vectors exceed the threshold; expect indexing when
-        // an even share of the collection per segment does.
-        let kb_per_segment = n * spec.dim as u64 * 4 / 1024 / segments;
-        let expect_index = kb_per_segment >= spec.indexing_threshold_kb;
-        let ready = status == CollectionStatus::Green
-            && points >= n
-            && (!expect_index || indexed >= n * 99 / 100);
+        let queued = info.update_queue.as_ref().map_or(0, |q| q.length);
+        let ready = status == CollectionStatus::Green && points >= n && queued == 0;
         green_polls = if ready { green_polls + 1 } else { 0 };
-        // Three ready polls in a row: the optimizer had its chance to start and did not.
-        let done = green_polls >= 3;
+        // Ready for a second: the optimizer had its chance to start and did not.
+        let done = green_polls >= 5;
         let timed_out = !done && started.elapsed() >= timeout;
         if done || timed_out {
             return Ok(IndexWait {

@@ -319,8 +319,7 @@ async fn set_up_collection(
     let generator = Generator::new(opts.seed, &spec.name, spec.dim);
     setup::create(target, spec, qname).await?;
     let up = setup::upload(target, qname, &generator, plan.points, 128, 4).await?;
-    let idx =
-        setup::wait_indexed(target, spec, qname, plan.points, Duration::from_secs(900)).await?;
+    let idx = setup::wait_indexed(target, qname, plan.points, Duration::from_secs(900)).await?;
     say(&format!(
         "collection {qname}: {} points of {} dimensions in {:.1} s, indexed after {:.1} s{}",
         up.points,
