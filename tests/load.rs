@@ -341,6 +341,7 @@ async fn reports_of_two_machines_merge_exactly() {
 /// once, long before its duration bound (the redis_cache suite's hit rate relies on it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_stops_after_max_requests() {
+    let _turn = turn().await;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let started = Instant::now();
     let log = seen.clone();
