@@ -113,7 +113,7 @@ fn fixture_pairs_get_their_exit_codes_and_verdicts() -> Result<()> {
                     "budget_broken",
                 ),
                 (
-                    "qdrant_search/mixtral/grpc/closed_c16/throughput",
+                    "qdrant_search/mixtral/grpc/dense/max_rate_under_slo",
                     "budget_broken",
                 ),
                 ("qdrant_search/mixtral/grpc/dense/recall_at_10", "stable"),
