@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use perfgate::profile::Profile;
-use perfgate::results::{Environment, Run, SuiteOutcome, SuiteStatus};
+use perfgate::results::{Environment, Run};
 use perfgate::suites::ingest_parquet_s3::{
     Codec, EventMix, EventType, Generator, PipelineConfig, SUITE, World, columns, encode, report,
     runner, scenarios,
@@ -130,12 +130,7 @@ fn suite() -> anyhow::Result<()> {
         }
         Err(reason) => {
             eprintln!("ingest_parquet_s3: skipped: {reason}");
-            run.suites.push(SuiteStatus {
-                suite: SUITE.into(),
-                status: SuiteOutcome::Skipped,
-                reason: Some(reason),
-            });
-            run.write_to_results_dir(SUITE)?;
+            Run::skipped(run.environment, SUITE, reason).write_to_results_dir(SUITE)?;
         }
     }
     Ok(())

@@ -39,16 +39,8 @@ fn bench() -> anyhow::Result<ExitCode> {
         Provided::Ready(service) => service,
         Provided::Skipped(reason) => {
             println!("{SUITE}: skipped: {reason}");
-            // A skipped suite replaces the previous run's file, so stale numbers are never
-            // gated as this run's (and `baseline update` refuses a skipped suite).
-            let mut run =
-                perfgate::results::Run::new(perfgate::results::Environment::detect(profile));
-            run.suites.push(perfgate::results::SuiteStatus {
-                suite: SUITE.into(),
-                status: perfgate::results::SuiteOutcome::Skipped,
-                reason: Some(reason),
-            });
-            run.write_to_results_dir(SUITE)?;
+            Run::skipped(Environment::detect(profile), SUITE, reason)
+                .write_to_results_dir(SUITE)?;
             return Ok(ExitCode::SUCCESS);
         }
     };

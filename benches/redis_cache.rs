@@ -71,15 +71,8 @@ fn bench() -> anyhow::Result<ExitCode> {
     let (mut run, result) = match outcome {
         Ok(measured) => measured,
         Err(reason) => {
-            // A skipped suite replaces the previous run's file, so stale numbers are never
-            // gated as this run's (and `baseline update` refuses a skipped suite).
-            let mut run = Run::new(Environment::detect(profile));
-            run.suites.push(SuiteStatus {
-                suite: SUITE.into(),
-                status: SuiteOutcome::Skipped,
-                reason: Some(reason),
-            });
-            run.write_to_results_dir(SUITE)?;
+            Run::skipped(Environment::detect(profile), SUITE, reason)
+                .write_to_results_dir(SUITE)?;
             return Ok(ExitCode::SUCCESS);
         }
     };

@@ -331,4 +331,17 @@ impl Run {
             machines: 1,
         }
     }
+
+    /// A run in which `suite` was skipped for `reason` and measured nothing. A suite writes
+    /// it in place of its results, so an earlier run's numbers are never gated as this one's
+    /// (and `baseline update` refuses it unless forced).
+    pub fn skipped(environment: Environment, suite: &str, reason: String) -> Run {
+        let mut run = Run::new(environment);
+        run.suites.push(SuiteStatus {
+            suite: suite.to_string(),
+            status: SuiteOutcome::Skipped,
+            reason: Some(reason),
+        });
+        run
+    }
 }
