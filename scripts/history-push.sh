@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# Appends new history lines (written by `perfgate history append`) to history.jsonl on the
+# Appends new history lines (written by `perfwarden history append`) to history.jsonl on the
 # dedicated history branch, creating the branch on first use. Only lines are added, never a
 # whole file replaced: a run that could not read the history cannot erase it. The oldest
-# lines beyond PERFGATE_HISTORY_KEEP are dropped. A concurrent push is retried on top of it.
+# lines beyond PERFWARDEN_HISTORY_KEEP are dropped. A concurrent push is retried on top of it.
 #
 # usage: scripts/history-push.sh NEW_LINES_FILE
-# env: PERFGATE_HISTORY_BRANCH (default perfgate-history), PERFGATE_HISTORY_KEEP (1000).
+# env: PERFWARDEN_HISTORY_BRANCH (default perfwarden-history), PERFWARDEN_HISTORY_KEEP (1000).
 # Needs a checkout whose `origin` accepts pushes (contents: write).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 new="${1:?usage: scripts/history-push.sh NEW_LINES_FILE}"
-branch="${PERFGATE_HISTORY_BRANCH:-perfgate-history}"
-keep="${PERFGATE_HISTORY_KEEP:-1000}"
+branch="${PERFWARDEN_HISTORY_BRANCH:-perfwarden-history}"
+keep="${PERFWARDEN_HISTORY_KEEP:-1000}"
 [[ -s "$new" ]] || { echo "history-push: $new is missing or empty" >&2; exit 1; }
-[[ "$keep" =~ ^[1-9][0-9]*$ ]] || { echo "history-push: PERFGATE_HISTORY_KEEP must be a positive integer" >&2; exit 2; }
+[[ "$keep" =~ ^[1-9][0-9]*$ ]] || { echo "history-push: PERFWARDEN_HISTORY_KEEP must be a positive integer" >&2; exit 2; }
 # Every line must be a JSON object: a history of garbage helps nobody.
 jq -e -s 'all(type == "object")' "$new" >/dev/null || { echo "history-push: $new is not JSON lines" >&2; exit 1; }
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Prints the machine class of this machine: the label baselines are kept under
-# (baselines/<class>/). PERFGATE_MACHINE_CLASS wins when set; otherwise the class is
+# (baselines/<class>/). PERFWARDEN_MACHINE_CLASS wins when set; otherwise the class is
 # gha-<os>-<version>-<cores>core, e.g. gha-ubuntu-24.04-4core on GitHub's standard runner
 # for public repositories, so a runner with other hardware never gates against numbers
 # measured on different hardware.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ -n "${PERFGATE_MACHINE_CLASS:-}" ]]; then
-  class="$PERFGATE_MACHINE_CLASS"
+if [[ -n "${PERFWARDEN_MACHINE_CLASS:-}" ]]; then
+  class="$PERFWARDEN_MACHINE_CLASS"
 else
   ID=linux
   VERSION_ID=unknown

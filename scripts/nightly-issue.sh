@@ -4,7 +4,7 @@
 #
 # usage: scripts/nightly-issue.sh REPORT_MD
 # env: GH_TOKEN (issues: write), GH_REPO, and GitHub's GITHUB_SERVER_URL, GITHUB_RUN_ID,
-#      GITHUB_SHA; PERFGATE_MACHINE_CLASS for the text.
+#      GITHUB_SHA; PERFWARDEN_MACHINE_CLASS for the text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +19,7 @@ body="$(mktemp)"
 trap 'rm -f "$body"' EXIT
 {
   echo "The nightly run $run_url measured regressions on commit ${GITHUB_SHA:-unknown}"
-  echo "(machine class \`${PERFGATE_MACHINE_CLASS:-unknown}\`). Its report:"
+  echo "(machine class \`${PERFWARDEN_MACHINE_CLASS:-unknown}\`). Its report:"
   echo
   # Keep the issue within GitHub's 65,536-character limit; the artifact has the rest.
   if [[ "$(wc -c <"$report")" -gt 60000 ]]; then
@@ -32,7 +32,7 @@ trap 'rm -f "$body"' EXIT
 } >"$body"
 
 # The label may exist already; creating it is only to make the first issue possible.
-gh label create "$label" --color D93F0B --description "Found by perfgate's nightly run" \
+gh label create "$label" --color D93F0B --description "Found by perfwarden's nightly run" \
   >/dev/null 2>&1 || true
 
 existing="$(gh issue list --state open --label "$label" --search "in:title \"$title\"" \

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Proposes freshly measured baselines through a pull request; never pushes to the default
 # branch. The files replace DEST_DIR on the bot branch
-# perfgate/baselines-<profile>-<machine class>, force-pushed so the newest measurement
+# perfwarden/baselines-<profile>-<machine class>, force-pushed so the newest measurement
 # replaces an older unmerged one, and the branch's pull request is opened or refreshed. A
 # person reviews the numbers and merges.
 #
 # usage: scripts/propose-baselines.sh NEW_DIR DEST_DIR PROFILE
-# env: GH_TOKEN (contents: write, pull-requests: write), PERFGATE_MACHINE_CLASS,
+# env: GH_TOKEN (contents: write, pull-requests: write), PERFWARDEN_MACHINE_CLASS,
 #      BASE_BRANCH (the default branch), and GitHub's GITHUB_SHA, GITHUB_RUN_ID.
 # Repositories must allow "GitHub Actions to create and approve pull requests".
 set -euo pipefail
@@ -20,13 +20,13 @@ die() {
 new="${1:?usage: scripts/propose-baselines.sh NEW_DIR DEST_DIR PROFILE}"
 dest="${2:?usage: scripts/propose-baselines.sh NEW_DIR DEST_DIR PROFILE}"
 profile="${3:?usage: scripts/propose-baselines.sh NEW_DIR DEST_DIR PROFILE}"
-class="${PERFGATE_MACHINE_CLASS:?PERFGATE_MACHINE_CLASS must be set}"
+class="${PERFWARDEN_MACHINE_CLASS:?PERFWARDEN_MACHINE_CLASS must be set}"
 base="${BASE_BRANCH:?BASE_BRANCH must name the default branch}"
 [[ "$class" =~ ^[A-Za-z0-9._-]+$ ]] || die "machine class ${class@Q} is not a safe name"
 [[ "$profile" =~ ^[a-z]+$ ]] || die "profile ${profile@Q} is not a profile name"
 [[ "$dest" == baselines/* && "$dest" != *..* ]] || die "DEST_DIR must lie under baselines/"
 
-branch="perfgate/baselines-$profile-$class"
+branch="perfwarden/baselines-$profile-$class"
 [[ "$branch" != "$base" ]] || die "refusing to push to the default branch"
 
 shopt -s nullglob
@@ -52,7 +52,7 @@ git switch --quiet -C "$branch"
 git commit --quiet -m "Refresh $profile baselines for $class" -m "Measured on $sha by $run_url."
 git push --quiet --force origin "HEAD:refs/heads/$branch"
 
-title="perfgate: refresh $profile baselines for $class"
+title="perfwarden: refresh $profile baselines for $class"
 body="Baselines for machine class \`$class\` ($profile profile), measured on $sha by $run_url.
 
 Review the numbers before merging: once merged, they are what $( [[ $profile == pr ]] && echo "pull requests" || echo "nightly runs" ) are gated against.

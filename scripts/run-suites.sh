@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every benchmark suite with one profile:
-#   PERFGATE_PROFILE=<profile> cargo bench --bench <suite>
-# Each suite writes target/perfgate/<suite>.json (under CARGO_TARGET_DIR when set). Old
+#   PERFWARDEN_PROFILE=<profile> cargo bench --bench <suite>
+# Each suite writes target/perfwarden/<suite>.json (under CARGO_TARGET_DIR when set). Old
 # results are removed first, so nothing left from an earlier run (or restored with the cargo
 # cache) is gated as current. A failing suite does not stop the others: the gate still sees
 # what was measured, and the script exits 1 at the end naming the suites that failed.
 #
 # usage: scripts/run-suites.sh smoke|pr|nightly|full [SUITE...]
-# PERFGATE_ITERATIONS, when set, must be a positive integer; the suites read it.
+# PERFWARDEN_ITERATIONS, when set, must be a positive integer; the suites read it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,12 +25,12 @@ shift
 suites=("$@")
 if [[ ${#suites[@]} -eq 0 ]]; then suites=("${ALL_SUITES[@]}"); fi
 
-if [[ -n "${PERFGATE_ITERATIONS:-}" && ! "${PERFGATE_ITERATIONS}" =~ ^[1-9][0-9]{0,5}$ ]]; then
-  echo "run-suites: PERFGATE_ITERATIONS=${PERFGATE_ITERATIONS@Q} is not a positive integer" >&2
+if [[ -n "${PERFWARDEN_ITERATIONS:-}" && ! "${PERFWARDEN_ITERATIONS}" =~ ^[1-9][0-9]{0,5}$ ]]; then
+  echo "run-suites: PERFWARDEN_ITERATIONS=${PERFWARDEN_ITERATIONS@Q} is not a positive integer" >&2
   exit 2
 fi
 
-results="${PERFGATE_RESULTS_DIR:-${CARGO_TARGET_DIR:-target}/perfgate}"
+results="${PERFWARDEN_RESULTS_DIR:-${CARGO_TARGET_DIR:-target}/perfwarden}"
 rm -rf "$results"
 mkdir -p "$results"
 
@@ -41,7 +41,7 @@ failed=()
 for suite in "${suites[@]}"; do
   group "suite $suite (profile $profile)"
   start=$SECONDS
-  if PERFGATE_PROFILE="$profile" cargo bench --locked --bench "$suite"; then
+  if PERFWARDEN_PROFILE="$profile" cargo bench --locked --bench "$suite"; then
     echo "run-suites: $suite finished in $((SECONDS - start)) s"
   else
     failed+=("$suite")

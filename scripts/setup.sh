@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares a fresh Debian/Ubuntu machine for perfgate: system packages the suites and tests
+# Prepares a fresh Debian/Ubuntu machine for perfwarden: system packages the suites and tests
 # use, and local container images where a Docker engine runs. Idempotent; run as root (or
 # with sudo available). Each step lives in scripts/setup.d/, run in name order.
 set -euo pipefail

@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Where scripts/setup.d/10-redis-image.sh built a local Redis image (Docker engines without a
 # registry have no other) and no image was chosen, the container tests use it.
-if [ -z "${PERFGATE_REDIS_IMAGE:-}" ] && command -v docker >/dev/null 2>&1; then
-  tag="$(docker image ls --format '{{.Tag}}' perfgate-local/redis 2>/dev/null | head -n1 || true)"
+if [ -z "${PERFWARDEN_REDIS_IMAGE:-}" ] && command -v docker >/dev/null 2>&1; then
+  tag="$(docker image ls --format '{{.Tag}}' perfwarden-local/redis 2>/dev/null | head -n1 || true)"
   if [ -n "$tag" ]; then
-    export PERFGATE_REDIS_IMAGE=perfgate-local/redis PERFGATE_REDIS_TAG="$tag"
+    export PERFWARDEN_REDIS_IMAGE=perfwarden-local/redis PERFWARDEN_REDIS_TAG="$tag"
   fi
 fi
 

@@ -10,5 +10,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
   ${SUDO:-} apt-get update -qq
   DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The redis-server package starts a system service on 6379; perfgate starts its own
+# The redis-server package starts a system service on 6379; perfwarden starts its own
 # servers on free ports and does not need it.

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds a local Redis container image from the host's own redis-server, for CI runners whose
 # Docker engine has no registry to pull from. The image holds only redis-server, the shared
-# libraries it links and the dynamic loader; tests reach it through PERFGATE_REDIS_IMAGE and
-# PERFGATE_REDIS_TAG (set by scripts/test.sh). Nothing here is used by the library itself.
+# libraries it links and the dynamic loader; tests reach it through PERFWARDEN_REDIS_IMAGE and
+# PERFWARDEN_REDIS_TAG (set by scripts/test.sh). Nothing here is used by the library itself.
 # Skipped quietly where no Docker engine answers or redis-server is not installed.
 set -euo pipefail
 
-IMAGE="${PERFGATE_LOCAL_REDIS_IMAGE:-perfgate-local/redis}"
+IMAGE="${PERFWARDEN_LOCAL_REDIS_IMAGE:-perfwarden-local/redis}"
 BIN="$(command -v redis-server || true)"
 if [ -z "$BIN" ]; then
   echo "setup: no redis-server on PATH, no local Redis image built"
@@ -17,7 +17,7 @@ if ! command -v docker >/dev/null 2>&1 || ! timeout 10 docker info >/dev/null 2>
   exit 0
 fi
 
-# The tag is the server's own version, so the line perfgate prints names what really runs.
+# The tag is the server's own version, so the line perfwarden prints names what really runs.
 VERSION="$("$BIN" --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')"
 TAG="${VERSION:-local}"
 if docker image inspect "$IMAGE:$TAG" >/dev/null 2>&1; then

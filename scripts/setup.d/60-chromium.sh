@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Headless Chromium renders the HTML report in tests/html.rs (the ignored test
-# chromium_renders_the_report); valgrind counts instructions for `perfgate calibrate
+# chromium_renders_the_report); valgrind counts instructions for `perfwarden calibrate
 # --instructions` (perf's hardware counters are not exposed in these containers).
 set -euo pipefail
 PACKAGES=(chromium valgrind)

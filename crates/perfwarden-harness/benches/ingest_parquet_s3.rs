@@ -1,0 +1,185 @@
+//! `cargo bench --bench ingest_parquet_s3`: Criterion benchmarks of event generation and
+//! Parquet encoding, then the suite's scenarios at `PERFWARDEN_PROFILE` (default `pr`)
+//! against S3 from the services layer, written to `target/perfwarden/ingest_parquet_s3.json`.
+//!
+//! Knobs (environment): `PERFWARDEN_INJECT_SLOWDOWN=0.15` (15% extra work per batch),
+//! `PERFWARDEN_INGEST_CODEC` (none, snappy, zstd, zstd:N), `PERFWARDEN_INGEST_LANES`,
+//! `PERFWARDEN_INGEST_KEEP_OBJECTS=1`, `PERFWARDEN_INGEST_CREATE_BUCKET=0`,
+//! `PERFWARDEN_INGEST_SCENARIOS=encode_alone,sustained_10k` (a subset),
+//! `PERFWARDEN_INGEST_SUITE=0` (Criterion only) / `PERFWARDEN_INGEST_CRITERION=0` (suite only).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use criterion::{BenchmarkId, Criterion, Throughput};
+use perfwarden::profile::Profile;
+use perfwarden::results::{Environment, Run};
+use perfwarden_harness::suites::ingest_parquet_s3::{
+    Codec, EventMix, EventType, Generator, PipelineConfig, SUITE, World, columns, encode, report,
+    runner, scenarios,
+};
+
+const SEED: u64 = 0x5eed_0003;
+
+fn generation(c: &mut Criterion) {
+    let world = Arc::new(World::new(SEED));
+    let mut g = c.benchmark_group("ingest_parquet_s3/generate");
+    g.throughput(Throughput::Elements(1_000));
+    for mix in [EventMix::Realistic, EventMix::Fixed(EventType::Logon)] {
+        g.bench_function(BenchmarkId::new("batch_1000", mix), |b| {
+            let mut generator = Generator::new(world.clone(), mix, SEED);
+            let mut batch = Vec::with_capacity(1_000);
+            b.iter(|| {
+                batch.clear();
+                generator.fill(&mut batch, 1_000);
+                black_box(&batch);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn encoding(c: &mut Criterion) {
+    const ROWS: usize = 65_536;
+    let world = Arc::new(World::new(SEED));
+    let mut events = Vec::with_capacity(ROWS);
+    Generator::new(world.clone(), EventMix::Realistic, SEED).fill(&mut events, ROWS);
+    let now = chrono::Utc::now().timestamp_micros();
+    for e in &mut events {
+        e.time_us = now + e.seq as i64;
+    }
+    let mut g = c.benchmark_group("ingest_parquet_s3/encode");
+    // A row group takes 40-80 ms: ten samples need more than the default three seconds.
+    g.measurement_time(Duration::from_secs(6));
+    g.throughput(Throughput::Elements(ROWS as u64));
+    g.bench_function("arrow_columns_65536", |b| {
+        b.iter(|| black_box(columns::to_record_batch(&world, &events)))
+    });
+    for codec in [Codec::Zstd(3), Codec::Snappy, Codec::None] {
+        let config = PipelineConfig {
+            codec,
+            ..PipelineConfig::default()
+        };
+        let encoder =
+            encode::RowGroupEncoder::new(world.clone(), config.writer_properties().unwrap())
+                .unwrap();
+        g.bench_function(BenchmarkId::new("row_group_65536", codec), |b| {
+            b.iter(|| black_box(encoder.encode(&events).unwrap().bytes))
+        });
+    }
+    g.finish();
+}
+
+fn env_flag(name: &str, default: bool) -> bool {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => !matches!(v.trim(), "0" | "false" | "no"),
+        _ => default,
+    }
+}
+
+fn options(profile: Profile) -> anyhow::Result<runner::SuiteOptions> {
+    let mut opts = runner::SuiteOptions::new(profile);
+    opts.config.slowdown =
+        perfwarden_harness::suites::ingest_parquet_s3::config::slowdown_from_env()?;
+    if let Ok(codec) = std::env::var("PERFWARDEN_INGEST_CODEC") {
+        opts.config.codec = codec.parse().map_err(anyhow::Error::msg)?;
+    }
+    if let Ok(lanes) = std::env::var("PERFWARDEN_INGEST_LANES") {
+        opts.config.lanes = lanes.parse().context("PERFWARDEN_INGEST_LANES")?;
+    }
+    opts.keep_objects = env_flag("PERFWARDEN_INGEST_KEEP_OBJECTS", false);
+    opts.create_bucket = env_flag("PERFWARDEN_INGEST_CREATE_BUCKET", true);
+    Ok(opts)
+}
+
+/// Runs the scenarios and writes the results; a skipped S3 writes a skipped suite.
+fn suite() -> anyhow::Result<()> {
+    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
+    let opts = options(profile)?;
+    let mut plan = scenarios::plan(profile, SEED);
+    if let Ok(only) = std::env::var("PERFWARDEN_INGEST_SCENARIOS") {
+        let names: Vec<&str> = only
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        plan = plan
+            .select(&names)
+            .map_err(|e| anyhow::anyhow!("PERFWARDEN_INGEST_SCENARIOS: {e}"))?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let mut run = Run::new(Environment::detect(profile));
+    let outcome = runtime.block_on(async {
+        let (_service, target) = match s3::target().await? {
+            Ok(t) => t,
+            Err(reason) => return Ok::<_, anyhow::Error>(Err(reason)),
+        };
+        let mut log = |line: String| eprintln!("{line}");
+        Ok(Ok(runner::run_suite(&target, &plan, &opts, &mut log).await?))
+    })?;
+    match outcome {
+        Ok(suite) => {
+            run = report::to_run(&suite, run.environment);
+            let path = run.write_to_results_dir(SUITE)?;
+            eprintln!("ingest_parquet_s3: results in {}", path.display());
+            let failures = suite.failures();
+            anyhow::ensure!(failures.is_empty(), "{}", failures.join("; "));
+        }
+        Err(reason) => {
+            eprintln!("ingest_parquet_s3: skipped: {reason}");
+            Run::skipped(run.environment, SUITE, reason).write_to_results_dir(SUITE)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the suite's S3 comes from: the services layer (`S3_ENDPOINT`, a MinIO
+/// container, `minio` on PATH, or the embedded s3s-fs server).
+mod s3 {
+    use perfwarden_harness::services::{self, Provided, s3::S3Service};
+    use perfwarden_harness::suites::ingest_parquet_s3::upload::S3Target;
+
+    /// The service (keep it alive) and its target, or the one-line reason there is none.
+    /// A skip is an error when `PERFWARDEN_REQUIRE_SERVICES` names `s3`.
+    pub async fn target() -> anyhow::Result<Result<(S3Service, S3Target), String>> {
+        match services::s3::provide().await? {
+            Provided::Ready(service) => {
+                let target = S3Target::from(&service);
+                Ok(Ok((service, target)))
+            }
+            Provided::Skipped(reason) => {
+                let required = std::env::var(services::REQUIRE_VAR).unwrap_or_default();
+                anyhow::ensure!(
+                    !services::is_required(&required, "s3"),
+                    "s3 is required ({}={required}) but was skipped: {reason}",
+                    services::REQUIRE_VAR
+                );
+                Ok(Err(reason))
+            }
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes --bench; `cargo test --benches` does not, and then Criterion
+    // runs each benchmark once as a test and the suite is left out.
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    if env_flag("PERFWARDEN_INGEST_CRITERION", true) {
+        let mut c = Criterion::default()
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3))
+            .configure_from_args();
+        generation(&mut c);
+        encoding(&mut c);
+        c.final_summary();
+    }
+    if !bench_mode || !env_flag("PERFWARDEN_INGEST_SUITE", true) {
+        return Ok(());
+    }
+    suite()
+}

@@ -1,0 +1,180 @@
+//! `cargo bench --bench redis_cache`: the redis_cache suite on whatever Redis and Qdrant
+//! the services layer provides, then Criterion's timing of the hit path's CPU part (key
+//! derivation, answer decoding). Without Redis it prints one line and exits 0; without
+//! Qdrant it runs the Redis-only part and says what it could not measure.
+//!
+//! The profile comes from `PERFWARDEN_PROFILE` (default `pr`); results go to
+//! `target/perfwarden/redis_cache.json` and Criterion's to `target/criterion/`. Knobs: see
+//! `perfwarden_harness::suites::redis_cache::options` (TTL, Redis timeout, Zipf exponent, fault) and
+//! `PERFWARDEN_INJECT_SLOWDOWN` (a fraction: every measured request, hits included, is
+//! followed by that fraction of its own latency before its end time is taken).
+
+use std::hint::black_box;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use criterion::Criterion;
+use perfwarden::profile::Profile;
+use perfwarden::results::{Environment, Run, SuiteOutcome, SuiteStatus};
+use perfwarden_harness::services::{self, Provided, REQUIRE_VAR, is_required};
+use perfwarden_harness::suites::qdrant_search::client::Target;
+use perfwarden_harness::suites::redis_cache::codec::{self, Answer, Hit};
+use perfwarden_harness::suites::redis_cache::key::derive_key;
+use perfwarden_harness::suites::redis_cache::{self as suite, Backing, Options, SUITE, Summary};
+
+fn main() -> ExitCode {
+    match bench() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{SUITE}: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn required(service: &str) -> bool {
+    is_required(&std::env::var(REQUIRE_VAR).unwrap_or_default(), service)
+}
+
+fn bench() -> anyhow::Result<ExitCode> {
+    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
+    let opts = Options::from_env(profile)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let outcome = rt.block_on(async {
+        let redis = match services::redis::provide().await? {
+            Provided::Ready(r) => r,
+            Provided::Skipped(reason) if !required("redis") => {
+                println!("{SUITE}: skipped: no Redis ({reason})");
+                return Ok(Err(reason));
+            }
+            Provided::Skipped(reason) => {
+                anyhow::bail!("redis is required ({REQUIRE_VAR}) but was skipped: {reason}")
+            }
+        };
+        // Kept alive until the suite is done: dropping it stops a Qdrant perfwarden started.
+        let qdrant = services::qdrant::provide().await?;
+        let backing = match &qdrant {
+            Provided::Ready(q) => Backing::Qdrant(
+                Target::connect(&q.http_url, &q.grpc_url, q.api_key.clone())
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            Provided::Skipped(reason) if !required("qdrant") => Backing::None(reason.clone()),
+            Provided::Skipped(reason) => {
+                anyhow::bail!("qdrant is required ({REQUIRE_VAR}) but was skipped: {reason}")
+            }
+        };
+        let mut run = Run::new(Environment::detect(profile));
+        let result = suite::run(&redis, backing, &opts, &mut run).await;
+        drop(qdrant);
+        Ok(Ok((run, result)))
+    })?;
+    let (mut run, result) = match outcome {
+        Ok(measured) => measured,
+        Err(reason) => {
+            Run::skipped(Environment::detect(profile), SUITE, reason)
+                .write_to_results_dir(SUITE)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    run.suites.push(SuiteStatus {
+        suite: SUITE.into(),
+        status: if result.is_ok() {
+            SuiteOutcome::Passed
+        } else {
+            SuiteOutcome::Failed
+        },
+        reason: match &result {
+            Ok(s) => s.no_backend.clone(),
+            Err(e) => Some(e.to_string()),
+        },
+    });
+    let path = run.write_to_results_dir(SUITE)?;
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{SUITE}: {e}");
+            println!(
+                "{SUITE}: {} metrics in {}",
+                run.metrics.len(),
+                path.display()
+            );
+            return Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }));
+        }
+    };
+    print_report(&summary, &opts);
+    println!(
+        "{SUITE}: {} metrics in {}",
+        run.metrics.len(),
+        path.display()
+    );
+    criterion_cpu_part(&opts);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The headline: the hit path against redis-benchmark, the hit rate, the speed-up.
+fn print_report(s: &Summary, opts: &Options) {
+    let plan = &opts.plan;
+    match (s.hit_p50_ms, s.redis_benchmark_get_p50_ms, s.ratio) {
+        (Some(hit), Some(rb), Some(ratio)) => println!(
+            "{SUITE}: cache hit p50 {hit:.3} ms vs redis-benchmark GET p50 {rb:.3} ms (c={}, same server): ratio {ratio:.2}, goal <= {} {}",
+            plan.concurrency,
+            suite::floor::RATIO_GOAL,
+            if ratio <= suite::floor::RATIO_GOAL {
+                "met"
+            } else {
+                "missed"
+            }
+        ),
+        (Some(hit), _, _) => println!(
+            "{SUITE}: cache hit p50 {hit:.3} ms (c={}); no redis-benchmark p50 to compare with",
+            plan.concurrency
+        ),
+        _ => println!("{SUITE}: no cache hit measured"),
+    }
+    if let Some(rate) = s.zipf_hit_rate {
+        println!(
+            "{SUITE}: Zipf(s={}) hit rate {rate:.1}% at steady state over the last {:.0}% of {} requests (seed target > 90%)",
+            plan.zipf_exponent,
+            plan.steady_fraction * 100.0,
+            plan.requests
+        );
+    }
+    match (s.speedup, &s.no_backend) {
+        (Some(x), _) => println!("{SUITE}: speed-up with the cache {x:.1}x (mean end-to-end)"),
+        (None, Some(why)) => println!("{SUITE}: {why}"),
+        (None, None) => {}
+    }
+    if let Some(f) = &s.fault {
+        println!("{SUITE}: {f}");
+    }
+}
+
+/// Criterion: what a hit costs the client's CPU besides the round trip.
+fn criterion_cpu_part(opts: &Options) {
+    let mut c = Criterion::default().configure_from_args();
+    if opts.plan.profile == Profile::Smoke {
+        c = c
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(1));
+    }
+    let mut group = c.benchmark_group("redis_cache/cpu");
+    let vector: Vec<f32> = (0..4096).map(|i| (i as f32 * 0.37).sin()).collect();
+    group.bench_function("key_4096d", |b| {
+        b.iter(|| derive_key("perfwarden:rc:", "mixtral", black_box(&vector), 10, None))
+    });
+    let answer = Answer::new(
+        (0..opts.plan.limit)
+            .map(|i| Hit {
+                id: i * 7919,
+                score: 1.0 / (i + 1) as f32,
+            })
+            .collect(),
+    );
+    let bytes = codec::encode(&answer);
+    group.bench_function("decode_10_hits", |b| {
+        b.iter(|| codec::decode(black_box(&bytes)).expect("decodes"))
+    });
+    group.finish();
+    c.final_summary();
+}

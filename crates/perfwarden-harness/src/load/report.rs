@@ -1,0 +1,329 @@
+//! What a load run measured, the Little's-law check, and the conversion to schema metrics.
+
+use std::time::Duration;
+
+use super::LoadConfig;
+use super::hist::{LatencyHistogram, LatencySummary};
+use super::recorder::{Recorder, Window};
+use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit};
+
+/// Which loop produced a report.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoadMode {
+    Closed { concurrency: usize },
+    Open { rate: f64, max_in_flight: usize },
+}
+
+/// In the closed loop, below this fraction of the time with a request in flight the client
+/// is what limits the load.
+pub const CLOSED_MIN_UTILISATION: f64 = 0.8;
+/// In the open loop, above this fraction of the workers busy the client's in-flight cap is
+/// what limits the load.
+pub const OPEN_MAX_UTILISATION: f64 = 0.9;
+
+/// The result of one load run.
+#[derive(Clone, Debug)]
+pub struct LoadReport {
+    pub label: String,
+    pub mode: LoadMode,
+    /// The measured period (warm-up excluded; shorter when the run was aborted).
+    pub measured: Duration,
+    /// Latency as users see it: from the intended send time in the open loop.
+    pub latency: LatencyHistogram,
+    /// Latency from the actual send (service time); equals `latency` in the closed loop.
+    pub service: LatencyHistogram,
+    pub ok: u64,
+    pub errors: u64,
+    /// Errors that were timeouts (included in `errors`).
+    pub timeouts: u64,
+    /// Open loop: requests sent more than the lateness tolerance after their slot.
+    pub late: u64,
+    /// Open loop: slots due within the run but never sent.
+    pub dropped: u64,
+    pub window: Duration,
+    pub windows: Vec<Window>,
+    /// A few distinct error messages, for the log.
+    pub error_samples: Vec<String>,
+    /// Why the run ended early, if it did.
+    pub aborted: Option<String>,
+    /// Summed over workers: time with a request in flight during the measured period.
+    pub busy: Duration,
+}
+
+/// Little's law (in flight = throughput × latency) applied to a run, to tell whether the
+/// target or the client limited it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LittleCheck {
+    /// Mean requests in flight, measured (time with a request in flight / period).
+    pub in_flight: f64,
+    /// Mean requests in flight by Little's law: achieved rate × mean service time. Close to
+    /// `in_flight` in a steady state; far from it when a backlog grew or drained.
+    pub little_in_flight: f64,
+    /// What the engine could hold in flight (concurrency, or the open loop's cap).
+    pub capacity: f64,
+    /// `in_flight / capacity`.
+    pub utilisation: f64,
+    /// Set when the client, not the target, limited the run: says why in one line.
+    pub client_bound: Option<String>,
+}
+
+impl LoadReport {
+    pub(crate) fn from_recorder(
+        cfg: &LoadConfig,
+        mode: LoadMode,
+        measured: Duration,
+        rec: Recorder,
+        dropped: u64,
+        aborted: Option<String>,
+    ) -> LoadReport {
+        LoadReport {
+            label: cfg.label.clone(),
+            mode,
+            measured,
+            latency: rec.latency,
+            service: rec.service,
+            ok: rec.ok,
+            errors: rec.errors,
+            timeouts: rec.timeouts,
+            late: rec.late,
+            dropped,
+            window: cfg.window,
+            windows: rec.windows,
+            error_samples: rec.error_samples,
+            aborted,
+            busy: rec.busy,
+        }
+    }
+
+    /// Latency statistics (from the intended send time in the open loop).
+    pub fn summary(&self) -> LatencySummary {
+        self.latency.summary()
+    }
+
+    fn per_second(&self, n: u64) -> f64 {
+        let s = self.measured.as_secs_f64();
+        if s > 0.0 { n as f64 / s } else { 0.0 }
+    }
+
+    /// Successful requests per second of the measured period.
+    pub fn throughput(&self) -> f64 {
+        self.per_second(self.ok)
+    }
+
+    /// Completed requests (successes and errors) per second.
+    pub fn achieved_rate(&self) -> f64 {
+        self.per_second(self.ok + self.errors)
+    }
+
+    /// Errors and dropped slots as a fraction of all requests due.
+    pub fn error_ratio(&self) -> f64 {
+        let all = self.ok + self.errors + self.dropped;
+        if all == 0 {
+            0.0
+        } else {
+            (self.errors + self.dropped) as f64 / all as f64
+        }
+    }
+
+    /// Late requests as a fraction of those sent.
+    pub fn late_ratio(&self) -> f64 {
+        let sent = self.ok + self.errors;
+        if sent == 0 {
+            0.0
+        } else {
+            self.late as f64 / sent as f64
+        }
+    }
+
+    /// Little's law: is the load the client meant to apply the load the target saw?
+    ///
+    /// Closed loop: the mean number of requests in flight should be close to the
+    /// concurrency. Much less means the workers spent their time outside requests
+    /// (building them, or starved of CPU), so the client limited the run.
+    /// Open loop: the same mean against the in-flight cap; close to the cap means requests
+    /// queued in the client waiting for a free worker.
+    pub fn little(&self) -> LittleCheck {
+        let period = self.measured.as_secs_f64();
+        let in_flight = if period > 0.0 {
+            self.busy.as_secs_f64() / period
+        } else {
+            0.0
+        };
+        let little_in_flight = self.achieved_rate() * self.service.mean_us() / 1e6;
+        let capacity = match self.mode {
+            LoadMode::Closed { concurrency } => concurrency as f64,
+            LoadMode::Open { max_in_flight, .. } => max_in_flight as f64,
+        };
+        let utilisation = in_flight / capacity;
+        let client_bound = match self.mode {
+            _ if self.ok + self.errors == 0 => None,
+            LoadMode::Closed { concurrency } if utilisation < CLOSED_MIN_UTILISATION => {
+                Some(format!(
+                    "client-side bottleneck: {in_flight:.1} of {concurrency} requests in flight on \
+                     average ({:.0}%); the client spent the rest of its time outside requests",
+                    utilisation * 100.0
+                ))
+            }
+            LoadMode::Open { max_in_flight, .. } if utilisation > OPEN_MAX_UTILISATION => {
+                Some(format!(
+                    "client-side bottleneck: {in_flight:.1} of at most {max_in_flight} requests in \
+                     flight ({:.0}%); requests queued in the client, raise its in-flight cap",
+                    utilisation * 100.0
+                ))
+            }
+            _ => None,
+        };
+        LittleCheck {
+            in_flight,
+            little_in_flight,
+            capacity,
+            utilisation,
+            client_bound,
+        }
+    }
+
+    /// One line for logs: mode, throughput, percentiles, errors, late and dropped.
+    pub fn one_line(&self) -> String {
+        let s = self.summary();
+        let mode = match self.mode {
+            LoadMode::Closed { concurrency } => format!("closed c={concurrency}"),
+            LoadMode::Open { rate, .. } => format!("open {rate:.0}/s"),
+        };
+        let mut line = format!(
+            "{} ({mode}): {:.0} ops/s, mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} ok, {} errors",
+            self.label,
+            self.throughput(),
+            s.mean_ms,
+            s.p50_ms,
+            s.p99_ms,
+            s.max_ms,
+            self.ok,
+            self.errors
+        );
+        if let LoadMode::Open { .. } = self.mode {
+            line += &format!(", {} late, {} dropped", self.late, self.dropped);
+        }
+        if let Some(why) = self.little().client_bound {
+            line += &format!("; {why}");
+        }
+        if let Some(why) = &self.aborted {
+            line += &format!("; {why}");
+        }
+        if let Some(e) = self.error_samples.first() {
+            line += &format!("; first error: {e}");
+        }
+        line
+    }
+
+    /// The report as schema metrics of `suite/benchmark`, with its latency histograms.
+    ///
+    /// Latencies are in ms and point at the histogram they were computed from (recorded in
+    /// µs), so `perfwarden merge` can recompute them exactly across load machines; rates say
+    /// they add up across machines.
+    pub fn to_metrics(&self, suite: &str, benchmark: &str) -> (Vec<Metric>, Vec<Histogram>) {
+        let hist_id = format!("{suite}/{benchmark}/latency");
+        let s = self.summary();
+        let mut metrics = Vec::new();
+        let mut labels = vec![];
+        match self.mode {
+            LoadMode::Closed { concurrency } => {
+                labels.push(("mode", "closed".to_string()));
+                labels.push(("concurrency", concurrency.to_string()));
+            }
+            LoadMode::Open {
+                rate,
+                max_in_flight,
+            } => {
+                labels.push(("mode", "open".to_string()));
+                labels.push(("offered_rate", format!("{rate}")));
+                labels.push(("max_in_flight", max_in_flight.to_string()));
+            }
+        }
+        if let Some(why) = self.little().client_bound {
+            labels.push(("client_bound", why));
+        }
+        if let Some(why) = &self.aborted {
+            labels.push(("aborted", why.clone()));
+        }
+        let labelled = |mut m: Metric| {
+            for (k, v) in &labels {
+                m = m.label(*k, v.clone());
+            }
+            m
+        };
+        for (name, stat, value) in [
+            ("latency_mean", Stat::Mean, s.mean_ms),
+            ("latency_p50", Stat::P50, s.p50_ms),
+            ("latency_p90", Stat::P90, s.p90_ms),
+            ("latency_p95", Stat::P95, s.p95_ms),
+            ("latency_p99", Stat::P99, s.p99_ms),
+            ("latency_p999", Stat::P999, s.p999_ms),
+            ("latency_max", Stat::Max, s.max_ms),
+        ] {
+            let mut m = Metric::new(
+                suite,
+                benchmark,
+                name,
+                Unit::Milliseconds,
+                Direction::LowerIsBetter,
+                value,
+            );
+            m.stat = Some(stat);
+            m.histogram = Some(hist_id.clone());
+            m.sample_count = Some(s.count);
+            metrics.push(labelled(m));
+        }
+        let rate = |name: &str, value: f64| {
+            let mut m = Metric::new(
+                suite,
+                benchmark,
+                name,
+                Unit::OpsPerSecond,
+                Direction::HigherIsBetter,
+                value,
+            );
+            m.merge = Some(MergeRule::Sum);
+            labelled(m)
+        };
+        metrics.push(rate("qps", self.throughput()));
+        let mut err = Metric::new(
+            suite,
+            benchmark,
+            "error_rate",
+            Unit::Ratio,
+            Direction::LowerIsBetter,
+            self.error_ratio(),
+        );
+        err.merge = Some(MergeRule::Max);
+        metrics.push(labelled(err));
+        if let LoadMode::Open { .. } = self.mode {
+            metrics.push(rate("achieved_rate", self.achieved_rate()));
+            let mut late = Metric::new(
+                suite,
+                benchmark,
+                "late_ratio",
+                Unit::Ratio,
+                Direction::LowerIsBetter,
+                self.late_ratio(),
+            );
+            late.merge = Some(MergeRule::Max);
+            metrics.push(labelled(late));
+            let mut dropped = Metric::new(
+                suite,
+                benchmark,
+                "dropped",
+                Unit::Count,
+                Direction::LowerIsBetter,
+                self.dropped as f64,
+            );
+            dropped.merge = Some(MergeRule::Sum);
+            metrics.push(labelled(dropped));
+        }
+        let hist = Histogram {
+            id: hist_id,
+            unit: Unit::Microseconds,
+            hdr: self.latency.encode_base64(),
+        };
+        (metrics, vec![hist])
+    }
+}

@@ -1,0 +1,404 @@
+//! CPU and memory of the servers perfwarden owns, sampled while a suite runs and recorded as
+//! metrics beside its results (the users want servers under 80% CPU and bounded memory).
+//!
+//! A child process, or a container whose main process this host's /proc shows, is read from
+//! `/proc/<pid>/stat` and `/proc/<pid>/status` every 250 ms. A container on a remote engine
+//! is read from the Docker stats stream (one sample a second, Docker's own pace). The
+//! embedded S3 server runs on named threads of this process: its CPU is theirs alone, its
+//! memory is the whole process's. An endpoint perfwarden does not own is not measured.
+//!
+//! CPU is in percent of one core, as `docker stats` and `top` count it (200 = two cores).
+
+use std::path::Path;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use testcontainers::bollard::query_parameters::StatsOptions;
+
+use super::{ProviderKind, Service};
+use perfwarden::results::{Direction, Metric, Unit};
+
+/// How often /proc is read.
+pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+
+/// What to sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceTarget {
+    /// A named endpoint: not perfwarden's to measure.
+    Unowned { service: Service },
+    Process {
+        service: Service,
+        provider: ProviderKind,
+        pid: u32,
+    },
+    Container {
+        service: Service,
+        id: String,
+        /// The main process in this host's /proc, where it is visible.
+        host_pid: Option<u32>,
+    },
+    /// Threads of this process whose name starts with `prefix` (the embedded S3 server).
+    Threads { service: Service, prefix: String },
+}
+
+impl ResourceTarget {
+    fn service(&self) -> Service {
+        match self {
+            ResourceTarget::Unowned { service }
+            | ResourceTarget::Process { service, .. }
+            | ResourceTarget::Container { service, .. }
+            | ResourceTarget::Threads { service, .. } => *service,
+        }
+    }
+
+    fn provider(&self) -> ProviderKind {
+        match self {
+            ResourceTarget::Unowned { .. } => ProviderKind::Endpoint,
+            ResourceTarget::Process { provider, .. } => *provider,
+            ResourceTarget::Container { .. } => ProviderKind::Container,
+            ResourceTarget::Threads { .. } => ProviderKind::Embedded,
+        }
+    }
+
+    /// What the memory figure covers.
+    fn scope(&self) -> &'static str {
+        match self {
+            ResourceTarget::Unowned { .. } => "none",
+            ResourceTarget::Process { .. } => "process",
+            ResourceTarget::Container {
+                host_pid: Some(_), ..
+            } => "container main process",
+            ResourceTarget::Container { host_pid: None, .. } => "container (docker stats)",
+            ResourceTarget::Threads { .. } => "server threads (cpu), whole process (memory)",
+        }
+    }
+}
+
+/// One reading: cumulative CPU seconds and resident memory at an instant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sample {
+    pub at: Duration,
+    pub cpu_seconds: f64,
+    pub memory_bytes: u64,
+}
+
+/// What a run used.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResourceUsage {
+    Measured(Usage),
+    NotMeasured { service: Service, reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Usage {
+    pub service: Service,
+    pub provider: ProviderKind,
+    pub scope: &'static str,
+    /// CPU over the whole run, percent of one core.
+    pub cpu_mean: f64,
+    /// The busiest interval between two samples, percent of one core.
+    pub cpu_max: f64,
+    pub memory_max_bytes: u64,
+    pub samples: usize,
+    pub duration: Duration,
+}
+
+impl ResourceUsage {
+    /// `cpu_mean`, `cpu_max` (percent) and `memory_max` (bytes) for `suite/benchmark`, all
+    /// lower-is-better; nothing for a service perfwarden does not own.
+    pub fn metrics(&self, suite: &str, benchmark: &str) -> Vec<Metric> {
+        let ResourceUsage::Measured(u) = self else {
+            return Vec::new();
+        };
+        let metric = |name: &str, unit, value| {
+            let mut m = Metric::new(
+                suite,
+                benchmark,
+                name,
+                unit,
+                Direction::LowerIsBetter,
+                value,
+            )
+            .label("service", u.service.key())
+            .label("provider", u.provider.as_str())
+            .label("scope", u.scope);
+            m.sample_count = Some(u.samples as u64);
+            m
+        };
+        vec![
+            metric("cpu_mean", Unit::Percent, u.cpu_mean),
+            metric("cpu_max", Unit::Percent, u.cpu_max),
+            metric("memory_max", Unit::Bytes, u.memory_max_bytes as f64),
+        ]
+    }
+}
+
+/// Summarizes samples in time order; `None` with fewer than two.
+pub fn summarize(samples: &[Sample]) -> Option<(f64, f64, u64)> {
+    let (first, last) = (samples.first()?, samples.last()?);
+    let span = last.at.checked_sub(first.at)?.as_secs_f64();
+    if samples.len() < 2 || span <= 0.0 {
+        return None;
+    }
+    // Threads that exit between samples take their CPU time with them; a negative delta
+    // is clamped rather than counted against the others.
+    let busy = |a: &Sample, b: &Sample| {
+        let dt = b.at.saturating_sub(a.at).as_secs_f64();
+        if dt <= 0.0 {
+            return 0.0;
+        }
+        ((b.cpu_seconds - a.cpu_seconds) / dt * 100.0).max(0.0)
+    };
+    let cpu_max = samples
+        .windows(2)
+        .map(|w| busy(&w[0], &w[1]))
+        .fold(0.0, f64::max);
+    let cpu_mean = ((last.cpu_seconds - first.cpu_seconds) / span * 100.0).max(0.0);
+    let memory_max = samples.iter().map(|s| s.memory_bytes).max().unwrap_or(0);
+    Some((cpu_mean, cpu_max, memory_max))
+}
+
+/// Samples a target on its own thread until [`ResourceSampler::finish`].
+#[derive(Debug)]
+pub struct ResourceSampler {
+    target: ResourceTarget,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<Vec<Sample>>>,
+}
+
+impl ResourceSampler {
+    /// Starts sampling. For an endpoint perfwarden does not own it says so and samples nothing.
+    pub fn start(target: ResourceTarget) -> ResourceSampler {
+        if let ResourceTarget::Unowned { service } = &target {
+            eprintln!(
+                "perfwarden: {service}: resources not measured: endpoint not owned by perfwarden"
+            );
+            return ResourceSampler {
+                target,
+                stop: None,
+                thread: None,
+            };
+        }
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let t = target.clone();
+        // Its own thread and runtime, so a busy benchmark runtime does not delay the samples
+        // and the sampler works from sync and async callers alike.
+        let thread = std::thread::Builder::new()
+            .name("perfwarden-sampler".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match rt {
+                    Ok(rt) => rt.block_on(sample_until(t, stopped)),
+                    Err(_) => Vec::new(),
+                }
+            })
+            .ok();
+        ResourceSampler {
+            target,
+            stop: Some(stop),
+            thread,
+        }
+    }
+
+    /// Stops sampling and summarizes what was seen.
+    pub fn finish(mut self) -> ResourceUsage {
+        let service = self.target.service();
+        let Some(thread) = self.thread.take() else {
+            return ResourceUsage::NotMeasured {
+                service,
+                reason: "endpoint not owned by perfwarden".into(),
+            };
+        };
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let samples = thread.join().unwrap_or_default();
+        match summarize(&samples) {
+            Some((cpu_mean, cpu_max, memory_max_bytes)) => ResourceUsage::Measured(Usage {
+                service,
+                provider: self.target.provider(),
+                scope: self.target.scope(),
+                cpu_mean,
+                cpu_max,
+                memory_max_bytes,
+                samples: samples.len(),
+                duration: samples.last().map(|s| s.at).unwrap_or_default(),
+            }),
+            None => ResourceUsage::NotMeasured {
+                service,
+                reason: format!(
+                    "fewer than two samples of the {} were readable",
+                    self.target.scope()
+                ),
+            },
+        }
+    }
+}
+
+async fn sample_until(
+    target: ResourceTarget,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) -> Vec<Sample> {
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    if let ResourceTarget::Container {
+        id, host_pid: None, ..
+    } = &target
+    {
+        return docker_stats_until(id, start, stopped).await;
+    }
+    loop {
+        if let Some((cpu_seconds, memory_bytes)) = read_target(&target) {
+            samples.push(Sample {
+                at: start.elapsed(),
+                cpu_seconds,
+                memory_bytes,
+            });
+        }
+        tokio::select! {
+            _ = &mut stopped => break,
+            _ = tokio::time::sleep(SAMPLE_EVERY) => {}
+        }
+    }
+    // One last reading, so a run shorter than the period still has two samples.
+    if let Some((cpu_seconds, memory_bytes)) = read_target(&target) {
+        samples.push(Sample {
+            at: start.elapsed(),
+            cpu_seconds,
+            memory_bytes,
+        });
+    }
+    samples
+}
+
+fn read_target(target: &ResourceTarget) -> Option<(f64, u64)> {
+    let tick = clock_ticks_per_second();
+    match target {
+        ResourceTarget::Process { pid, .. }
+        | ResourceTarget::Container {
+            host_pid: Some(pid),
+            ..
+        } => {
+            let stat = read_proc_stat(*pid).ok()?;
+            let rss = read_rss(format!("/proc/{pid}/status"))?;
+            Some((stat.cpu_ticks as f64 / tick, rss))
+        }
+        ResourceTarget::Threads { prefix, .. } => {
+            let mut ticks = 0u64;
+            for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+                let path = entry.path().join("stat");
+                if let Some(stat) = std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|t| parse_proc_stat(&t))
+                    && stat.comm.starts_with(prefix.as_str())
+                {
+                    ticks += stat.cpu_ticks;
+                }
+            }
+            Some((ticks as f64 / tick, read_rss("/proc/self/status")?))
+        }
+        ResourceTarget::Unowned { .. } | ResourceTarget::Container { .. } => None,
+    }
+}
+
+async fn docker_stats_until(
+    id: &str,
+    start: Instant,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    let Ok(docker) = super::container::docker().await else {
+        return samples;
+    };
+    let options = StatsOptions {
+        stream: true,
+        one_shot: false,
+    };
+    let mut stream = docker.stats(id, Some(options));
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            next = stream.next() => match next {
+                Some(Ok(stats)) => {
+                    let cpu = stats.cpu_stats.as_ref()
+                        .and_then(|c| c.cpu_usage.as_ref())
+                        .and_then(|u| u.total_usage);
+                    let memory = stats.memory_stats.as_ref().and_then(|m| {
+                        let cache = m.stats.as_ref().and_then(|s| {
+                            s.get("total_inactive_file").or_else(|| s.get("inactive_file")).copied()
+                        });
+                        Some(m.usage?.saturating_sub(cache.unwrap_or(0)))
+                    });
+                    if let (Some(cpu_ns), Some(memory_bytes)) = (cpu, memory) {
+                        samples.push(Sample {
+                            at: start.elapsed(),
+                            cpu_seconds: cpu_ns as f64 / 1e9,
+                            memory_bytes,
+                        });
+                    }
+                }
+                _ => break,
+            },
+        }
+    }
+    samples
+}
+
+/// The fields of `/proc/<pid>/stat` perfwarden reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcStat {
+    pub comm: String,
+    pub state: char,
+    pub ppid: u32,
+    /// utime + stime, in clock ticks.
+    pub cpu_ticks: u64,
+    /// Start time after boot, in clock ticks: with the pid, it names a process uniquely.
+    pub start_ticks: u64,
+}
+
+/// Parses `/proc/<pid>/stat`. The command name sits in parentheses and may itself hold
+/// spaces and parentheses, so the fields are counted from the last `)`.
+pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text.get(open + 1..close)?.to_string();
+    let rest: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
+    // rest[0] is field 3 (state); field n is rest[n - 3].
+    let field = |n: usize| rest.get(n - 3).and_then(|v| v.parse::<u64>().ok());
+    Some(ProcStat {
+        comm,
+        state: rest.first()?.chars().next()?,
+        ppid: u32::try_from(field(4)?).ok()?,
+        cpu_ticks: field(14)? + field(15)?,
+        start_ticks: field(22)?,
+    })
+}
+
+pub fn read_proc_stat(pid: u32) -> std::io::Result<ProcStat> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    parse_proc_stat(&text).ok_or_else(|| std::io::Error::other("unparsable /proc stat"))
+}
+
+/// `VmRSS` of a `/proc/<pid>/status` text, in bytes.
+pub fn parse_vm_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn read_rss(path: impl AsRef<Path>) -> Option<u64> {
+    parse_vm_rss(&std::fs::read_to_string(path).ok()?)
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
+}
+
+#[cfg(test)]
+#[path = "resources_tests.rs"]
+mod tests;

@@ -1,0 +1,94 @@
+//! What shapes a run besides the Qdrant it runs against: the plan of the profile, the
+//! fixture, the seed and the environment's overrides.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::SuiteError;
+use super::fixture;
+use super::plan::Plan;
+use super::prepare::Load;
+use super::setup;
+use crate::load::{LoadConfig, ProgressMode, Slowdown};
+use perfwarden::profile::Profile;
+
+/// Environment variable: the data seed (default [`DEFAULT_SEED`]).
+pub const SEED_VAR: &str = "PERFWARDEN_QDRANT_SEED";
+/// Environment variable: keep the collections after the run (`1`).
+pub const KEEP_VAR: &str = "PERFWARDEN_QDRANT_KEEP";
+pub const DEFAULT_SEED: u64 = 20_250_717;
+
+/// Everything that shapes a run besides the Qdrant it runs against.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub plan: Plan,
+    pub fixture: PathBuf,
+    pub seed: u64,
+    pub progress: ProgressMode,
+    pub slowdown: Slowdown,
+    /// Bound on any single search.
+    pub request_timeout: Duration,
+    pub keep_collections: bool,
+    /// Prefix of the collection names in Qdrant (`perfwarden_mixtral`), so the suite never
+    /// touches a user's own `mixtral`.
+    pub prefix: String,
+}
+
+impl Options {
+    /// The defaults for `profile`, without looking at the environment.
+    pub fn new(profile: Profile) -> Options {
+        Options {
+            plan: Plan::for_profile(profile),
+            fixture: fixture::default_path(),
+            seed: DEFAULT_SEED,
+            progress: ProgressMode::Auto,
+            slowdown: Slowdown::NONE,
+            request_timeout: Duration::from_secs(10),
+            keep_collections: false,
+            prefix: setup::DEFAULT_PREFIX.into(),
+        }
+    }
+
+    /// The defaults for `profile` with the environment's overrides: the fixture
+    /// (`PERFWARDEN_QDRANT_FIXTURE`), seed, injected slowdown, collection prefix and keeping
+    /// collections.
+    pub fn from_env(profile: Profile) -> Result<Options, SuiteError> {
+        let mut o = Options::new(profile);
+        o.slowdown = Slowdown::from_env().map_err(SuiteError::Config)?;
+        if let Ok(s) = std::env::var(SEED_VAR)
+            && !s.trim().is_empty()
+        {
+            o.seed = s.trim().parse().map_err(|_| {
+                SuiteError::Config(format!("{SEED_VAR}: {s:?} is not an unsigned integer"))
+            })?;
+        }
+        o.prefix = setup::prefix_from_env();
+        o.keep_collections = std::env::var(KEEP_VAR).is_ok_and(|v| v == "1" || v == "true");
+        Ok(o)
+    }
+
+    pub(crate) fn load_config(&self, label: String) -> LoadConfig {
+        let plan = &self.plan;
+        LoadConfig::new(label, plan.warmup, plan.duration)
+            .window(plan.duration.min(Duration::from_secs(1)))
+            .timeout(self.request_timeout)
+            .progress(self.progress)
+            .slowdown(self.slowdown)
+    }
+
+    /// The name in Qdrant of the suite's collection `name`.
+    pub fn qdrant_name(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    pub(crate) fn load(&self, points: u64, queries: u64) -> Load {
+        Load {
+            seed: self.seed,
+            points,
+            queries,
+            batch: self.plan.upsert_batch,
+            parallel: self.plan.upsert_parallel,
+            index_timeout: self.plan.index_timeout,
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Setting a collection up, measured: create it (refusing to touch one of another shape),
+//! upload the points in parallel batches, and wait until Qdrant has indexed them.
+
+use std::time::{Duration, Instant};
+
+use futures::future::try_join_all;
+use qdrant_client::qdrant::{
+    CollectionStatus, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder, FieldType,
+    HnswConfigDiffBuilder, NamedVectors, OptimizersConfigDiffBuilder, PointStruct,
+    SparseVectorParamsBuilder, SparseVectorsConfigBuilder, UpdateCollectionBuilder,
+    UpsertPointsBuilder, Vector, VectorParamsBuilder, VectorsConfigBuilder, vectors_config::Config,
+};
+
+use super::client::{DENSE, SPARSE, Target};
+use super::data::{BUCKET_FIELD, Generator};
+use super::error::SuiteError;
+use super::fixture::{CollectionSpec, Distance};
+
+/// Environment variable: prefix of the collections the suite creates in Qdrant.
+pub const PREFIX_VAR: &str = "PERFWARDEN_QDRANT_PREFIX";
+
+/// The default prefix.
+pub const DEFAULT_PREFIX: &str = "perfwarden_";
+
+/// The prefix from `PERFWARDEN_QDRANT_PREFIX`, or [`DEFAULT_PREFIX`].
+pub fn prefix_from_env() -> String {
+    std::env::var(PREFIX_VAR).unwrap_or_else(|_| DEFAULT_PREFIX.into())
+}
+
+fn qdrant_err(target: &Target, what: impl std::fmt::Display) -> SuiteError {
+    SuiteError::Qdrant {
+        endpoint: target.grpc_url.clone(),
+        what: what.to_string(),
+    }
+}
+
+fn grpc_distance(d: Distance) -> qdrant_client::qdrant::Distance {
+    use qdrant_client::qdrant::Distance as Q;
+    match d {
+        Distance::Cosine => Q::Cosine,
+        Distance::Dot => Q::Dot,
+        Distance::Euclid => Q::Euclid,
+        Distance::Manhattan => Q::Manhattan,
+    }
+}
+
+/// Describes an existing collection's shape, or None when it is the shape we want.
+fn shape_mismatch(
+    existing: &qdrant_client::qdrant::CollectionInfo,
+    spec: &CollectionSpec,
+) -> Option<String> {
+    let params = existing.config.as_ref().and_then(|c| c.params.as_ref());
+    let dense = params
+        .and_then(|p| p.vectors_config.as_ref())
+        .and_then(|v| v.config.as_ref());
+    let has_sparse = params
+        .and_then(|p| p.sparse_vectors_config.as_ref())
+        .is_some_and(|s| s.map.contains_key(SPARSE));
+    let describe = |size: u64, distance: i32| {
+        let d = qdrant_client::qdrant::Distance::try_from(distance)
+            .map(|d| d.as_str_name().to_string())
+            .unwrap_or_else(|_| format!("distance #{distance}"));
+        format!("{size}-d {d}")
+    };
+    match dense {
+        Some(Config::ParamsMap(map)) => match map.map.get(DENSE) {
+            Some(p)
+                if p.size == spec.dim as u64
+                    && p.distance == grpc_distance(spec.distance) as i32
+                    && has_sparse =>
+            {
+                None
+            }
+            Some(p) => Some(format!(
+                "\"{DENSE}\" {}{}",
+                describe(p.size, p.distance),
+                if has_sparse {
+                    ""
+                } else {
+                    " without a sparse vector"
+                }
+            )),
+            None => Some(format!("named vectors without \"{DENSE}\"")),
+        },
+        Some(Config::Params(p)) => Some(format!(
+            "an unnamed {} vector",
+            describe(p.size, p.distance)
+        )),
+        None => Some("a collection without dense vectors".into()),
+    }
+}
+
+/// Creates the collection afresh. An existing collection of the same shape is a previous
+/// run's and is recreated; one of another shape is an error and is left alone.
+pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Result<(), SuiteError> {
+    let exists = target
+        .grpc
+        .collection_exists(name)
+        .await
+        .map_err(|e| qdrant_err(target, format!("checking collection {name:?}: {e}")))?;
+    if exists {
+        let info = target
+            .grpc
+            .collection_info(name)
+            .await
+            .map_err(|e| qdrant_err(target, format!("reading collection {name:?}: {e}")))?
+            .result
+            .unwrap_or_default();
+        if let Some(existing) = shape_mismatch(&info, spec) {
+            return Err(SuiteError::Shape {
+                endpoint: target.grpc_url.clone(),
+                collection: name.to_string(),
+                existing,
+                wanted: format!(
+                    "\"{DENSE}\" {}-d {} with sparse \"{SPARSE}\"",
+                    spec.dim,
+                    spec.distance.name()
+                ),
+            });
+        }
+        target.grpc.delete_collection(name).await.map_err(|e| {
+            qdrant_err(target, format!("deleting the previous run's {name:?}: {e}"))
+        })?;
+    }
+    let mut vectors = VectorsConfigBuilder::default();
+    vectors.add_named_vector_params(
+        DENSE,
+        VectorParamsBuilder::new(spec.dim as u64, grpc_distance(spec.distance)),
+    );
+    let mut sparse = SparseVectorsConfigBuilder::default();
+    sparse.add_named_vector_params(SPARSE, SparseVectorParamsBuilder::default());
+    target
+        .grpc
+        .create_collection(
+            CreateCollectionBuilder::new(name)
+                .vectors_config(vectors)
+                .sparse_vectors_config(sparse)
+                .hnsw_config(
+                    HnswConfigDiffBuilder::default()
+                        .m(spec.hnsw.m)
+                        .ef_construct(spec.hnsw.ef_construct)
+                        .full_scan_threshold(spec.hnsw.full_scan_threshold),
+                )
+                .optimizers_config(
+                    OptimizersConfigDiffBuilder::default()
+                        .indexing_threshold(spec.indexing_threshold_kb),
+                ),
+        )
+        .await
+        .map_err(|e| qdrant_err(target, format!("creating collection {name:?}: {e}")))?;
+    target
+        .grpc
+        .create_field_index(
+            CreateFieldIndexCollectionBuilder::new(name, BUCKET_FIELD, FieldType::Integer)
+                .wait(true),
+        )
+        .await
+        .map_err(|e| {
+            qdrant_err(
+                target,
+                format!("indexing payload field {BUCKET_FIELD} of {name:?}: {e}"),
+            )
+        })?;
+    Ok(())
+}
+
+/// How an upload went.
+#[derive(Clone, Copy, Debug)]
+pub struct Upload {
+    pub points: u64,
+    /// Time spent in upsert requests (generation excluded).
+    pub elapsed: Duration,
+}
+
+impl Upload {
+    pub fn points_per_s(&self) -> f64 {
+        self.points as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Uploads points `0..n` in batches of `batch`, `parallel` requests at a time, each
+/// acknowledged once applied (`wait=true`). Points are generated between rounds, off the
+/// clock, so the rate is Qdrant's rather than the generator's.
+pub async fn upload(
+    target: &Target,
+    name: &str,
+    generator: &Generator,
+    n: u64,
+    batch: u64,
+    parallel: usize,
+) -> Result<Upload, SuiteError> {
+    let batch = batch.max(1);
+    let round = batch * parallel.max(1) as u64;
+    let mut elapsed = Duration::ZERO;
+    let mut from = 0;
+    while from < n {
+        let to = (from + round).min(n);
+        let g = generator.clone();
+        let items = tokio::task::spawn_blocking(move || g.points(from, to, 2))
+            .await
+            .expect("point generation does not panic");
+        let requests: Vec<_> = items
+            .chunks(batch as usize)
+            .enumerate()
+            .map(|(b, chunk)| {
+                let first = from + b as u64 * batch;
+                let points: Vec<PointStruct> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(k, it)| {
+                        let vectors = NamedVectors::default()
+                            .add_vector(DENSE, Vector::new_dense(it.dense.clone()))
+                            .add_vector(
+                                SPARSE,
+                                Vector::new_sparse(
+                                    it.sparse_indices.clone(),
+                                    it.sparse_values.clone(),
+                                ),
+                            );
+                        let mut payload = qdrant_client::Payload::new();
+                        payload.insert(BUCKET_FIELD, it.bucket as i64);
+                        PointStruct::new(first + k as u64, vectors, payload)
+                    })
+                    .collect();
+                UpsertPointsBuilder::new(name, points).wait(true).build()
+            })
+            .collect();
+        let started = Instant::now();
+        try_join_all(requests.into_iter().map(|r| target.grpc.upsert_points(r)))
+            .await
+            .map_err(|e| {
+                qdrant_err(
+                    target,
+                    format!("upserting into {name:?} (points {from}..{to}): {e}"),
+                )
+            })?;
+        elapsed += started.elapsed();
+        from = to;
+    }
+    Ok(Upload { points: n, elapsed })
+}
+
+/// How waiting for the index went.
+#[derive(Clone, Debug)]
+pub struct IndexWait {
+    pub elapsed: Duration,
+    pub indexed_vectors: u64,
+    pub points: u64,
+    pub segments: u64,
+    /// Set when the bound passed before the collection was ready.
+    pub timed_out: bool,
+}
+
+/// Polls until the collection is green with all `n` points and nothing left in its update
+/// queue, steadily (five polls in a row, one second), at most `timeout`.
+///
+/// Green means no optimization runs or waits, which includes building HNSW graphs for the
+/// segments big enough to get one (the indexing threshold applies per segment, and segments
+/// are uneven, so the number of indexed vectors cannot be predicted and is only reported).
+pub async fn wait_indexed(
+    target: &Target,
+    name: &str,
+    n: u64,
+    timeout: Duration,
+) -> Result<IndexWait, SuiteError> {
+    let started = Instant::now();
+    let mut green_polls = 0;
+    let mut nudged = false;
+    loop {
+        let info = target
+            .grpc
+            .collection_info(name)
+            .await
+            .map_err(|e| qdrant_err(target, format!("reading collection {name:?}: {e}")))?
+            .result
+            .unwrap_or_default();
+        let status = CollectionStatus::try_from(info.status)
+            .unwrap_or(CollectionStatus::UnknownCollectionStatus);
+        let points = info.points_count.unwrap_or(0);
+        let indexed = info.indexed_vectors_count.unwrap_or(0);
+        let segments = info.segments_count.max(1);
+        let queued = info.update_queue.as_ref().map_or(0, |q| q.length);
+        let ready = status == CollectionStatus::Green && points >= n && queued == 0;
+        green_polls = if ready { green_polls + 1 } else { 0 };
+        // Ready for a second: the optimizer had its chance to start and did not.
+        let done = green_polls >= 5;
+        let timed_out = !done && started.elapsed() >= timeout;
+        if done || timed_out {
+            return Ok(IndexWait {
+                elapsed: started.elapsed(),
+                indexed_vectors: indexed,
+                points,
+                segments,
+                timed_out,
+            });
+        }
+        if status == CollectionStatus::Red {
+            let why = info.optimizer_status.map(|s| s.error).unwrap_or_default();
+            return Err(qdrant_err(
+                target,
+                format!("collection {name:?} is red: {why}"),
+            ));
+        }
+        if status == CollectionStatus::Grey && !nudged && started.elapsed() > Duration::from_secs(2)
+        {
+            // Grey: optimizations are pending until an update triggers them.
+            nudged = true;
+            target
+                .grpc
+                .update_collection(
+                    UpdateCollectionBuilder::new(name)
+                        .optimizers_config(OptimizersConfigDiffBuilder::default()),
+                )
+                .await
+                .map_err(|e| {
+                    qdrant_err(target, format!("triggering the optimizer of {name:?}: {e}"))
+                })?;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

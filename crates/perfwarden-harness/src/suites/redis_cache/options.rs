@@ -1,0 +1,302 @@
+//! How much the suite does under each profile ([`Plan`], pure data), and the settings the
+//! environment may change ([`Options`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::CacheError;
+use super::fault::FaultKind;
+use crate::load::{ProgressMode, Slowdown};
+use crate::suites::qdrant_search::{fixture, options as search_options};
+use perfwarden::profile::Profile;
+
+/// Environment variable: the cache TTL in seconds (default 3,600, the seed's `cache_ttl`).
+pub const TTL_VAR: &str = "PERFWARDEN_REDIS_TTL_SECS";
+/// Environment variable: the bound on one Redis command in milliseconds; past it the request
+/// falls back to the backend (default 100).
+pub const OP_TIMEOUT_VAR: &str = "PERFWARDEN_REDIS_OP_TIMEOUT_MS";
+/// Environment variable: the Zipf exponent of the skewed mix (default 1.2).
+pub const ZIPF_VAR: &str = "PERFWARDEN_REDIS_ZIPF_S";
+/// Environment variable: the fault drill, `pause` (default), `shutdown` or `off`.
+pub const FAULT_VAR: &str = "PERFWARDEN_REDIS_FAULT";
+/// Environment variable: the number of multiplexed Redis connections (default: one per 8
+/// requests in flight).
+pub const CONNECTIONS_VAR: &str = "PERFWARDEN_REDIS_CONNECTIONS";
+/// Environment variable: keep the Qdrant collection after the run (`1`).
+pub const KEEP_VAR: &str = "PERFWARDEN_REDIS_CACHE_KEEP";
+
+/// The seed's cache TTL.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+
+/// The suite's work under one profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub profile: Profile,
+    /// The fixture collection searched behind the cache.
+    pub collection: &'static str,
+    pub points: u64,
+    /// Distinct queries the mixes draw from.
+    pub pool: usize,
+    /// Requests in each mixed phase (Zipf, uniform): a count, not a duration, so the hit
+    /// rate does not depend on how fast the machine is.
+    pub requests: u64,
+    pub zipf_exponent: f64,
+    /// Requests in flight in every phase, and redis-benchmark's `-c`.
+    pub concurrency: usize,
+    /// Multiplexed Redis connections the requests share. redis-rs pipelines the requests
+    /// of one connection that are in flight together, which costs less per request than a
+    /// connection each (on 2 cores at 8 in flight: GET p50 36 µs on 1 connection, 68 µs on
+    /// 8), so the default is one connection per 8 requests in flight.
+    pub connections: usize,
+    /// Results per search.
+    pub limit: u64,
+    /// Every n-th query of the pool carries a payload filter (0: none do).
+    pub filtered_every: u32,
+    /// Hit-rate windows.
+    pub window: Duration,
+    /// The steady state is the last this-fraction of a mixed phase's requests.
+    pub steady_fraction: f64,
+    /// Upper bound on a mixed phase.
+    pub phase_bound: Duration,
+    /// Warm-up and length of the timed phases (raw GET/SET, hit path, uncached search).
+    pub warmup: Duration,
+    pub duration: Duration,
+    /// redis-benchmark's `-n` per test.
+    pub redis_benchmark_requests: u64,
+    /// The fault drill: its length, and when and for how long Redis is stalled.
+    pub fault_phase: Duration,
+    pub fault_at: Duration,
+    pub fault_for: Duration,
+}
+
+impl Plan {
+    pub fn for_profile(profile: Profile) -> Plan {
+        let pr = Plan {
+            profile,
+            collection: "mixtral",
+            points: 5_000,
+            pool: 10_000,
+            requests: 20_000,
+            zipf_exponent: 1.2,
+            concurrency: 8,
+            connections: 1,
+            limit: 10,
+            filtered_every: 4,
+            window: Duration::from_millis(500),
+            steady_fraction: 0.3,
+            phase_bound: Duration::from_secs(180),
+            warmup: Duration::from_millis(300),
+            duration: Duration::from_secs(2),
+            redis_benchmark_requests: 100_000,
+            fault_phase: Duration::from_secs(3),
+            fault_at: Duration::from_secs(1),
+            fault_for: Duration::from_secs(1),
+        };
+        match profile {
+            Profile::Smoke => Plan {
+                points: 500,
+                pool: 2_000,
+                requests: 4_000,
+                concurrency: 4,
+                connections: 1,
+                window: Duration::from_millis(250),
+                phase_bound: Duration::from_secs(60),
+                warmup: Duration::from_millis(100),
+                duration: Duration::from_millis(500),
+                redis_benchmark_requests: 20_000,
+                fault_phase: Duration::from_millis(1500),
+                fault_at: Duration::from_millis(500),
+                fault_for: Duration::from_millis(500),
+                ..pr
+            },
+            Profile::Pr => pr,
+            Profile::Nightly => Plan {
+                points: 20_000,
+                pool: 50_000,
+                requests: 100_000,
+                concurrency: 16,
+                connections: 2,
+                window: Duration::from_secs(1),
+                phase_bound: Duration::from_secs(900),
+                warmup: Duration::from_secs(1),
+                duration: Duration::from_secs(10),
+                redis_benchmark_requests: 500_000,
+                fault_phase: Duration::from_secs(10),
+                fault_at: Duration::from_secs(3),
+                fault_for: Duration::from_secs(3),
+                ..pr
+            },
+            Profile::Full => Plan {
+                points: 100_000,
+                pool: 200_000,
+                requests: 1_000_000,
+                concurrency: 64,
+                connections: 8,
+                window: Duration::from_secs(5),
+                phase_bound: Duration::from_secs(3600),
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(60),
+                redis_benchmark_requests: 2_000_000,
+                fault_phase: Duration::from_secs(30),
+                fault_at: Duration::from_secs(10),
+                fault_for: Duration::from_secs(10),
+                ..pr
+            },
+        }
+    }
+
+    /// The first sequence number of the steady state.
+    pub fn steady_from(&self) -> u64 {
+        (self.requests as f64 * (1.0 - self.steady_fraction)).round() as u64
+    }
+}
+
+/// Everything that shapes a run besides the services it runs against.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub plan: Plan,
+    pub ttl: Duration,
+    /// Bound on one Redis command inside a measured request.
+    pub redis_timeout: Duration,
+    /// Bound on one whole request.
+    pub request_timeout: Duration,
+    /// Seeds the points, the queries and the draws (qdrant_search's seed, so both suites
+    /// search the same data).
+    pub seed: u64,
+    pub slowdown: Slowdown,
+    pub progress: ProgressMode,
+    /// The fault drill (None: not run).
+    pub fault: Option<FaultKind>,
+    /// Whether the fault was asked for explicitly (it then runs on a named endpoint too).
+    pub fault_forced: bool,
+    pub fixture: PathBuf,
+    /// Prefix of the Qdrant collection, apart from qdrant_search's own.
+    pub collection_prefix: String,
+    pub keep_collection: bool,
+    /// Prefix of every Redis key the run writes, unique per run so each phase starts cold
+    /// and a shared server's other keys are never touched.
+    pub namespace: String,
+}
+
+impl Options {
+    /// The defaults for `profile`, without looking at the environment.
+    pub fn new(profile: Profile) -> Options {
+        Options {
+            plan: Plan::for_profile(profile),
+            ttl: DEFAULT_TTL,
+            redis_timeout: Duration::from_millis(100),
+            request_timeout: Duration::from_secs(10),
+            seed: search_options::DEFAULT_SEED,
+            slowdown: Slowdown::NONE,
+            progress: ProgressMode::Auto,
+            fault: Some(FaultKind::Pause),
+            fault_forced: false,
+            fixture: fixture::default_path(),
+            collection_prefix: "perfwarden_rc_".into(),
+            keep_collection: false,
+            namespace: unique_namespace(),
+        }
+    }
+
+    /// The defaults with the environment's overrides (see the `*_VAR` constants, plus
+    /// `PERFWARDEN_INJECT_SLOWDOWN` and qdrant_search's seed and fixture variables).
+    pub fn from_env(profile: Profile) -> Result<Options, CacheError> {
+        let mut o = Options::new(profile);
+        o.slowdown = Slowdown::from_env().map_err(CacheError::Config)?;
+        if let Some(s) = var(search_options::SEED_VAR) {
+            o.seed = parse(search_options::SEED_VAR, &s, "an unsigned integer")?;
+        }
+        if let Some(s) = var(TTL_VAR) {
+            let secs: f64 = parse(TTL_VAR, &s, "a number of seconds")?;
+            if !(secs.is_finite() && secs >= 0.001) {
+                return Err(CacheError::Config(format!(
+                    "{TTL_VAR}: {s:?} is not a positive number of seconds"
+                )));
+            }
+            o.ttl = Duration::from_secs_f64(secs);
+        }
+        if let Some(s) = var(OP_TIMEOUT_VAR) {
+            o.redis_timeout =
+                Duration::from_millis(parse(OP_TIMEOUT_VAR, &s, "a number of milliseconds")?);
+        }
+        if let Some(s) = var(ZIPF_VAR) {
+            let e: f64 = parse(ZIPF_VAR, &s, "a number")?;
+            if !(e.is_finite() && e >= 0.0) {
+                return Err(CacheError::Config(format!(
+                    "{ZIPF_VAR}: {s:?} is not a non-negative exponent"
+                )));
+            }
+            o.plan.zipf_exponent = e;
+        }
+        if let Some(s) = var(FAULT_VAR) {
+            o.fault = FaultKind::parse(&s)
+                .map_err(|e| CacheError::Config(format!("{FAULT_VAR}: {e}")))?;
+            o.fault_forced = true;
+        }
+        if let Some(s) = var(CONNECTIONS_VAR) {
+            let n: usize = parse(CONNECTIONS_VAR, &s, "a number of connections")?;
+            if n == 0 {
+                return Err(CacheError::Config(format!(
+                    "{CONNECTIONS_VAR}: at least one connection is needed"
+                )));
+            }
+            o.plan.connections = n;
+        }
+        o.keep_collection = var(KEEP_VAR).is_some_and(|v| v == "1" || v == "true");
+        Ok(o)
+    }
+
+    /// The name in Qdrant of the collection behind the cache.
+    pub fn qdrant_name(&self) -> String {
+        format!("{}{}", self.collection_prefix, self.plan.collection)
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &str, text: &str, what: &str) -> Result<T, CacheError> {
+    text.parse()
+        .map_err(|_| CacheError::Config(format!("{name}: {text:?} is not {what}")))
+}
+
+/// `perfwarden:rc:<pid>-<time>:`: distinct for every run, even two at once on one server.
+fn unique_namespace() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!("perfwarden:rc:{:x}-{:x}:", std::process::id(), nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_grow_and_steady_state_is_the_tail() {
+        let sizes: Vec<u64> = Profile::ALL
+            .iter()
+            .map(|&p| Plan::for_profile(p).requests)
+            .collect();
+        assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+        let pr = Plan::for_profile(Profile::Pr);
+        assert_eq!(pr.steady_from(), 14_000);
+        assert!(pr.fault_at + pr.fault_for < pr.fault_phase);
+        for p in Profile::ALL {
+            let plan = Plan::for_profile(p);
+            assert_eq!(plan.connections, plan.concurrency.div_ceil(8), "{p}");
+        }
+        assert_eq!(Options::new(Profile::Pr).ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn namespaces_are_unique() {
+        let (a, b) = (unique_namespace(), unique_namespace());
+        assert_ne!(a, b);
+        assert!(a.starts_with("perfwarden:rc:") && a.ends_with(':'));
+    }
+}

@@ -1,0 +1,35 @@
+//! The service chain against real servers: real data round-tripped through every provider
+//! this machine can have, and nothing left behind after a drop, a panic or a kill.
+//!
+//! Each test names what it needs in its `#[ignore]`; when the provider cannot be had it
+//! prints one line and passes, unless `PERFWARDEN_REQUIRE_SERVICES` names its key (`redis`,
+//! `s3`, `qdrant` for the chain; `redis:native`, `s3:embedded`, `redis:container`, ... for
+//! one provider), then it fails.
+
+mod cleanup;
+mod qdrant;
+mod redis;
+mod s3;
+
+use std::time::Duration;
+
+/// A suffix that keeps the keys, buckets and collections of concurrent runs apart.
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{prefix}-{}-{nanos:09}", std::process::id())
+}
+
+/// Polls `check` every 50 ms until it holds or `limit` passes.
+async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check()
+}

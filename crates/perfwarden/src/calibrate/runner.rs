@@ -1,0 +1,225 @@
+//! Runs a bench binary repeatedly and keeps each run. Every run gets its own
+//! `CARGO_TARGET_DIR`, so a suite's `perfwarden/<suite>.json` and Criterion's estimates land in
+//! a directory of their own and no run sees another's (Criterion would otherwise compare
+//! against the previous run and the suites would overwrite each other's files).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::CalibrateError;
+use crate::confirm::instructions;
+use crate::profile::Profile;
+use crate::results::{self, Environment, Run, criterion};
+
+/// The environment variable both suites and the gate bench read for an injected slowdown.
+pub const SLOWDOWN_VAR: &str = "PERFWARDEN_INJECT_SLOWDOWN";
+
+/// How to run one bench binary.
+#[derive(Clone, Debug)]
+pub struct BenchCommand {
+    /// The bench target's name (`cargo bench --bench <name>`).
+    pub name: String,
+    /// The built binary.
+    pub binary: PathBuf,
+    /// Where the binary runs (the package root: benches read files relative to it).
+    pub workdir: PathBuf,
+    /// Arguments after `--bench` (Criterion options or a filter).
+    pub args: Vec<String>,
+    pub profile: Profile,
+    /// `suite/benchmark` of an `instructions` metric to add to every run: the binary runs
+    /// once more under callgrind with `PERFWARDEN_INSTRUCTIONS_ONCE=1` (see
+    /// [`crate::confirm::instructions`]).
+    pub instructions: Option<String>,
+}
+
+/// Builds `cargo bench --bench <name> --no-run` in `workdir` (into `target_dir` when given,
+/// else cargo's default) and returns the binary.
+pub fn build_bench(
+    workdir: &Path,
+    name: &str,
+    target_dir: Option<&Path>,
+) -> Result<PathBuf, CalibrateError> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    if let Some(t) = target_dir {
+        cmd.env("CARGO_TARGET_DIR", t);
+    }
+    let out = cmd
+        .current_dir(workdir)
+        .args([
+            "bench",
+            "--bench",
+            name,
+            "--no-run",
+            "--message-format=json",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| CalibrateError::Bench {
+            bench: name.into(),
+            what: format!("cannot start cargo: {e}"),
+        })?;
+    if !out.status.success() {
+        return Err(CalibrateError::Bench {
+            bench: name.into(),
+            what: format!("cargo bench --no-run failed ({})", out.status),
+        });
+    }
+    executable_from_messages(&String::from_utf8_lossy(&out.stdout), name).ok_or_else(|| {
+        CalibrateError::Bench {
+            bench: name.into(),
+            what: "cargo built no executable of that name".into(),
+        }
+    })
+}
+
+/// The names of the bench targets of every package in the workspace at `repo`
+/// (`cargo metadata`); empty when cargo cannot say.
+pub fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(repo)
+        .args([
+            "metadata",
+            "--no-deps",
+            "--format-version",
+            "1",
+            "--offline",
+        ])
+        .stderr(std::process::Stdio::null())
+        .output();
+    let Ok(out) = out else {
+        return Default::default();
+    };
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let targets = meta["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten());
+    targets
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bench"))
+        })
+        .filter_map(|t| t["name"].as_str().map(String::from))
+        .collect()
+}
+
+/// The executable of bench target `name` among cargo's JSON messages.
+pub fn executable_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
+    messages
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == name)
+        .filter(|v| {
+            v["target"]["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bench"))
+        })
+        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+}
+
+impl BenchCommand {
+    /// Runs the bench once into `run_dir` (its `CARGO_TARGET_DIR`) and reads what it wrote.
+    pub fn run_once(&self, run_dir: &Path, slowdown: Option<f64>) -> Result<Run, CalibrateError> {
+        let _ = std::fs::remove_dir_all(run_dir);
+        std::fs::create_dir_all(run_dir).map_err(|e| CalibrateError::Bench {
+            bench: self.name.clone(),
+            what: format!("cannot create {}: {e}", run_dir.display()),
+        })?;
+        let log = run_dir.join("bench.log");
+        let log_file = std::fs::File::create(&log).map_err(|e| CalibrateError::Bench {
+            bench: self.name.clone(),
+            what: format!("cannot create {}: {e}", log.display()),
+        })?;
+        let mut cmd = Command::new(&self.binary);
+        cmd.current_dir(&self.workdir)
+            .arg("--bench")
+            .args(&self.args)
+            .env("CARGO_TARGET_DIR", run_dir)
+            .env_remove("PERFWARDEN_RESULTS_DIR")
+            .env("PERFWARDEN_PROFILE", self.profile.to_string())
+            .stdout(log_file.try_clone().map_err(|e| CalibrateError::Bench {
+                bench: self.name.clone(),
+                what: format!("{}: {e}", log.display()),
+            })?)
+            .stderr(log_file);
+        match slowdown {
+            Some(f) => cmd.env(SLOWDOWN_VAR, f.to_string()),
+            None => cmd.env_remove(SLOWDOWN_VAR),
+        };
+        let status = cmd.status().map_err(|e| CalibrateError::Bench {
+            bench: self.name.clone(),
+            what: format!("cannot start {}: {e}", self.binary.display()),
+        })?;
+        if !status.success() {
+            return Err(CalibrateError::Bench {
+                bench: self.name.clone(),
+                what: format!("exited with {status}; its output is in {}", log.display()),
+            });
+        }
+        let mut run = collect(run_dir, self.profile).map_err(|what| CalibrateError::Bench {
+            bench: self.name.clone(),
+            what,
+        })?;
+        if let Some(id) = &self.instructions {
+            let (suite, benchmark) = id.split_once('/').unwrap_or((id.as_str(), "all"));
+            let mut envs = vec![(instructions::ONCE_VAR.to_string(), "1".to_string())];
+            if let Some(f) = slowdown {
+                envs.push((SLOWDOWN_VAR.to_string(), f.to_string()));
+            }
+            let count = instructions::callgrind(
+                &self.binary,
+                &["--bench".to_string()],
+                &envs,
+                &self.workdir,
+                &run_dir.join("callgrind.out"),
+            )
+            .map_err(|what| CalibrateError::Bench {
+                bench: self.name.clone(),
+                what,
+            })?;
+            run.metrics
+                .push(instructions::metric(suite, benchmark, count));
+        }
+        Ok(run)
+    }
+}
+
+/// One run from what a bench wrote under `target_dir`: the suites' results files
+/// (`perfwarden/*.json`) and Criterion's estimates (`criterion/`), metrics the suites already
+/// wrote winning over Criterion's of the same id.
+pub fn collect(target_dir: &Path, profile: Profile) -> Result<Run, String> {
+    let suites_dir = target_dir.join("perfwarden");
+    let criterion_dir = target_dir.join("criterion");
+    let has_suites = results::json_files(&suites_dir).is_ok_and(|f| !f.is_empty());
+    let mut run = if has_suites {
+        results::read_run_set(&suites_dir).map_err(|e| e.to_string())?
+    } else {
+        Run::new(Environment::detect(profile))
+    };
+    if criterion_dir.is_dir() {
+        let imported = criterion::import_run(&criterion_dir, None, run.environment.clone())
+            .map_err(|e| e.to_string())?;
+        let ids: std::collections::BTreeSet<String> = run.metrics.iter().map(|m| m.id()).collect();
+        run.metrics.extend(
+            imported
+                .metrics
+                .into_iter()
+                .filter(|m| !ids.contains(&m.id())),
+        );
+        for s in imported.suites {
+            if !run.suites.iter().any(|r| r.suite == s.suite) {
+                run.suites.push(s);
+            }
+        }
+    }
+    if run.metrics.is_empty() {
+        return Err(format!(
+            "wrote no metrics (neither {} nor {})",
+            suites_dir.display(),
+            criterion_dir.display()
+        ));
+    }
+    Ok(run)
+}

@@ -1,0 +1,334 @@
+//! The gate's configuration: thresholds (default, per suite, per metric), absolute budgets,
+//! and the policies for missing metrics and machine-class mismatches.
+//!
+//! It lives in the `[gate]` table of `perfwarden.toml` at the repository root. Thresholds are
+//! written in percent there (`threshold = 10`) and held as fractions here (`0.10`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::glob::Pattern;
+use crate::error::Error;
+use crate::profile::Profile;
+use crate::results::{Metric, Unit};
+
+mod parse;
+
+use parse::{raw, toml_error};
+
+/// The default relative threshold: ±10%.
+pub const DEFAULT_THRESHOLD: f64 = 0.10;
+/// A change is statistically real when its two-sided p-value is below this.
+pub const DEFAULT_SIGNIFICANCE: f64 = 0.01;
+/// How many times a metric's calibrated run-to-run noise a change must exceed.
+/// 3.3 ≈ 2.33 × √2: the difference of two runs each with coefficient of variation `noise`
+/// has a spread of √2 × noise, and 2.33 standard deviations leave 1% of unchanged runs
+/// beyond it on the bad side.
+pub const DEFAULT_NOISE_FACTOR: f64 = 3.3;
+
+/// What a metric in the baseline but absent from the current run does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingPolicy {
+    /// Reported, does not fail the gate.
+    #[default]
+    Warn,
+    /// Fails the gate like a regression.
+    Fail,
+}
+
+/// What a baseline measured on another machine class than the current run does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MismatchPolicy {
+    /// Warn, and still fail on relative regressions.
+    #[default]
+    WarnAndGate,
+    /// Warn, report the changes, but fail only on broken budgets (which do not depend on
+    /// the baseline).
+    WarnOnly,
+}
+
+/// The gate's configuration, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Default relative threshold, as a fraction.
+    pub threshold: f64,
+    pub missing: MissingPolicy,
+    pub machine_mismatch: MismatchPolicy,
+    /// p-value under which a change is statistically real.
+    pub significance: f64,
+    /// Multiple of the calibrated noise under which a change is not a regression.
+    pub noise_factor: f64,
+    pub suites: BTreeMap<String, Rule>,
+    pub metrics: Vec<MetricRule>,
+    pub budgets: Vec<Budget>,
+}
+
+/// Overrides for a suite or a set of metrics.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rule {
+    /// Relative threshold as a fraction.
+    pub threshold: Option<f64>,
+    /// `false` reports the metric's changes without failing on them (budgets still apply).
+    pub gate: Option<bool>,
+}
+
+/// A rule for the metrics whose id matches `pattern`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricRule {
+    pub pattern: Pattern,
+    pub rule: Rule,
+}
+
+impl MetricRule {
+    fn source(&self) -> String {
+        format!("metric {}", self.pattern.as_str())
+    }
+}
+
+/// An absolute target for the metrics whose id matches `pattern`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Budget {
+    pub pattern: Pattern,
+    /// The value must be at most this (latency).
+    pub max: Option<f64>,
+    /// The value must be at least this (throughput, hit rate).
+    pub min: Option<f64>,
+    /// The unit of `min`/`max`; the metric's own unit when absent.
+    pub unit: Option<Unit>,
+    /// Profiles the budget applies to; all when empty.
+    pub profiles: Vec<Profile>,
+    /// Where the target comes from, shown in the report.
+    pub note: Option<String>,
+}
+
+/// The thresholds and gating that apply to one metric, and where they came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub threshold: f64,
+    pub gate: bool,
+    /// `default`, `suite <name>` or `metric <pattern>`: shown in the JSON verdict.
+    pub source: String,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            threshold: DEFAULT_THRESHOLD,
+            missing: MissingPolicy::default(),
+            machine_mismatch: MismatchPolicy::default(),
+            significance: DEFAULT_SIGNIFICANCE,
+            noise_factor: DEFAULT_NOISE_FACTOR,
+            suites: BTreeMap::new(),
+            metrics: Vec::new(),
+            budgets: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `perfwarden.toml` (or any file of that shape). Errors name the file.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|what| Error::BadInput {
+            path: path.to_path_buf(),
+            what,
+        })
+    }
+
+    /// Parses and validates the text of a config file. The error is one line.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        let file: raw::File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        file.gate.unwrap_or_default().validate()
+    }
+
+    /// The threshold and gating for `metric`. An exact id beats every pattern; among
+    /// patterns the last one in the file that sets the field wins (later, more specific
+    /// rules override earlier, broader ones); then the suite; then the default.
+    pub fn resolve(&self, metric: &Metric, id: &str) -> Resolved {
+        let parts: Vec<&str> = id.split('/').collect();
+        self.resolve_split(metric, id, &parts)
+    }
+
+    /// [`Config::resolve`] for an id already split on `/`.
+    pub fn resolve_split(&self, metric: &Metric, id: &str, parts: &[&str]) -> Resolved {
+        // Walk the rules from the last: the first match of a kind wins, and an exact rule
+        // found later (earlier in the file) still beats a glob.
+        let mut threshold: Option<&MetricRule> = None;
+        let mut gate: Option<&MetricRule> = None;
+        let better = |best: Option<&MetricRule>, r: &MetricRule| {
+            best.is_none_or(|b| r.pattern.is_exact() && !b.pattern.is_exact())
+        };
+        for r in self.metrics.iter().rev() {
+            if !r.pattern.matches_split(id, parts) {
+                continue;
+            }
+            if r.rule.threshold.is_some() && better(threshold, r) {
+                threshold = Some(r);
+            }
+            if r.rule.gate.is_some() && better(gate, r) {
+                gate = Some(r);
+            }
+        }
+        let suite = self.suites.get(&metric.suite);
+        let (threshold, source) = match (threshold, suite.and_then(|s| s.threshold)) {
+            (Some(r), _) => (r.rule.threshold.unwrap_or(self.threshold), r.source()),
+            (None, Some(t)) => (t, format!("suite {}", metric.suite)),
+            (None, None) => (self.threshold, "default".to_string()),
+        };
+        let gate = gate
+            .and_then(|r| r.rule.gate)
+            .or_else(|| suite.and_then(|s| s.gate))
+            .unwrap_or(true);
+        Resolved {
+            threshold,
+            gate,
+            source,
+        }
+    }
+
+    /// The budgets that apply to metric `id` in a run of `profile`.
+    pub fn budgets_for<'a>(
+        &'a self,
+        id: &'a str,
+        profile: &'a str,
+    ) -> impl Iterator<Item = &'a Budget> + 'a {
+        let parts: Vec<&str> = id.split('/').collect();
+        self.budgets
+            .iter()
+            .filter(move |b| b.applies(id, &parts, profile))
+    }
+}
+
+impl Budget {
+    /// True when this budget applies to metric `id` (split on `/` as `parts`) in a run of
+    /// `profile`.
+    pub fn applies(&self, id: &str, parts: &[&str], profile: &str) -> bool {
+        (self.profiles.is_empty() || self.profiles.iter().any(|p| p.name() == profile))
+            && self.pattern.matches_split(id, parts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Direction;
+
+    fn metric(suite: &str, bench: &str, name: &str) -> (Metric, String) {
+        let m = Metric::new(
+            suite,
+            bench,
+            name,
+            Unit::Milliseconds,
+            Direction::LowerIsBetter,
+            1.0,
+        );
+        let id = m.id();
+        (m, id)
+    }
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+        assert_eq!(Config::from_toml("[gate]").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn thresholds_resolve_exact_then_last_glob_then_suite_then_default() {
+        let c = Config::from_toml(
+            r#"
+            [gate]
+            threshold = 10
+            [gate.suites.s]
+            threshold = 20
+            [[gate.metrics]]
+            match = "s/a/m"
+            threshold = 1
+            [[gate.metrics]]
+            match = "s/**/m"
+            threshold = 5
+            [[gate.metrics]]
+            match = "s/**"
+            gate = false
+            [[gate.metrics]]
+            match = "s/b/*"
+            threshold = 7
+            "#,
+        )
+        .unwrap();
+        let r = |s, b, n| {
+            let (m, id) = metric(s, b, n);
+            c.resolve(&m, &id)
+        };
+        assert_eq!(r("s", "a", "m").threshold, 0.01);
+        assert_eq!(r("s", "a", "m").source, "metric s/a/m");
+        assert_eq!(r("s", "b", "m").threshold, 0.07);
+        assert_eq!(r("s", "c", "m").threshold, 0.05);
+        assert_eq!(r("s", "c", "x").threshold, 0.20);
+        assert_eq!(r("s", "c", "x").source, "suite s");
+        assert!(!r("s", "c", "x").gate);
+        assert_eq!(r("t", "c", "x").threshold, 0.10);
+        assert!(r("t", "c", "x").gate);
+        assert_eq!(r("t", "c", "x").source, "default");
+    }
+
+    #[test]
+    fn budgets_filter_by_pattern_and_profile() {
+        let c = Config::from_toml(
+            r#"
+            [[gate.budgets]]
+            match = "q/**/latency_mean"
+            max = 10
+            unit = "ms"
+            profiles = ["pr", "nightly"]
+            [[gate.budgets]]
+            match = "q/**/throughput"
+            min = 10000
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.budgets_for("q/x/y/latency_mean", "pr").count(), 1);
+        assert_eq!(c.budgets_for("q/x/y/latency_mean", "smoke").count(), 0);
+        assert_eq!(c.budgets_for("q/x/throughput", "smoke").count(), 1);
+        assert_eq!(c.budgets[0].unit, Some(Unit::Milliseconds));
+    }
+
+    #[test]
+    fn bad_configs_get_one_line_errors() {
+        let cases = [
+            ("[gate]\ntreshold = 10", "line 2"),
+            ("[gate]\nthreshold = -1", "must be a percentage"),
+            ("[gate]\nthreshold = 0", "must be a percentage"),
+            ("[gate]\nmissing = \"explode\"", "unknown variant"),
+            ("[gate]\nsignificance = 2", "significance"),
+            (
+                "[[gate.metrics]]\nmatch = \"a//b\"\nthreshold = 3",
+                "empty segment",
+            ),
+            ("[[gate.metrics]]\nmatch = \"a/b\"", "neither"),
+            ("[[gate.budgets]]\nmatch = \"a/b\"", "neither"),
+            (
+                "[[gate.budgets]]\nmatch = \"a\"\nmax = 1\nunit = \"parsecs\"",
+                "unknown variant",
+            ),
+            ("[[gate.budgets]]\nmatch = \"a\"\nmax = 1\nmin = 2", "above"),
+            (
+                "[[gate.budgets]]\nmatch = \"a\"\nmax = 1\nprofiles = [\"huge\"]",
+                "huge",
+            ),
+            ("[gaet]", "unknown field"),
+            ("[gate", "line 1"),
+        ];
+        for (text, want) in cases {
+            let err = Config::from_toml(text).unwrap_err();
+            assert!(err.contains(want), "{text:?}: {err}");
+            assert!(!err.contains('\n'), "{text:?}: {err}");
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Parsing `perfwarden.toml`: the file's shape as written (`raw`), then validation into a
+//! [`Config`] with one-line errors that say which table and which value is wrong.
+
+use std::collections::BTreeMap;
+
+use super::{Budget, Config, MetricRule, Rule};
+use crate::gate::glob::Pattern;
+use crate::profile::Profile;
+
+/// A TOML error as one line: position and message, without the multi-line snippet.
+pub(super) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {col}: {msg}")
+        }
+        None => msg,
+    }
+}
+
+/// The file's shape as written, before validation.
+pub(super) mod raw {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::super::{MismatchPolicy, MissingPolicy};
+    use crate::results::Unit;
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub gate: Option<Gate>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct Gate {
+        pub threshold: Option<f64>,
+        pub missing: Option<MissingPolicy>,
+        pub machine_mismatch: Option<MismatchPolicy>,
+        pub significance: Option<f64>,
+        pub noise_factor: Option<f64>,
+        #[serde(default)]
+        pub suites: BTreeMap<String, Rule>,
+        #[serde(default)]
+        pub metrics: Vec<MetricRule>,
+        #[serde(default)]
+        pub budgets: Vec<Budget>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Rule {
+        pub threshold: Option<f64>,
+        pub gate: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct MetricRule {
+        #[serde(rename = "match")]
+        pub pattern: String,
+        pub threshold: Option<f64>,
+        pub gate: Option<bool>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Budget {
+        #[serde(rename = "match")]
+        pub pattern: String,
+        pub max: Option<f64>,
+        pub min: Option<f64>,
+        pub unit: Option<Unit>,
+        #[serde(default)]
+        pub profiles: Vec<String>,
+        pub note: Option<String>,
+    }
+}
+
+fn threshold_pct(what: &str, pct: f64) -> Result<f64, String> {
+    if pct.is_finite() && pct > 0.0 && pct < 10_000.0 {
+        Ok(pct / 100.0)
+    } else {
+        Err(format!(
+            "{what}: threshold {pct} must be a percentage above 0 (e.g. 10 for ±10%)"
+        ))
+    }
+}
+
+fn rule(what: &str, threshold: Option<f64>, gate: Option<bool>) -> Result<Rule, String> {
+    Ok(Rule {
+        threshold: threshold.map(|t| threshold_pct(what, t)).transpose()?,
+        gate,
+    })
+}
+
+impl raw::Gate {
+    pub(super) fn validate(self) -> Result<Config, String> {
+        let defaults = Config::default();
+        let threshold = match self.threshold {
+            Some(t) => threshold_pct("[gate]", t)?,
+            None => defaults.threshold,
+        };
+        let significance = self.significance.unwrap_or(defaults.significance);
+        if !(significance > 0.0 && significance < 0.5) {
+            return Err(format!(
+                "[gate]: significance {significance} must be between 0 and 0.5 (e.g. 0.01)"
+            ));
+        }
+        let noise_factor = self.noise_factor.unwrap_or(defaults.noise_factor);
+        if !(noise_factor.is_finite() && noise_factor >= 0.0) {
+            return Err(format!(
+                "[gate]: noise_factor {noise_factor} must be a number of at least 0"
+            ));
+        }
+        let mut suites = BTreeMap::new();
+        for (name, r) in self.suites {
+            let what = format!("[gate.suites.{name}]");
+            suites.insert(name, rule(&what, r.threshold, r.gate)?);
+        }
+        let mut metrics = Vec::new();
+        for r in self.metrics {
+            let what = format!("[[gate.metrics]] {:?}", r.pattern);
+            let pattern = Pattern::new(&r.pattern).map_err(|e| format!("{what}: {e}"))?;
+            if r.threshold.is_none() && r.gate.is_none() {
+                return Err(format!("{what}: sets neither `threshold` nor `gate`"));
+            }
+            metrics.push(MetricRule {
+                pattern,
+                rule: rule(&what, r.threshold, r.gate)?,
+            });
+        }
+        let mut budgets = Vec::new();
+        for b in self.budgets {
+            let what = format!("[[gate.budgets]] {:?}", b.pattern);
+            let pattern = Pattern::new(&b.pattern).map_err(|e| format!("{what}: {e}"))?;
+            if b.max.is_none() && b.min.is_none() {
+                return Err(format!("{what}: sets neither `max` nor `min`"));
+            }
+            for (field, v) in [("max", b.max), ("min", b.min)] {
+                if v.is_some_and(|v| !v.is_finite()) {
+                    return Err(format!("{what}: `{field}` is not a finite number"));
+                }
+            }
+            if let (Some(lo), Some(hi)) = (b.min, b.max)
+                && lo > hi
+            {
+                return Err(format!("{what}: `min` {lo} is above `max` {hi}"));
+            }
+            let profiles = b
+                .profiles
+                .iter()
+                .map(|p| p.parse::<Profile>().map_err(|e| format!("{what}: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            budgets.push(Budget {
+                pattern,
+                max: b.max,
+                min: b.min,
+                unit: b.unit,
+                profiles,
+                note: b.note,
+            });
+        }
+        Ok(Config {
+            threshold,
+            missing: self.missing.unwrap_or_default(),
+            machine_mismatch: self.machine_mismatch.unwrap_or_default(),
+            significance,
+            noise_factor,
+            suites,
+            metrics,
+            budgets,
+        })
+    }
+}

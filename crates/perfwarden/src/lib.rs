@@ -1,0 +1,20 @@
+//! perfwarden: benchmark results, the regression gate and its reports.
+//!
+//! Data flows one way: [`results`] → [`gate`] → [`report`] → GitHub ([`github`]). The gate and
+//! the renderers are pure; reading files, and talking to GitHub
+//! sit at the edges. The suites that measure services live in the `perfwarden-harness`
+//! package, which depends on this one for the results schema. See ARCHITECTURE.md.
+
+pub mod baseline;
+pub mod calibrate;
+pub mod commands;
+pub mod confirm;
+pub mod error;
+pub mod gate;
+pub mod github;
+pub mod history;
+pub mod profile;
+pub mod report;
+pub mod results;
+
+pub use error::Error;

@@ -1,0 +1,180 @@
+//! The HTML report: one self-contained page (inline CSS, inline SVG charts drawn with
+//! plotters, no script, no font or image from anywhere) with, per suite, the charts people
+//! read at a glance and the gate's verdicts. [`render_html`] is pure; the command does the
+//! I/O. Every name on the page comes from results files that PR code writes, so every one
+//! is escaped ([`esc`]); plotters escapes the text it draws into the SVG itself.
+
+mod charts;
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use crate::gate::{Comparison, MetricComparison, Verdict};
+use crate::results::Run;
+
+pub use charts::{grpc_throughput, ingest_rate, intervals, latency_percentiles};
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px;color:#1b1f24;background:#fff}\
+h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}\
+h3{font-size:15px}table{border-collapse:collapse;font-size:13px;margin:8px 0}\
+td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}\
+.v-critical,.v-regression,.v-budget_broken{background:#ffebe9;color:#82071e;font-weight:600}\
+.v-improvement{background:#dafbe1;color:#116329}.v-inconclusive,.v-missing{background:#fff8c5}\
+.pass{color:#116329}.fail{color:#82071e}.chart svg{max-width:100%;height:auto}\
+.muted{color:#57606a;font-size:13px}";
+
+/// The report page for `comparison` of `current` against `baseline`.
+pub fn render_html(comparison: &Comparison, current: &Run, baseline: Option<&Run>) -> String {
+    let mut out = String::new();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    // No network, no script: the page is only what this file holds.
+    out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">");
+    let _ = write!(
+        out,
+        "<title>perfwarden report</title><style>{CSS}</style></head><body>"
+    );
+    summary(&mut out, comparison);
+    let suites: BTreeSet<&str> = current
+        .metrics
+        .iter()
+        .map(|m| m.suite.as_str())
+        .chain(comparison.metrics.iter().map(|m| m.suite.as_str()))
+        .collect();
+    for suite in suites {
+        let _ = write!(out, "<section><h2>{}</h2>", esc(suite));
+        for (title, svg) in suite_charts(suite, current, baseline) {
+            let _ = write!(
+                out,
+                "<h3>{}</h3><div class=\"chart\">{svg}</div>",
+                esc(&title)
+            );
+        }
+        let rows: Vec<&MetricComparison> = comparison
+            .metrics
+            .iter()
+            .filter(|m| m.suite == suite)
+            .collect();
+        if let Some(svg) = intervals(&rows) {
+            out.push_str(
+                "<h3>Baseline vs current (value relative to the baseline, with intervals)</h3>",
+            );
+            let _ = write!(out, "<div class=\"chart\">{svg}</div>");
+        }
+        verdict_table(&mut out, &rows);
+        out.push_str("</section>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// The charts that belong to a suite, by what its metrics are.
+fn suite_charts(suite: &str, current: &Run, baseline: Option<&Run>) -> Vec<(String, String)> {
+    let mut charts = Vec::new();
+    match suite {
+        "qdrant_search" => charts.extend(
+            latency_percentiles(current, suite)
+                .map(|s| ("Latency percentiles per collection".to_string(), s)),
+        ),
+        "grpc_windows" => charts.extend(grpc_throughput(current, baseline)),
+        "ingest_parquet_s3" => charts.extend(ingest_rate(current)),
+        _ => {}
+    }
+    charts
+}
+
+fn summary(out: &mut String, c: &Comparison) {
+    let t = &c.totals;
+    let (class, word) = if c.passed() {
+        ("pass", "passed")
+    } else {
+        ("fail", "failed")
+    };
+    let _ = write!(
+        out,
+        "<h1>perfwarden report: <span class=\"{class}\">{word}</span></h1><p class=\"muted\">\
+         baseline {} ({}), current {} ({}); {} metrics: {} critical, {} regressions, \
+         {} broken budgets, {} missing, {} inconclusive, {} new, {} improvements, {} stable</p>",
+        esc(c.baseline.git_commit.as_deref().unwrap_or("unknown commit")),
+        esc(&c.baseline.machine_class),
+        esc(c.current.git_commit.as_deref().unwrap_or("unknown commit")),
+        esc(&c.current.machine_class),
+        t.metrics,
+        t.critical,
+        t.regression,
+        t.budget_broken,
+        t.missing,
+        t.inconclusive,
+        t.new,
+        t.improvement,
+        t.stable
+    );
+    for w in &c.warnings {
+        let _ = write!(out, "<p class=\"muted\">warning: {}</p>", esc(w));
+    }
+}
+
+fn verdict_table(out: &mut String, rows: &[&MetricComparison]) {
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h3>Verdicts</h3><table><tr><th>metric</th><th>baseline</th><th>current</th>\
+                  <th>change</th><th>threshold</th><th>verdict</th><th>why</th></tr>",
+    );
+    let mut sorted: Vec<&&MetricComparison> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.verdict.cmp(&b.verdict).then(a.id.cmp(&b.id)));
+    for m in sorted {
+        let value = |o: &Option<crate::gate::Observed>| {
+            o.as_ref()
+                .map_or("-".to_string(), |o| format!("{} {}", num(o.value), m.unit))
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}/{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{:.1}%</td><td class=\"v-{}\">{}</td><td>{}</td></tr>",
+            esc(&m.benchmark),
+            esc(&m.metric),
+            esc(&value(&m.baseline)),
+            esc(&value(&m.current)),
+            m.change
+                .map_or("-".into(), |c| format!("{:+.1}%", c * 100.0)),
+            m.threshold * 100.0,
+            m.verdict.as_str(),
+            verdict_word(m.verdict),
+            esc(&m.reason)
+        );
+    }
+    out.push_str("</table>");
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    v.words(1)
+}
+
+/// Four significant digits.
+pub(crate) fn num(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.digits$}")
+}

@@ -1,0 +1,295 @@
+//! `perfwarden calibrate --runs-from` on runs generated here (a quiet metric, a noisy one, a
+//! 15% slowdown), the noise floor written into a baseline; `compare --confirm`'s worktree,
+//! alternation and paired decision on a scratch git repository with a tiny bench.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Result, ensure};
+use perfwarden::calibrate::{self, analysis};
+use perfwarden::commands::calibrate::{CalibrateArgs, run};
+use perfwarden::confirm::{self, Status};
+use perfwarden::gate::{self, Config};
+use perfwarden::profile::Profile;
+use perfwarden::results::{Direction, Environment, Metric, Run, Unit, read_run};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+
+fn env(commit: Option<&str>) -> Environment {
+    Environment {
+        machine_class: "test-2core".into(),
+        cpu_model: "test".into(),
+        cores: 2,
+        os: "linux".into(),
+        rustc: "rustc".into(),
+        git_commit: commit.map(str::to_string),
+        timestamp: "2026-11-24T00:00:00Z".into(),
+        profile: "smoke".into(),
+    }
+}
+
+/// A run of suite `demo`: `quiet` (1% run-to-run noise) and `noisy` (25%), both times in
+/// ms, scaled by `factor` (1.15 = a 15% slowdown).
+fn demo_run(rng: &mut ChaCha8Rng, factor: f64) -> Run {
+    let mut run = Run::new(env(Some("abc")));
+    for (name, cv) in [("quiet", 0.01), ("noisy", 0.25)] {
+        let v = 100.0 * factor * Normal::new(1.0f64, cv).unwrap().sample(rng).max(0.05);
+        run.metrics.push(Metric::new(
+            "demo",
+            "case",
+            name,
+            Unit::Milliseconds,
+            Direction::LowerIsBetter,
+            v,
+        ));
+    }
+    run
+}
+
+fn args(runs_from: &Path, out: &Path, config: &Path, noise: Option<&Path>) -> CalibrateArgs {
+    CalibrateArgs {
+        bench: None,
+        runs: 20,
+        profile: Profile::Smoke,
+        inject_slowdown: Some(0.15),
+        write_noise: noise.map(Path::to_path_buf),
+        out: Some(out.to_path_buf()),
+        runs_from: Some(runs_from.to_path_buf()),
+        keep: None,
+        binary: None,
+        instructions: None,
+        config: Some(config.to_path_buf()),
+        bench_args: Vec::new(),
+    }
+}
+
+#[test]
+fn calibrate_measures_false_alarms_detection_and_writes_the_noise_floor() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    for i in 0..20 {
+        calibrate::keep_run(dir.path(), false, i, &demo_run(&mut rng, 1.0))?;
+        calibrate::keep_run(dir.path(), true, i, &demo_run(&mut rng, 1.15))?;
+    }
+    let config = dir.path().join("perfwarden.toml");
+    std::fs::write(&config, "[gate]\nthreshold = 10\nnoise_factor = 3.3\n")?;
+    // An existing baseline of the class: the floor goes into it, values untouched.
+    let class = dir.path().join("baselines").join("test-2core");
+    let mut baseline = demo_run(&mut rng, 1.0);
+    baseline.metrics[0].value = 101.0;
+    baseline.write(&class.join("demo.json"))?;
+    let out = dir.path().join("calibration.json");
+
+    let code = run(&args(dir.path(), &out, &config, Some(&class)))?;
+    // The noisy metric cannot meet the goals at 10%: the command says so with exit 1.
+    assert_eq!(code, 1);
+    let c: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    let metric = |name: &str| {
+        c["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == format!("demo/case/{name}"))
+            .cloned()
+            .unwrap()
+    };
+    let quiet = metric("quiet");
+    assert_eq!(quiet["false_alarms"]["pairs"], 380);
+    assert!(
+        quiet["false_alarms"]["alarms"].as_u64().unwrap() <= 3,
+        "{quiet}"
+    );
+    assert_eq!(quiet["detections"]["pairs"], 400);
+    assert!(
+        quiet["detections"]["alarms"].as_u64().unwrap() >= 380,
+        "{quiet}"
+    );
+    assert_eq!(quiet["too_noisy"], false);
+    let cv = quiet["spread"]["cv"].as_f64().unwrap();
+    assert!((0.005..0.02).contains(&cv), "{cv}");
+
+    let noisy = metric("noisy");
+    assert_eq!(noisy["too_noisy"], true);
+    let needed = noisy["needed_threshold"].as_f64().unwrap();
+    assert!(needed > 0.3, "a 25% CV needs far more than 10%: {needed}");
+    // Its floor (3.3 × CV) silences most of the false alarms (not all: the ratio of two
+    // values this noisy has a heavier tail than the normal the factor assumes).
+    let (raw, floored) = (
+        noisy["false_alarms"]["alarms"].as_u64().unwrap(),
+        noisy["false_alarms_with_noise"]["alarms"].as_u64().unwrap(),
+    );
+    assert!(floored * 5 < raw, "{noisy}");
+
+    let written = read_run(&class.join("demo.json"))?;
+    let q = written
+        .metrics
+        .iter()
+        .find(|m| m.metric == "quiet")
+        .unwrap();
+    assert_eq!(q.value, 101.0);
+    assert!((q.noise.unwrap() - cv).abs() < 1e-12);
+    Ok(())
+}
+
+#[test]
+fn too_few_runs_is_bad_input() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    calibrate::keep_run(dir.path(), false, 0, &demo_run(&mut rng, 1.0))?;
+    let config = dir.path().join("perfwarden.toml");
+    std::fs::write(&config, "[gate]\n")?;
+    let err = run(&args(dir.path(), &dir.path().join("c.json"), &config, None)).unwrap_err();
+    assert!(err.is_bad_input());
+    assert!(err.to_string().contains("at least 2"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn analysis_uses_the_real_gate_rule() -> Result<()> {
+    // Identical runs never alarm; a run 30% worse always does.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let one = demo_run(&mut rng, 1.0);
+    let mut worse = one.clone();
+    for m in &mut worse.metrics {
+        m.value *= 1.3;
+    }
+    let c = analysis::analyse(
+        &[one.clone(), one.clone()],
+        &[worse],
+        Some(0.3),
+        &Config::default(),
+    )?;
+    for m in &c.metrics {
+        assert_eq!((m.false_alarms.alarms, m.false_alarms.pairs), (0, 2));
+        assert_eq!(m.detections.unwrap().alarms, 2);
+        assert_eq!(m.spread.cv, Some(0.0));
+    }
+    Ok(())
+}
+
+// --- compare --confirm on a scratch repository ---
+
+/// A crate whose bench `demo` writes a results file with metric `demo/case/work` = `work`
+/// (deterministic, so the paired decision is exact).
+fn scratch_crate(dir: &Path, work: u32) -> Result<()> {
+    std::fs::create_dir_all(dir.join("benches"))?;
+    std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n[workspace]\n",
+    )?;
+    std::fs::write(dir.join("src/lib.rs"), "")?;
+    let bench = r##"fn main() {
+    let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap()).join("perfwarden");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = format!(r#"{{"schema_version":1,"environment":{{"machine_class":"test-2core","cpu_model":"t","cores":2,"os":"linux","rustc":"r","timestamp":"2026-11-24T00:00:00Z","profile":"smoke"}},"suites":[{{"suite":"demo","status":"passed"}}],"metrics":[{{"suite":"demo","benchmark":"case","metric":"work","unit":"ms","direction":"lower_is_better","value":{}}}]}}"#, WORK);
+    std::fs::write(dir.join("demo.json"), json).unwrap();
+}
+"##;
+    std::fs::write(
+        dir.join("benches/demo.rs"),
+        format!("const WORK: u32 = {work};\n{bench}"),
+    )?;
+    Ok(())
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn demo_metric(value: f64) -> Metric {
+    Metric::new(
+        "demo",
+        "case",
+        "work",
+        Unit::Milliseconds,
+        Direction::LowerIsBetter,
+        value,
+    )
+}
+
+#[test]
+fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let repo = dir.path().join("repo");
+    scratch_crate(&repo, 100)?;
+    git(&repo, &["init", "-q"])?;
+    git(&repo, &["add", "."])?;
+    git(&repo, &["commit", "-qm", "baseline"])?;
+    let base_commit = git(&repo, &["rev-parse", "HEAD"])?;
+    let opts = confirm::Options {
+        repo: repo.clone(),
+        rounds: 3,
+        benches: Default::default(),
+        work_dir: dir.path().join("confirm"),
+        profile: Profile::Smoke,
+        bench_args: Vec::new(),
+        target_dir: Some(dir.path().join("target")),
+    };
+    let mut baseline = Run::new(env(Some(&base_commit)));
+    baseline.metrics.push(demo_metric(100.0));
+    let mut current = Run::new(env(Some("new")));
+    current.metrics.push(demo_metric(150.0));
+    let comparison = gate::compare(&baseline, &current, &Config::default())?;
+    assert_eq!(comparison.exit_code(), 1);
+
+    // The code did not change: the 50% was the machine. Drift, and drift does not fail.
+    let report = confirm::confirm(&comparison, &baseline, &opts, &mut |_| {});
+    assert_eq!(report.confirmations.len(), 1, "{report:?}");
+    assert_eq!(report.confirmations[0].status, Status::Drift, "{report:?}");
+    assert_eq!(report.exit_code(&comparison), 0);
+    let p = report.confirmations[0].paired.as_ref().unwrap();
+    assert_eq!(p.worse_ratios, vec![1.0, 1.0, 1.0]);
+
+    // The code got 50% worse: confirmed in every round, and it fails.
+    scratch_crate(&repo, 150)?;
+    git(&repo, &["commit", "-qam", "slower"])?;
+    let report = confirm::confirm(&comparison, &baseline, &opts, &mut |_| {});
+    assert_eq!(
+        report.confirmations[0].status,
+        Status::Confirmed,
+        "{report:?}"
+    );
+    assert_eq!(report.exit_code(&comparison), 1);
+    let md = confirm::report::markdown(&report);
+    assert!(
+        md.contains("| `demo/case/work` | critical | confirmed | +50.0% | 3/3 (need 3) |"),
+        "{md}"
+    );
+    // The baseline's worktree is gone again.
+    assert!(!git(&repo, &["worktree", "list"])?.contains("baseline-"));
+
+    // A commit the repository does not have, and none at all: unconfirmed, still failing.
+    for commit in [Some("0123456789abcdef0123456789abcdef01234567"), None] {
+        baseline.environment.git_commit = commit.map(str::to_string);
+        let comparison = gate::compare(&baseline, &current, &Config::default())?;
+        let report = confirm::confirm(&comparison, &baseline, &opts, &mut |_| {});
+        let Status::Unconfirmed { reason } = &report.confirmations[0].status else {
+            panic!("{report:?}");
+        };
+        assert!(
+            reason.contains("not in the repository") || reason.contains("names no git commit"),
+            "{reason}"
+        );
+        assert_eq!(report.exit_code(&comparison), 1);
+    }
+    Ok(())
+}
