@@ -447,6 +447,6 @@ mod tests {
     fn tokens_are_fresh() {
         let (a, b) = (random_token("perfwarden"), random_token("perfwarden"));
         assert_ne!(a, b);
-        assert!(a.starts_with("perfwarden") && a.len() == 28);
+        assert!(a.starts_with("perfwarden") && a.len() == "perfwarden".len() + 20);
     }
 }

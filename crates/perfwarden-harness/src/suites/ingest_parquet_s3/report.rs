@@ -11,9 +11,7 @@
 //! `upload_throughput`. `unthrottled` also carries `vs_encode_alone` (goal >= 0.5) and
 //! `vs_seed` (goal >= 20).
 
-use base64::Engine;
 use hdrhistogram::Histogram as Hdr;
-use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 
 use super::SUITE;
 use super::runner::{ScenarioRun, SuiteRun};
@@ -223,14 +221,10 @@ fn quantile(bench: &str, name: &str, stat: Stat, h: &Hdr<u64>, id: &str) -> Metr
 /// Adds `h` (microseconds) to the run's histograms; returns its id.
 fn histogram(run: &mut Run, bench: &str, name: &str, h: &Hdr<u64>) -> String {
     let id = format!("{SUITE}/{bench}/{name}");
-    let mut buf = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(h, &mut buf)
-        .expect("serializing into memory cannot fail");
     run.histograms.push(Histogram {
         id: id.clone(),
         unit: Unit::Microseconds,
-        hdr: base64::engine::general_purpose::STANDARD.encode(buf),
+        hdr: perfwarden::results::hist::encode(h),
     });
     id
 }
