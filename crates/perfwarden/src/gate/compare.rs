@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::budget::{self, BudgetCheck};
 use super::config::{Config, MismatchPolicy, MissingPolicy, Resolved};
 use super::noise;
-use super::verdict::{Comparison, MetricComparison, Observed, Totals, Verdict};
+use super::verdict::{Comparison, MetricComparison, Observed, Reference, Totals, Verdict};
 use crate::results::{Direction, Metric, Run, SuiteOutcome, Unit};
 
 /// Tolerance on "beyond the threshold", so that 100 → 110 against 10% (a relative change
@@ -138,6 +138,8 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
         warnings,
         metrics,
         totals,
+        reference: Reference::Committed,
+        confirmation: None,
     })
 }
 
@@ -298,6 +300,7 @@ fn assemble(
         threshold: judged.threshold,
         configured_threshold: resolved.threshold,
         threshold_source: resolved.source.clone(),
+        confirmation: None,
         budgets,
         reason: judged.reason,
     }
