@@ -13,7 +13,8 @@
 #   BASE_DIR: a checkout of the base commit holding perfwarden.toml and baselines/
 # env: PERFWARDEN_BIN (default target/release/perfwarden), PERFWARDEN_REPORT_DIR
 #      (target/perfwarden-report), PERFWARDEN_THRESHOLD (percent, optional),
-#      PERFWARDEN_BASE_SHA (the base commit, measured now where no baseline is committed)
+#      PERFWARDEN_BASE_SHA (the base commit, measured now where no baseline is committed),
+#      PERFWARDEN_SUITES (bench targets to run, space-separated; default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,14 @@ if [[ -n "${PERFWARDEN_BASE_SHA:-}" ]]; then
   }
   args+=(--base "$PERFWARDEN_BASE_SHA")
 fi
+
+for suite in ${PERFWARDEN_SUITES:-}; do
+  [[ "$suite" =~ ^[A-Za-z0-9_-]{1,64}$ ]] || {
+    echo "gate: PERFWARDEN_SUITES: ${suite@Q} is not a bench target name" >&2
+    exit 2
+  }
+  args+=(--suite "$suite")
+done
 
 status=0
 "$bin" "${args[@]}" || status=$?

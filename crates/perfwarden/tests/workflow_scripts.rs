@@ -131,6 +131,7 @@ impl Sandbox {
             "CARGO_TARGET_DIR",
             "PERFWARDEN_RESULTS_DIR",
             "PERFWARDEN_BASE_SHA",
+            "PERFWARDEN_SUITES",
             "PERFWARDEN_HISTORY",
             "PERFWARDEN_BIN",
             "RUN_URL",

@@ -6,6 +6,7 @@
 //! a worktree and measured now, interleaved with this tree, and the report says that this is
 //! the reference. Then it publishes like `compare` ([`super::publish`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -83,7 +84,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let (comparison, current, baseline_path) = if committed {
         let baseline = results::read_run_set(&class_dir)?;
         log(format!("building {}", benches.join(", ")));
-        let current = run_once(&repo, &benches, args.profile, &work, &mut log)?;
+        let (current, bench_of) = run_once(&repo, &benches, args.profile, &work, &mut log)?;
         let mut c = gate::compare(&baseline, &current, &config)
             .with_context(|| format!("{} vs this run", class_dir.display()))?;
         if !args.no_confirm && c.totals.failing > 0 {
@@ -94,7 +95,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
             let opts = crate::confirm::Options {
                 repo: repo.clone(),
                 rounds: args.rounds.max(1),
-                benches: Default::default(),
+                benches: bench_of,
                 work_dir: work.join("confirm"),
                 profile: args.profile,
                 bench_args: Vec::new(),
@@ -170,22 +171,27 @@ fn benches(repo: &Path, named: &[String]) -> anyhow::Result<Vec<String>> {
 }
 
 /// Builds the benches once and runs each once; a bench that fails is a failed suite of the
-/// run, not the end of the check.
+/// run, not the end of the check. Also returns which bench measured each suite (a Criterion
+/// bench's suites are its groups), for confirming.
 fn run_once(
     repo: &Path,
     benches: &[String],
     profile: Profile,
     work: &Path,
     log: &mut dyn FnMut(String),
-) -> anyhow::Result<Run> {
+) -> anyhow::Result<(Run, BTreeMap<String, String>)> {
     let built = rerun::build_benches(repo, benches, None)?;
     let mut run = Run::new(Environment::detect(profile));
+    let mut bench_of = BTreeMap::new();
     for cmd in built {
         let cmd = BenchCommand { profile, ..cmd };
         log(format!("running {} at profile {profile}", cmd.name));
         match cmd.run_once(&work.join("run").join(&cmd.name), None) {
             Ok(r) => {
                 run.environment = r.environment.clone();
+                for m in &r.metrics {
+                    bench_of.insert(m.suite.clone(), cmd.name.clone());
+                }
                 results::absorb(&mut run, r).map_err(anyhow::Error::msg)?;
             }
             Err(e) => run.suites.push(SuiteStatus {
@@ -195,7 +201,7 @@ fn run_once(
             }),
         }
     }
-    Ok(run)
+    Ok((run, bench_of))
 }
 
 /// No committed baseline: `base` and this tree, built once each, run alternately for
