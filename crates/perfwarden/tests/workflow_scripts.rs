@@ -574,3 +574,24 @@ fn a_nightly_regression_opens_an_issue_or_comments_on_the_open_one() {
     );
     assert!(s.gh_calls()[5].starts_with("issue comment 12 --body-file "));
 }
+
+/// scripts/drill.sh end to end, on the gate's own Criterion bench at the smoke profile:
+/// a baseline, an unchanged commit checked 5 times (all pass), a real slowdown (fails,
+/// confirmed), and the slowdown with a loosened config through scripts/gate.sh (fails).
+#[test]
+#[ignore = "runs scripts/drill.sh: builds and runs benches for several minutes"]
+fn drill() {
+    if !tools_present() {
+        return;
+    }
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let out = Command::new("bash")
+        .arg(root.join("scripts/drill.sh"))
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    println!("{stdout}");
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("drill: passed"), "{stdout}");
+}

@@ -8,7 +8,7 @@ use super::budget::{self, BudgetCheck};
 use super::config::{Config, MismatchPolicy, MissingPolicy, Resolved};
 use super::noise;
 use super::verdict::{Comparison, MetricComparison, Observed, Reference, Totals, Verdict};
-use crate::results::{Direction, Metric, Run, SuiteOutcome, Unit};
+use crate::results::{Direction, Metric, Run, SuiteOutcome, Unit, hist};
 
 /// Tolerance on "beyond the threshold", so that 100 → 110 against 10% (a relative change
 /// of 0.10000000000000009 in floating point) is exactly at the threshold, not beyond it.
@@ -38,6 +38,12 @@ pub enum CompareError {
 
 /// Compares `current` against `baseline` under `config`.
 pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Comparison, CompareError> {
+    // A percentile computed from a histogram carries the interval of its order statistic,
+    // so the noise test runs on it instead of taking it at face value.
+    let (baseline, current) = (
+        &hist::with_percentile_intervals(baseline),
+        &hist::with_percentile_intervals(current),
+    );
     let (b_env, c_env) = (&baseline.environment, &current.environment);
     let machine_mismatch = b_env.machine_class != c_env.machine_class;
     let relative_gated =
