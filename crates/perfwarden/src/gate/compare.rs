@@ -178,7 +178,7 @@ impl Judged {
     }
 }
 
-/// The decision rule for a metric present on both sides (ARCHITECTURE.md, "The gate's
+/// The decision rule for a metric present on both sides (docs/decision-rule.md, "The gate's
 /// decision rule").
 fn judge(base: &Metric, cur: &Metric, resolved: &Resolved, config: &Config) -> Judged {
     let configured = resolved.threshold;
