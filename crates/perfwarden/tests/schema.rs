@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use perfwarden::results::{
-    self, Direction, Environment, Interval, MergeRule, Run, Stat, SuiteOutcome, SuiteStatus, Unit,
-    hist,
+    self, Chart, Direction, Environment, Interval, MergeRule, Run, Stat, SuiteOutcome, SuiteStatus,
+    Unit, hist,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -122,6 +122,12 @@ fn full_run() -> Run {
         suite: "s".into(),
         status: SuiteOutcome::Skipped,
         reason: Some("why".into()),
+        charts: vec![Chart::SizeSweep {
+            title: "t".into(),
+            metric: "throughput".into(),
+            y_label: "MB/s".into(),
+            skip: vec!["best".into()],
+        }],
     });
     run.metrics.push(m);
     run.histograms.push(histogram);
@@ -179,6 +185,7 @@ fn objects_have_the_same_fields_and_required_fields_as_serde() {
     check_object("", &s);
     check_object("/environment", &s["$defs"]["environment"]);
     check_object("/suites/0", &s["$defs"]["suite_status"]);
+    check_object("/suites/0/charts/0", &s["$defs"]["chart"]["oneOf"][1]);
     check_object("/metrics/0", &s["$defs"]["metric"]);
     check_object("/metrics/0/ci", &s["$defs"]["interval"]);
     check_object("/histograms/0", &s["$defs"]["histogram"]);

@@ -42,7 +42,7 @@ pub fn run(args: &ReportArgs) -> Result<i32, Error> {
         path: current_path.clone(),
         what: format!("cannot compare with {}: {e}", baseline_path.display()),
     })?;
-    let page = html::render_html(&comparison, &current, Some(&baseline));
+    let page = html::render_html(&comparison, &current);
     results::write_atomic(&args.html, page.as_bytes())?;
     println!(
         "wrote {} ({} metrics)",

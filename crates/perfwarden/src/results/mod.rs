@@ -1,5 +1,6 @@
 //! The results schema and everything that reads, writes and transforms results.
 
+mod chart;
 pub mod criterion;
 mod environment;
 pub mod export;

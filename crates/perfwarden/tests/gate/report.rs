@@ -121,6 +121,7 @@ fn mixed() -> Comparison {
         suite: "redis_cache".into(),
         status: SuiteOutcome::Failed,
         reason: Some("redis-server exited during the miss phase".into()),
+        charts: Vec::new(),
     });
     compare(&b, &c, &cfg).unwrap()
 }
