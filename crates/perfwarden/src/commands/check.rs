@@ -194,11 +194,10 @@ fn run_once(
                 }
                 results::absorb(&mut run, r).map_err(anyhow::Error::msg)?;
             }
-            Err(e) => run.suites.push(SuiteStatus {
-                suite: cmd.name.clone(),
-                status: SuiteOutcome::Failed,
-                reason: Some(e.what),
-            }),
+            Err(e) => {
+                let failed = SuiteStatus::new(&cmd.name, SuiteOutcome::Failed, Some(e.what));
+                run.suites.push(failed);
+            }
         }
     }
     Ok((run, bench_of))
