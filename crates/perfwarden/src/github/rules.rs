@@ -5,8 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use ureq::http::StatusCode;
+use ureq::http::header::HeaderMap;
 
 use super::GitHubError;
 
