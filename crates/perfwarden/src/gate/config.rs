@@ -20,6 +20,8 @@ use parse::{raw, toml_error};
 
 /// The default relative threshold: ±10%.
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
+/// The config file read when none is named and it exists.
+pub const DEFAULT_FILE: &str = "perfwarden.toml";
 /// A change is statistically real when its two-sided p-value is below this.
 pub const DEFAULT_SIGNIFICANCE: f64 = 0.01;
 /// How many times a metric's calibrated run-to-run noise a change must exceed.
@@ -130,6 +132,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The config named (which must exist), else `perfwarden.toml` in the working directory
+    /// when it exists, else the built-in defaults.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Config, Error> {
+        match path {
+            Some(p) => Config::load(p),
+            None if Path::new(DEFAULT_FILE).exists() => Config::load(Path::new(DEFAULT_FILE)),
+            None => Ok(Config::default()),
+        }
+    }
+
     /// Reads `perfwarden.toml` (or any file of that shape). Errors name the file.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
