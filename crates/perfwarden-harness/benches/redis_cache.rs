@@ -16,10 +16,12 @@ use std::time::Duration;
 use criterion::Criterion;
 use perfwarden::profile::Profile;
 use perfwarden::results::{Environment, Run, SuiteOutcome, SuiteStatus};
+use perfwarden_harness::load::Share;
 use perfwarden_harness::services::{self, Provided, REQUIRE_VAR, is_required};
 use perfwarden_harness::suites::qdrant_search::client::Target;
 use perfwarden_harness::suites::redis_cache::codec::{self, Answer, Hit};
 use perfwarden_harness::suites::redis_cache::key::derive_key;
+use perfwarden_harness::suites::redis_cache::worker::WorkerPlan;
 use perfwarden_harness::suites::redis_cache::{self as suite, Backing, Options, SUITE, Summary};
 
 fn main() -> ExitCode {
@@ -39,6 +41,9 @@ fn required(service: &str) -> bool {
 fn bench() -> anyhow::Result<ExitCode> {
     let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
     let opts = Options::from_env(profile)?;
+    if let Some(share) = Share::from_env().map_err(anyhow::Error::msg)? {
+        return worker(profile, &opts, share);
+    }
     let rt = tokio::runtime::Runtime::new()?;
     let outcome = rt.block_on(async {
         let redis = match services::redis::provide().await? {
@@ -109,6 +114,47 @@ fn bench() -> anyhow::Result<ExitCode> {
     );
     criterion_cpu_part(&opts);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Worker mode: this machine's share of the hit-path plan, then its results; no Qdrant, no
+/// Criterion. Exit 2 on bad settings, 1 when the share could not be measured.
+fn worker(profile: Profile, opts: &Options, share: Share) -> anyhow::Result<ExitCode> {
+    let plan = WorkerPlan::from_env()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let redis = match rt.block_on(services::redis::provide())? {
+        Provided::Ready(r) => r,
+        Provided::Skipped(reason) => anyhow::bail!("worker {}: no Redis: {reason}", share.label()),
+    };
+    let mut run = Run::new(Environment::detect(profile));
+    let result = rt.block_on(suite::worker::run(&redis, opts, share, &plan, &mut run));
+    let (status, reason) = match &result {
+        Ok(_) => (SuiteOutcome::Passed, None),
+        Err(e) => (SuiteOutcome::Failed, Some(e.to_string())),
+    };
+    run.suites.push(SuiteStatus {
+        suite: SUITE.into(),
+        status,
+        reason,
+    });
+    let path = run.write_to_results_dir(SUITE)?;
+    match result {
+        Ok(r) => {
+            println!(
+                "{SUITE}: worker {} sent {} requests at {:.0}/s of {:.0}/s, p99 {:.3} ms; {}",
+                share.label(),
+                r.latency.count(),
+                r.achieved_rate(),
+                plan.rate,
+                r.latency.summary().p99_ms,
+                path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{SUITE}: worker {}: {e}", share.label());
+            Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }))
+        }
+    }
 }
 
 /// The headline: the hit path against redis-benchmark, the hit rate, the speed-up.

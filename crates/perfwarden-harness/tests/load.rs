@@ -360,3 +360,53 @@ async fn closed_loop_stops_after_max_requests() {
     seen.sort_unstable();
     assert_eq!(seen, (0..500).collect::<Vec<u64>>());
 }
+
+/// Three workers' shares of one open-loop plan, started together, send exactly the plan's
+/// slots between them (each the slots `k ≡ i mod 3`, at a third of the rate), and their
+/// reports merge into every request of the plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_shares_of_an_open_loop_send_the_whole_plan_between_them() {
+    use std::sync::{Arc, Mutex};
+    use std::time::SystemTime;
+    let _turn = turn().await;
+    let start_at = Some(SystemTime::now() + Duration::from_millis(200));
+    let (rate, n) = (300.0, 3u64);
+    let sent: Arc<Vec<Mutex<Vec<u64>>>> = Arc::new((0..n).map(|_| Mutex::new(vec![])).collect());
+    let runs = (0..n).map(|index| {
+        let share = load::Share {
+            index,
+            of: n,
+            start_at,
+        };
+        let sent = sent.clone();
+        async move {
+            let cfg = cfg(&format!("share {index}"), 0, 500)
+                .share(share)
+                .late_after(Duration::from_secs(1));
+            load::open_loop(&cfg, rate, 8, move |k| {
+                sent[index as usize].lock().unwrap().push(k);
+                sleep_ms(2)
+            })
+            .await
+        }
+    });
+    let reports = futures::future::join_all(runs).await;
+    let slots = (0.5 * rate) as u64;
+    let mut all = Vec::new();
+    for (i, (report, mine)) in reports.iter().zip(sent.iter()).enumerate() {
+        let mine = mine.lock().unwrap().clone();
+        assert!(
+            mine.iter().all(|k| k % n == i as u64),
+            "worker {i}: {mine:?}"
+        );
+        assert_eq!(mine.len() as u64, slots / n, "worker {i}");
+        assert_eq!(report.latency.count(), slots / n);
+        match report.mode {
+            LoadMode::Open { rate: r, .. } => assert_eq!(r, rate / n as f64),
+            other => panic!("{other:?}"),
+        }
+        all.extend(mine);
+    }
+    all.sort_unstable();
+    assert_eq!(all, (0..slots).collect::<Vec<_>>());
+}

@@ -23,6 +23,7 @@ mod open;
 mod progress;
 mod recorder;
 mod report;
+mod share;
 mod slowdown;
 
 use std::time::Duration;
@@ -33,6 +34,7 @@ pub use open::open_loop;
 pub use progress::ProgressMode;
 pub use recorder::Window;
 pub use report::{LittleCheck, LoadMode, LoadReport};
+pub use share::{JOB_INDEX_VAR, START_AT_VAR, START_GRACE, Share, WORKER_VAR, WORKERS_VAR};
 pub use slowdown::{SLOWDOWN_VAR, Slowdown};
 
 /// How a load run is shaped; the same for both loops.
@@ -60,6 +62,8 @@ pub struct LoadConfig {
     /// `duration` then being an upper bound. For results that depend on how many requests
     /// ran rather than on how fast the machine is (a cache's hit rate as it warms).
     pub max_requests: Option<u64>,
+    /// Open loop only: this load machine's share of the plan (the whole plan by default).
+    pub share: Share,
 }
 
 impl LoadConfig {
@@ -78,6 +82,7 @@ impl LoadConfig {
             progress: ProgressMode::Auto,
             slowdown: Slowdown::NONE,
             max_requests: None,
+            share: Share::WHOLE,
         }
     }
 
@@ -114,6 +119,11 @@ impl LoadConfig {
 
     pub fn max_requests(mut self, max_requests: Option<u64>) -> LoadConfig {
         self.max_requests = max_requests;
+        self
+    }
+
+    pub fn share(mut self, share: Share) -> LoadConfig {
+        self.share = share;
         self
     }
 

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use super::LoadConfig;
 use super::recorder::{Failure, Recorder, Shared};
 use super::report::{LoadMode, LoadReport};
+use super::{LoadConfig, Share};
 
 /// The pacer never sleeps longer than this, so it notices an aborted run promptly.
 const PACER_MAX_SLEEP: Duration = Duration::from_millis(10);
@@ -28,7 +28,8 @@ const LEAD_IN: Duration = Duration::from_millis(5);
 
 /// Runs `op` at `rate` requests per second for `cfg.warmup + cfg.duration`, with at most
 /// `max_in_flight` requests outstanding. Slot `k` is due at `start + k / rate` and is sent
-/// as `op(k)`. Requests due during the warm-up are sent but not recorded. Slots still
+/// as `op(k)`; with a [`Share`] in `cfg`, only this worker's slots are sent (at `rate / n`
+/// together), from the shared start. Requests due during the warm-up are sent but not recorded. Slots still
 /// unsent `cfg.late_after` past the end of the run are counted as dropped.
 ///
 /// # Panics
@@ -59,10 +60,13 @@ where
         cfg.abort_after,
         shared.clone(),
     ));
-    let t0 = Instant::now() + LEAD_IN;
+    // A worker's share of a plan starts at the shared time; its caller checked that the time
+    // has not passed (`Share::start`), and a start found late here is kept, late.
+    let share = cfg.share;
+    let t0 = share.start(LEAD_IN).unwrap_or_else(|_| Instant::now());
     let measure_start = t0 + cfg.warmup;
     let end = measure_start + cfg.duration;
-    let slots = (cfg.total().as_secs_f64() * rate).ceil() as u64;
+    let slots = share.count((cfg.total().as_secs_f64() * rate).ceil() as u64);
     let permits = Arc::new(Semaphore::new(0));
     let next_slot = Arc::new(AtomicU64::new(0));
 
@@ -72,7 +76,7 @@ where
         let close_at = end + cfg.late_after;
         std::thread::Builder::new()
             .name("perfwarden-pacer".into())
-            .spawn(move || pace(t0, rate, slots, close_at, &permits, &shared))
+            .spawn(move || pace(t0, rate, share, slots, close_at, &permits, &shared))
             .expect("spawning the pacer thread")
     };
 
@@ -88,7 +92,7 @@ where
             let mut rec = Recorder::new(measure_start, end, window, shared);
             while let Ok(permit) = permits.acquire().await {
                 permit.forget();
-                let k = next_slot.fetch_add(1, Ordering::Relaxed);
+                let k = share.slot(next_slot.fetch_add(1, Ordering::Relaxed));
                 let intended = t0 + Duration::from_secs_f64(k as f64 / rate);
                 let fut = op(k);
                 let sent = Instant::now();
@@ -138,7 +142,7 @@ where
     LoadReport::from_recorder(
         cfg,
         LoadMode::Open {
-            rate,
+            rate: share.rate(rate),
             max_in_flight,
         },
         measured,
@@ -148,11 +152,13 @@ where
     )
 }
 
-/// Releases slot permits as they fall due, then closes the semaphore at `close_at` (or at
-/// once when the run is stopped). Returns how many slots it released.
+/// Releases permits for this share's slots (`slots` of them) as they fall due, then closes
+/// the semaphore at `close_at` (or at once when the run is stopped). Returns how many slots
+/// it released.
 fn pace(
     t0: Instant,
     rate: f64,
+    share: Share,
     slots: u64,
     close_at: Instant,
     permits: &Semaphore,
@@ -169,7 +175,7 @@ fn pace(
             let due = if now < t0 {
                 0
             } else {
-                ((elapsed * rate).floor() as u64 + 1).min(slots)
+                share.count((elapsed * rate).floor() as u64 + 1).min(slots)
             };
             if due > released {
                 permits.add_permits((due - released) as usize);
@@ -179,7 +185,7 @@ fn pace(
             break;
         }
         let next = if released < slots {
-            t0 + Duration::from_secs_f64(released as f64 / rate)
+            t0 + Duration::from_secs_f64(share.slot(released) as f64 / rate)
         } else {
             close_at
         };
