@@ -15,8 +15,11 @@
 //! before the clock starts in the closed loop, so client-side cost shows in the Little's-law
 //! check rather than in the latency. Each worker keeps its own [`LatencyHistogram`]; they
 //! are merged exactly at the end into a [`LoadReport`], which converts to schema metrics.
-//! The first `warmup` of every run is executed but not recorded.
+//! The first `warmup` of every run is executed but not recorded. Time comes from the
+//! config's [`Clock`]: the real one in benches, a [`VirtualClock`] in tests, where every
+//! schedule is exact.
 
+mod clock;
 mod closed;
 mod hist;
 mod open;
@@ -28,6 +31,7 @@ mod slowdown;
 
 use std::time::Duration;
 
+pub use clock::{Clock, Sleep, VirtualClock};
 pub use closed::closed_loop;
 pub use hist::{HIGHEST_US, LOWEST_US, LatencyHistogram, LatencySummary, SIGFIG};
 pub use open::open_loop;
@@ -64,6 +68,8 @@ pub struct LoadConfig {
     pub max_requests: Option<u64>,
     /// Open loop only: this load machine's share of the plan (the whole plan by default).
     pub share: Share,
+    /// Where the run's time comes from: the real clock, or a virtual one in tests.
+    pub clock: Clock,
 }
 
 impl LoadConfig {
@@ -83,6 +89,7 @@ impl LoadConfig {
             slowdown: Slowdown::NONE,
             max_requests: None,
             share: Share::WHOLE,
+            clock: Clock::Real,
         }
     }
 
@@ -124,6 +131,11 @@ impl LoadConfig {
 
     pub fn share(mut self, share: Share) -> LoadConfig {
         self.share = share;
+        self
+    }
+
+    pub fn clock(mut self, clock: Clock) -> LoadConfig {
+        self.clock = clock;
         self
     }
 

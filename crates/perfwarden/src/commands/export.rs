@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::gate::{self, Config};
+use crate::gate;
 use crate::pushgateway;
 use crate::report::openmetrics;
 use crate::results::{self, export};
@@ -85,7 +85,7 @@ fn exposition(args: &ExportArgs, run: &results::Run) -> Result<String, Error> {
     let comparison = match &args.baseline {
         Some(path) => {
             let baseline = results::read_run_set(path)?;
-            let config = Config::load_or_default(args.config.as_deref())?;
+            let (config, _) = super::publish::load_config(args.config.as_deref())?;
             let c = gate::compare(&baseline, run, &config).map_err(|e| Error::BadInput {
                 path: args.current.clone(),
                 what: format!("cannot compare with {}: {e}", path.display()),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::gate::{self, Config};
+use crate::gate;
 use crate::report::html;
 use crate::results;
 
@@ -37,12 +37,12 @@ pub fn run(args: &ReportArgs) -> Result<i32, Error> {
         .clone()
         .unwrap_or_else(|| args.baselines_dir.join(&current.environment.machine_class));
     let baseline = results::read_run_set(&baseline_path)?;
-    let config = Config::load_or_default(args.config.as_deref())?;
+    let (config, _) = super::publish::load_config(args.config.as_deref())?;
     let comparison = gate::compare(&baseline, &current, &config).map_err(|e| Error::BadInput {
         path: current_path.clone(),
         what: format!("cannot compare with {}: {e}", baseline_path.display()),
     })?;
-    let page = html::render_html(&comparison, &current, Some(&baseline));
+    let page = html::render_html(&comparison, &current);
     results::write_atomic(&args.html, page.as_bytes())?;
     println!(
         "wrote {} ({} metrics)",

@@ -5,12 +5,10 @@
 //! written in percent there (`threshold = 10`) and held as fractions here (`0.10`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
 use super::glob::Pattern;
-use crate::error::Error;
 use crate::profile::Profile;
 use crate::results::{Metric, Unit};
 
@@ -20,8 +18,6 @@ use parse::{raw, toml_error};
 
 /// The default relative threshold: ±10%.
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
-/// The config file read when none is named and it exists.
-pub const DEFAULT_FILE: &str = "perfwarden.toml";
 /// A change is statistically real when its two-sided p-value is below this.
 pub const DEFAULT_SIGNIFICANCE: f64 = 0.01;
 /// How many times a metric's calibrated run-to-run noise a change must exceed.
@@ -132,28 +128,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The config named (which must exist), else `perfwarden.toml` in the working directory
-    /// when it exists, else the built-in defaults.
-    pub fn load_or_default(path: Option<&Path>) -> Result<Config, Error> {
-        match path {
-            Some(p) => Config::load(p),
-            None if Path::new(DEFAULT_FILE).exists() => Config::load(Path::new(DEFAULT_FILE)),
-            None => Ok(Config::default()),
-        }
-    }
-
-    /// Reads `perfwarden.toml` (or any file of that shape). Errors name the file.
-    pub fn load(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Config::from_toml(&text).map_err(|what| Error::BadInput {
-            path: path.to_path_buf(),
-            what,
-        })
-    }
-
     /// Parses and validates the text of a config file. The error is one line.
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let file: raw::File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;

@@ -108,16 +108,8 @@ pub fn sample_run(commit: &str, p99_scale: f64) -> Run {
         hdr: hist::encode(&h),
     });
     run.suites = vec![
-        SuiteStatus {
-            suite: "qdrant_search".into(),
-            status: SuiteOutcome::Passed,
-            reason: None,
-        },
-        SuiteStatus {
-            suite: "redis_cache".into(),
-            status: SuiteOutcome::Passed,
-            reason: None,
-        },
+        SuiteStatus::new("qdrant_search", SuiteOutcome::Passed, None),
+        SuiteStatus::new("redis_cache", SuiteOutcome::Passed, None),
     ];
     run
 }

@@ -25,8 +25,8 @@ use super::queries::QueryPool;
 use super::record::SUITE;
 use super::tally::Served;
 use crate::load::{self, LoadConfig, LoadReport, Share};
+use crate::qdrant::fixture::Fixture;
 use crate::services::redis::RedisService;
-use crate::suites::qdrant_search::fixture::Fixture;
 use perfwarden::results::Run;
 
 pub const RATE_VAR: &str = "PERFWARDEN_WORKER_RATE";
@@ -139,7 +139,7 @@ pub async fn run(
     .await;
     let log: Arc<Mutex<Vec<(u64, u128)>>> = Arc::new(Mutex::new(Vec::new()));
     let cfg = LoadConfig::new(
-        format!("{SUITE} worker {}", share.label()),
+        format!("{} worker {}", SUITE.name, share.label()),
         opts.plan.warmup,
         plan.duration,
     )
@@ -172,7 +172,7 @@ pub async fn run(
         })
         .await
     };
-    let (metrics, hists) = report.to_metrics(SUITE, &WorkerPlan::benchmark(&spec.name));
+    let (metrics, hists) = report.to_metrics(SUITE.name, &WorkerPlan::benchmark(&spec.name));
     run.metrics.extend(
         metrics
             .into_iter()
