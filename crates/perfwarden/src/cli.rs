@@ -27,7 +27,8 @@ pub enum Command {
     Compare(compare::CompareArgs),
     /// Manage the committed baselines.
     Baseline(baseline::BaselineArgs),
-    /// Results in another tool's format (Bencher, github-action-benchmark).
+    /// Results in another tool's format (Bencher, github-action-benchmark, OpenMetrics), or
+    /// pushed to a Prometheus Pushgateway.
     Export(export::ExportArgs),
     /// One run from the same suites measured on several load machines.
     Merge(merge::MergeArgs),

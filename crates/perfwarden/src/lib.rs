@@ -14,6 +14,7 @@ pub mod gate;
 pub mod github;
 pub mod history;
 pub mod profile;
+pub mod pushgateway;
 pub mod report;
 pub mod rerun;
 pub mod results;
