@@ -38,6 +38,7 @@ pub mod qdrant;
 pub mod redis;
 pub mod resources;
 pub mod s3;
+pub mod sdk_error;
 
 use std::fmt;
 use std::time::Duration;
