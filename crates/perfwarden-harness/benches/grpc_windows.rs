@@ -26,6 +26,7 @@ use perfwarden_harness::suites::grpc_windows::{
 use tokio::sync::Mutex;
 
 fn main() -> Result<()> {
+    perfwarden_harness::logging::init();
     let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
     let cfg = Config::for_profile(profile).with_env()?;
     // `cargo bench` passes --bench; `cargo test --benches` does not, and then Criterion

@@ -165,6 +165,7 @@ mod s3 {
 }
 
 fn main() -> anyhow::Result<()> {
+    perfwarden_harness::logging::init();
     // `cargo bench` passes --bench; `cargo test --benches` does not, and then Criterion
     // runs each benchmark once as a test and the suite is left out.
     let bench_mode = std::env::args().any(|a| a == "--bench");

@@ -23,6 +23,7 @@ use perfwarden_harness::suites::qdrant_search::{
 };
 
 fn main() -> ExitCode {
+    perfwarden_harness::logging::init();
     match bench() {
         Ok(code) => code,
         Err(e) => {

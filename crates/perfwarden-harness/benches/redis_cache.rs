@@ -23,6 +23,7 @@ use perfwarden_harness::suites::redis_cache::key::derive_key;
 use perfwarden_harness::suites::redis_cache::{self as suite, Backing, Options, SUITE, Summary};
 
 fn main() -> ExitCode {
+    perfwarden_harness::logging::init();
     match bench() {
         Ok(code) => code,
         Err(e) => {

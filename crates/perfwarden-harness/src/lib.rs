@@ -5,5 +5,6 @@
 //! `perfwarden` results, which the gate package judges. See ARCHITECTURE.md.
 
 pub mod load;
+pub mod logging;
 pub mod services;
 pub mod suites;

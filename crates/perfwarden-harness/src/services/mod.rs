@@ -102,7 +102,9 @@ pub fn require_or_skip<T>(provided: Provided<T>, key: &str) -> Option<T> {
             if is_required(&list, key) {
                 panic!("{key} is required ({REQUIRE_VAR}={list}) but was skipped: {reason}");
             }
-            eprintln!("perfwarden: {key}: skipped: {reason}");
+            // The one line a skip owes the user, even in a test binary no one set logging up in.
+            crate::logging::init();
+            tracing::warn!("{key}: skipped: {reason}");
             None
         }
     }
@@ -173,7 +175,7 @@ pub(crate) async fn choose(
         match probe {
             Probe::Available => break,
             Probe::Unusable { why } if i + 1 < candidates.len() => {
-                eprintln!("perfwarden: {service}: {kind}: {why}; trying the next provider");
+                tracing::warn!("{service}: {kind}: {why}; trying the next provider");
             }
             _ => {}
         }

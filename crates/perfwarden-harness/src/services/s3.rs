@@ -106,7 +106,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<S3Service>, ServiceError
         Decision::Use(ProviderKind::Native) => native_server(bucket, timeout).await?,
         Decision::Use(ProviderKind::Embedded) => embedded(bucket).await?,
     };
-    eprintln!("{}", service.resolved());
+    tracing::info!("{}", service.resolved());
     Ok(Provided::Ready(service))
 }
 
