@@ -32,9 +32,19 @@ fn y_range(values: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> {
     Some(min..top)
 }
 
-/// Series of (label, points) drawn as lines with dots, x labelled by `x_names`.
+/// Whether the x axis is ordered (sizes, time: a line shows the trend) or only categories
+/// (collections, window profiles: a line between them would invent one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum X {
+    Ordered,
+    Categories,
+}
+
+/// Series of (label, points) drawn as lines with dots over an ordered x, as markers alone
+/// over categories or where a series has one point; x labelled by `x_names`.
 fn line_chart(
     title_y: &str,
+    x: X,
     x_names: &[String],
     series: &[(String, Vec<(f64, f64)>)],
     hline: Option<(f64, &str)>,
@@ -86,6 +96,15 @@ fn line_chart(
         }
         for (i, (name, points)) in series.iter().enumerate() {
             let c = color(i);
+            if x == X::Categories || points.len() == 1 {
+                // One point, or points of unordered categories, make no trend: markers.
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 5, c.filled())))
+                    .ok()?
+                    .label(name.clone())
+                    .legend(move |(x, y)| Circle::new((x + 9, y), 5, c.filled()));
+                continue;
+            }
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
                 .ok()?
@@ -134,7 +153,7 @@ pub fn latency_percentiles(run: &Run, suite: &str) -> Option<String> {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    line_chart("latency (ms)", &names, &series, None)
+    line_chart("latency (ms)", X::Categories, &names, &series, None)
 }
 
 /// `4MB` or `1MB/rtt10ms` → size in MB for ordering.
@@ -202,7 +221,7 @@ pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, Strin
                 (p, pts)
             })
             .collect();
-        if let Some(svg) = line_chart("throughput (MB/s)", &sizes, &series, None) {
+        if let Some(svg) = line_chart("throughput (MB/s)", X::Ordered, &sizes, &series, None) {
             out.push((format!("gRPC throughput per profile and size: {key}"), svg));
         }
     }
@@ -233,7 +252,7 @@ fn by_profile(charts: &ByOp) -> Option<(String, String)> {
             (format!("{key} {size}"), points)
         })
         .collect();
-    let svg = line_chart("throughput (MB/s)", &profiles, &series, None)?;
+    let svg = line_chart("throughput (MB/s)", X::Categories, &profiles, &series, None)?;
     Some((
         "gRPC throughput per profile (one payload size)".to_string(),
         svg,
@@ -265,7 +284,7 @@ pub fn ingest_rate(run: &Run) -> Vec<(String, String)> {
         let names: Vec<String> = (0..samples.len()).map(|i| format!("{}s", i + 1)).collect();
         let target = find(&m.benchmark, "target_rate").map(|t| (t.value, "target rate"));
         let series = vec![("events taken per second".to_string(), points)];
-        if let Some(svg) = line_chart("events/s", &names, &series, target) {
+        if let Some(svg) = line_chart("events/s", X::Ordered, &names, &series, target) {
             out.push((format!("Ingest rate over time: {}", m.benchmark), svg));
         }
     }
