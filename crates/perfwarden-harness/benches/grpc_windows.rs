@@ -18,33 +18,29 @@ use std::time::Duration;
 
 use anyhow::Result;
 use criterion::{Criterion, Throughput};
-use perfwarden::profile::Profile;
-use perfwarden::results::Environment;
+use perfwarden_harness::bench::Bench;
 use perfwarden_harness::suites::grpc_windows::{
     self, BlobClient, BlobServer, Config, MIB, RawTcpClient, RawTcpServer, SUITE, WindowProfile,
 };
 use tokio::sync::Mutex;
 
 fn main() -> Result<()> {
-    perfwarden_harness::logging::init();
-    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
+    let bench = Bench::from_env(&SUITE)?;
+    let profile = bench.profile;
     let cfg = Config::for_profile(profile).with_env()?;
-    // `cargo bench` passes --bench; `cargo test --benches` does not, and then Criterion
-    // runs each benchmark once as a test and the suite is left out.
-    let bench_mode = std::env::args().any(|a| a == "--bench");
-    if bench_mode && env_flag("PERFWARDEN_GRPC_SUITE", true) {
+    // Under `cargo test --benches` Criterion runs each benchmark once as a test and the
+    // suite is left out.
+    if Bench::bench_mode() && Bench::env_flag("PERFWARDEN_GRPC_SUITE", true) {
         eprintln!(
             "grpc_windows: profile {profile}, {} conditions",
             cfg.conditions.len()
         );
         let out = grpc_windows::run_blocking(&cfg, true)?;
         print!("{}", out.markdown());
-        let path = out
-            .to_run(Environment::detect(profile))
-            .write_to_results_dir(SUITE)?;
+        let path = bench.write(&out.to_run(bench.environment()))?;
         println!("\nresults: {}\n", path.display());
     }
-    if env_flag("PERFWARDEN_GRPC_CRITERION", true) {
+    if Bench::env_flag("PERFWARDEN_GRPC_CRITERION", true) {
         let mut c = Criterion::default()
             .sample_size(10)
             .warm_up_time(Duration::from_secs(1))
@@ -54,14 +50,6 @@ fn main() -> Result<()> {
         c.final_summary();
     }
     Ok(())
-}
-
-/// A boolean environment switch: unset or empty means `default`; 0, false and no are off.
-fn env_flag(name: &str, default: bool) -> bool {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => !matches!(v.trim(), "0" | "false" | "no"),
-        _ => default,
-    }
 }
 
 fn criterion_cases(c: &mut Criterion, slowdown: f64) -> Result<()> {
@@ -78,7 +66,7 @@ fn criterion_cases(c: &mut Criterion, slowdown: f64) -> Result<()> {
         Ok::<_, anyhow::Error>((server, client, raw_server, Arc::new(Mutex::new(raw))))
     })?;
 
-    let mut group = c.benchmark_group(SUITE);
+    let mut group = c.benchmark_group(SUITE.name);
     group.throughput(Throughput::Bytes(MIB as u64));
     group.bench_function("default/read/1MB", |b| {
         b.to_async(&rt).iter(|| {

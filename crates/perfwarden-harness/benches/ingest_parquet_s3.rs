@@ -15,10 +15,11 @@ use std::time::Duration;
 use anyhow::Context;
 use criterion::{BenchmarkId, Criterion, Throughput};
 use perfwarden::profile::Profile;
-use perfwarden::results::{Environment, Run};
+use perfwarden_harness::bench::Bench;
+use perfwarden_harness::services;
 use perfwarden_harness::suites::ingest_parquet_s3::{
     Codec, EventMix, EventType, Generator, PipelineConfig, SUITE, World, columns, encode, report,
-    runner, scenarios,
+    runner, scenarios, upload::S3Target,
 };
 
 const SEED: u64 = 0x5eed_0003;
@@ -72,13 +73,6 @@ fn encoding(c: &mut Criterion) {
     g.finish();
 }
 
-fn env_flag(name: &str, default: bool) -> bool {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => !matches!(v.trim(), "0" | "false" | "no"),
-        _ => default,
-    }
-}
-
 fn options(profile: Profile) -> anyhow::Result<runner::SuiteOptions> {
     let mut opts = runner::SuiteOptions::new(profile);
     opts.config.slowdown =
@@ -89,16 +83,16 @@ fn options(profile: Profile) -> anyhow::Result<runner::SuiteOptions> {
     if let Ok(lanes) = std::env::var("PERFWARDEN_INGEST_LANES") {
         opts.config.lanes = lanes.parse().context("PERFWARDEN_INGEST_LANES")?;
     }
-    opts.keep_objects = env_flag("PERFWARDEN_INGEST_KEEP_OBJECTS", false);
-    opts.create_bucket = env_flag("PERFWARDEN_INGEST_CREATE_BUCKET", true);
+    opts.keep_objects = Bench::env_flag("PERFWARDEN_INGEST_KEEP_OBJECTS", false);
+    opts.create_bucket = Bench::env_flag("PERFWARDEN_INGEST_CREATE_BUCKET", true);
     Ok(opts)
 }
 
 /// Runs the scenarios and writes the results; a skipped S3 writes a skipped suite.
 fn suite() -> anyhow::Result<()> {
-    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
-    let opts = options(profile)?;
-    let mut plan = scenarios::plan(profile, SEED);
+    let bench = Bench::from_env(&SUITE)?;
+    let opts = options(bench.profile)?;
+    let mut plan = scenarios::plan(bench.profile, SEED);
     if let Ok(only) = std::env::var("PERFWARDEN_INGEST_SCENARIOS") {
         let names: Vec<&str> = only
             .split(',')
@@ -112,64 +106,31 @@ fn suite() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let mut run = Run::new(Environment::detect(profile));
-    let outcome = runtime.block_on(async {
-        let (_service, target) = match s3::target().await? {
-            Ok(t) => t,
-            Err(reason) => return Ok::<_, anyhow::Error>(Err(reason)),
+    let measured = runtime.block_on(async {
+        let Some(service) = bench.service_or_skip(services::s3::provide().await?, "s3")? else {
+            return Ok::<_, anyhow::Error>(None);
         };
+        let target = S3Target::from(&service);
         let mut log = |line: String| eprintln!("{line}");
-        Ok(Ok(runner::run_suite(&target, &plan, &opts, &mut log).await?))
+        Ok(Some(
+            runner::run_suite(&target, &plan, &opts, &mut log).await?,
+        ))
     })?;
-    match outcome {
-        Ok(suite) => {
-            run = report::to_run(&suite, run.environment);
-            let path = run.write_to_results_dir(SUITE)?;
-            eprintln!("ingest_parquet_s3: results in {}", path.display());
-            let failures = suite.failures();
-            anyhow::ensure!(failures.is_empty(), "{}", failures.join("; "));
-        }
-        Err(reason) => {
-            eprintln!("ingest_parquet_s3: skipped: {reason}");
-            Run::skipped(run.environment, SUITE, reason).write_to_results_dir(SUITE)?;
-        }
+    if let Some(suite) = measured {
+        let run = report::to_run(&suite, bench.environment());
+        let path = bench.write(&run)?;
+        eprintln!("{SUITE}: results in {}", path.display());
+        let failures = suite.failures();
+        anyhow::ensure!(failures.is_empty(), "{}", failures.join("; "));
     }
     Ok(())
 }
 
-/// Where the suite's S3 comes from: the services layer (`S3_ENDPOINT`, a MinIO
-/// container, `minio` on PATH, or the embedded s3s-fs server).
-mod s3 {
-    use perfwarden_harness::services::{self, Provided, s3::S3Service};
-    use perfwarden_harness::suites::ingest_parquet_s3::upload::S3Target;
-
-    /// The service (keep it alive) and its target, or the one-line reason there is none.
-    /// A skip is an error when `PERFWARDEN_REQUIRE_SERVICES` names `s3`.
-    pub async fn target() -> anyhow::Result<Result<(S3Service, S3Target), String>> {
-        match services::s3::provide().await? {
-            Provided::Ready(service) => {
-                let target = S3Target::from(&service);
-                Ok(Ok((service, target)))
-            }
-            Provided::Skipped(reason) => {
-                let required = std::env::var(services::REQUIRE_VAR).unwrap_or_default();
-                anyhow::ensure!(
-                    !services::is_required(&required, "s3"),
-                    "s3 is required ({}={required}) but was skipped: {reason}",
-                    services::REQUIRE_VAR
-                );
-                Ok(Err(reason))
-            }
-        }
-    }
-}
-
 fn main() -> anyhow::Result<()> {
-    perfwarden_harness::logging::init();
-    // `cargo bench` passes --bench; `cargo test --benches` does not, and then Criterion
-    // runs each benchmark once as a test and the suite is left out.
-    let bench_mode = std::env::args().any(|a| a == "--bench");
-    if env_flag("PERFWARDEN_INGEST_CRITERION", true) {
+    // Under `cargo test --benches` Criterion runs each benchmark once as a test and the
+    // suite is left out.
+    let bench_mode = Bench::bench_mode();
+    if Bench::env_flag("PERFWARDEN_INGEST_CRITERION", true) {
         let mut c = Criterion::default()
             .sample_size(10)
             .warm_up_time(Duration::from_secs(1))
@@ -179,7 +140,7 @@ fn main() -> anyhow::Result<()> {
         encoding(&mut c);
         c.final_summary();
     }
-    if !bench_mode || !env_flag("PERFWARDEN_INGEST_SUITE", true) {
+    if !bench_mode || !Bench::env_flag("PERFWARDEN_INGEST_SUITE", true) {
         return Ok(());
     }
     suite()

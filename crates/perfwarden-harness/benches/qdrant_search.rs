@@ -15,15 +15,14 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion};
 use perfwarden::profile::Profile;
-use perfwarden::results::{Environment, Run, SuiteOutcome, SuiteStatus};
-use perfwarden_harness::services::{Provided, qdrant};
+use perfwarden_harness::bench::{Bench, Failure};
+use perfwarden_harness::qdrant::client::search_quick;
+use perfwarden_harness::services::qdrant;
 use perfwarden_harness::suites::qdrant_search::{
-    self as suite, Options, Protocol, SUITE, SearchKind, Target, client::search_quick,
-    measure::Collection,
+    self as suite, Options, Protocol, SUITE, SearchKind, Target, measure::Collection,
 };
 
 fn main() -> ExitCode {
-    perfwarden_harness::logging::init();
     match bench() {
         Ok(code) => code,
         Err(e) => {
@@ -34,53 +33,33 @@ fn main() -> ExitCode {
 }
 
 fn bench() -> anyhow::Result<ExitCode> {
-    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
+    let bench = Bench::from_env(&SUITE)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let service = match rt.block_on(qdrant::provide())? {
-        Provided::Ready(service) => service,
-        Provided::Skipped(reason) => {
-            println!("{SUITE}: skipped: {reason}");
-            Run::skipped(Environment::detect(profile), SUITE, reason)
-                .write_to_results_dir(SUITE)?;
-            return Ok(ExitCode::SUCCESS);
-        }
+    let Some(service) = bench.service_or_skip(rt.block_on(qdrant::provide())?, "qdrant")? else {
+        return Ok(ExitCode::SUCCESS);
     };
     let target = Target::from_service(&service);
     let sampler = service.sampler();
-    let mut opts = Options::from_env(profile)?;
+    let mut opts = Options::from_env(bench.profile)?;
     let keep = opts.keep_collections;
     // Criterion needs the collections after the suite; they are deleted at the end.
     opts.keep_collections = true;
-    let mut run = Run::new(Environment::detect(profile));
+    let mut run = bench.run();
     let result = rt.block_on(suite::run(target.clone(), &opts, &mut run));
     run.metrics
-        .extend(sampler.finish().metrics(SUITE, "qdrant/resources"));
-    run.suites.push(SuiteStatus {
-        suite: SUITE.into(),
-        status: if result.is_ok() {
-            SuiteOutcome::Passed
-        } else {
-            SuiteOutcome::Failed
-        },
-        reason: result.as_ref().err().map(|e| e.to_string()),
+        .extend(sampler.finish().metrics(SUITE.name, "qdrant/resources"));
+    let failure = result.as_ref().err().map(|e| Failure {
+        message: e.to_string(),
+        bad_input: e.is_bad_input(),
     });
-    let path = run.write_to_results_dir(SUITE)?;
-    println!(
-        "{SUITE}: {} metrics in {}",
-        run.metrics.len(),
-        path.display()
-    );
-    let colls = match result {
-        Ok(colls) => colls,
-        Err(e) => {
-            eprintln!("{SUITE}: {e}");
-            return Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }));
-        }
+    let code = bench.finish(run, failure, None)?;
+    let Ok(colls) = result else {
+        return Ok(code);
     };
-    criterion_single_query(&rt, &target, &colls, profile);
+    criterion_single_query(&rt, &target, &colls, bench.profile);
     opts.keep_collections = keep;
     rt.block_on(suite::cleanup(&target, &colls, &opts));
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// One search at a time, per protocol and per distinct dimension (the first collection of

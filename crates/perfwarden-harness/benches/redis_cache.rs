@@ -15,15 +15,14 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use perfwarden::profile::Profile;
-use perfwarden::results::{Environment, Run, SuiteOutcome, SuiteStatus};
-use perfwarden_harness::services::{self, Provided, REQUIRE_VAR, is_required};
-use perfwarden_harness::suites::qdrant_search::client::Target;
+use perfwarden_harness::bench::{Bench, Failure};
+use perfwarden_harness::qdrant::Target;
+use perfwarden_harness::services::{self, Provided};
 use perfwarden_harness::suites::redis_cache::codec::{self, Answer, Hit};
 use perfwarden_harness::suites::redis_cache::key::derive_key;
 use perfwarden_harness::suites::redis_cache::{self as suite, Backing, Options, SUITE, Summary};
 
 fn main() -> ExitCode {
-    perfwarden_harness::logging::init();
     match bench() {
         Ok(code) => code,
         Err(e) => {
@@ -33,83 +32,47 @@ fn main() -> ExitCode {
     }
 }
 
-fn required(service: &str) -> bool {
-    is_required(&std::env::var(REQUIRE_VAR).unwrap_or_default(), service)
-}
-
 fn bench() -> anyhow::Result<ExitCode> {
-    let profile = Profile::from_env_or(Profile::Pr).map_err(anyhow::Error::msg)?;
-    let opts = Options::from_env(profile)?;
+    let bench = Bench::from_env(&SUITE)?;
+    let opts = Options::from_env(bench.profile)?;
     let rt = tokio::runtime::Runtime::new()?;
-    let outcome = rt.block_on(async {
-        let redis = match services::redis::provide().await? {
-            Provided::Ready(r) => r,
-            Provided::Skipped(reason) if !required("redis") => {
-                println!("{SUITE}: skipped: no Redis ({reason})");
-                return Ok(Err(reason));
-            }
-            Provided::Skipped(reason) => {
-                anyhow::bail!("redis is required ({REQUIRE_VAR}) but was skipped: {reason}")
-            }
+    let measured = rt.block_on(async {
+        let Some(redis) = bench.service_or_skip(services::redis::provide().await?, "redis")? else {
+            return Ok::<_, anyhow::Error>(None);
         };
         // Kept alive until the suite is done: dropping it stops a Qdrant perfwarden started.
-        let qdrant = services::qdrant::provide().await?;
+        let qdrant = bench.optional_service(services::qdrant::provide().await?, "qdrant")?;
         let backing = match &qdrant {
             Provided::Ready(q) => Backing::Qdrant(
                 Target::connect(&q.http_url, &q.grpc_url, q.api_key.clone())
                     .map_err(anyhow::Error::msg)?,
             ),
-            Provided::Skipped(reason) if !required("qdrant") => Backing::None(reason.clone()),
-            Provided::Skipped(reason) => {
-                anyhow::bail!("qdrant is required ({REQUIRE_VAR}) but was skipped: {reason}")
-            }
+            Provided::Skipped(reason) => Backing::None(reason.clone()),
         };
-        let mut run = Run::new(Environment::detect(profile));
+        let mut run = bench.run();
         let result = suite::run(&redis, backing, &opts, &mut run).await;
         drop(qdrant);
-        Ok(Ok((run, result)))
+        Ok(Some((run, result)))
     })?;
-    let (mut run, result) = match outcome {
-        Ok(measured) => measured,
-        Err(reason) => {
-            Run::skipped(Environment::detect(profile), SUITE, reason)
-                .write_to_results_dir(SUITE)?;
-            return Ok(ExitCode::SUCCESS);
-        }
+    let Some((run, result)) = measured else {
+        return Ok(ExitCode::SUCCESS);
     };
-    run.suites.push(SuiteStatus {
-        suite: SUITE.into(),
-        status: if result.is_ok() {
-            SuiteOutcome::Passed
-        } else {
-            SuiteOutcome::Failed
-        },
-        reason: match &result {
-            Ok(s) => s.no_backend.clone(),
-            Err(e) => Some(e.to_string()),
-        },
-    });
-    let path = run.write_to_results_dir(SUITE)?;
-    let summary = match result {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{SUITE}: {e}");
-            println!(
-                "{SUITE}: {} metrics in {}",
-                run.metrics.len(),
-                path.display()
-            );
-            return Ok(ExitCode::from(if e.is_bad_input() { 2 } else { 1 }));
-        }
+    let (failure, note) = match &result {
+        Ok(s) => (None, s.no_backend.clone()),
+        Err(e) => (
+            Some(Failure {
+                message: e.to_string(),
+                bad_input: e.is_bad_input(),
+            }),
+            None,
+        ),
     };
-    print_report(&summary, &opts);
-    println!(
-        "{SUITE}: {} metrics in {}",
-        run.metrics.len(),
-        path.display()
-    );
-    criterion_cpu_part(&opts);
-    Ok(ExitCode::SUCCESS)
+    let code = bench.finish(run, failure, note)?;
+    if let Ok(summary) = result {
+        print_report(&summary, &opts);
+        criterion_cpu_part(&opts);
+    }
+    Ok(code)
 }
 
 /// The headline: the hit path against redis-benchmark, the hit rate, the speed-up.

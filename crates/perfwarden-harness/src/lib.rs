@@ -4,7 +4,11 @@
 //! [`suites`] holds the library code of each bench target. Every suite writes its numbers as
 //! `perfwarden` results, which the gate package judges. See ARCHITECTURE.md.
 
+pub mod bench;
 pub mod load;
 pub mod logging;
+pub mod qdrant;
+pub mod record;
 pub mod services;
+pub mod suite;
 pub mod suites;

@@ -31,7 +31,7 @@ mod support {
     /// (a failure instead when `PERFWARDEN_REQUIRE_SERVICES` names `s3`).
     pub async fn s3() -> anyhow::Result<Option<(S3Service, S3Target)>> {
         let provided = services::s3::provide().await?;
-        Ok(services::require_or_skip(provided, "s3").map(|s| {
+        Ok(services::require_or_skip(provided, "s3")?.map(|s| {
             let target = S3Target::from(&s);
             (s, target)
         }))

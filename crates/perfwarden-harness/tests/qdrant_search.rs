@@ -7,7 +7,7 @@ use perfwarden::profile::Profile;
 use perfwarden::results::{Environment, Run};
 use perfwarden_harness::services::qdrant::{self, QdrantService};
 use perfwarden_harness::services::{self, ProviderKind};
-use perfwarden_harness::suites::qdrant_search::{self as suite, Options, SuiteError, Target};
+use perfwarden_harness::suites::qdrant_search::{self as suite, Options, QdrantError, Target};
 
 /// A Target pointing at ports nothing listens on (the clients connect lazily).
 fn nowhere() -> Target {
@@ -71,7 +71,7 @@ async fn an_unreachable_qdrant_fails_fast_naming_the_endpoint() {
         "took {:?}",
         started.elapsed()
     );
-    assert!(matches!(err, SuiteError::Qdrant { .. }), "{err:?}");
+    assert!(matches!(err, QdrantError::Qdrant { .. }), "{err:?}");
     let line = err.to_string();
     assert!(line.starts_with("http://127.0.0.1:9: "), "{line}");
     assert!(!line.contains('\n'), "{line}");
@@ -83,7 +83,7 @@ async fn an_unreachable_qdrant_fails_fast_naming_the_endpoint() {
 /// None after one line when there is none (a failure when PERFWARDEN_REQUIRE_SERVICES names
 /// qdrant). The service stops when dropped, so the caller keeps it.
 async fn qdrant_or_skip() -> Option<(QdrantService, Target)> {
-    let service = services::require_or_skip(qdrant::provide().await.unwrap(), "qdrant")?;
+    let service = services::require_or_skip(qdrant::provide().await.unwrap(), "qdrant").unwrap()?;
     let target = Target::from_service(&service);
     Some((service, target))
 }
@@ -160,14 +160,12 @@ async fn suite_end_to_end_on_a_real_qdrant() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs qdrant"]
 async fn ground_truth_agrees_with_qdrant_exact_search() {
-    use perfwarden_harness::suites::qdrant_search::{
-        data::Generator, fixture::Fixture, prepare, truth,
-    };
+    use perfwarden_harness::qdrant::{data::Generator, fixture::Fixture};
+    use perfwarden_harness::suites::qdrant_search::{prepare, truth};
     let Some((_service, target)) = qdrant_or_skip().await else {
         return;
     };
-    let fixture =
-        Fixture::load(&perfwarden_harness::suites::qdrant_search::fixture::default_path()).unwrap();
+    let fixture = Fixture::load(&perfwarden_harness::qdrant::fixture::default_path()).unwrap();
     let spec = fixture.select(Some(&["general"])).unwrap().remove(0);
     let opts = tiny("perfwarden_test_truth_");
     let name = opts.qdrant_name(&spec.name);
@@ -240,7 +238,7 @@ async fn an_existing_collection_of_another_shape_is_left_alone() {
         .unwrap();
     let line = err.to_string();
     assert!(
-        matches!(err, SuiteError::Shape { .. }) && err.is_bad_input(),
+        matches!(err, QdrantError::Shape { .. }) && err.is_bad_input(),
         "{line}"
     );
     assert!(
@@ -262,7 +260,7 @@ async fn an_existing_collection_of_another_shape_is_left_alone() {
 async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_measured() {
     // A server of our own (native, from PATH), so the test may kill it.
     let provided = qdrant::provide_via(ProviderKind::Native).await.unwrap();
-    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native") else {
+    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native").unwrap() else {
         return;
     };
     let pid = qdrant.pid().expect("a native server has a pid");
@@ -317,7 +315,10 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
     );
     let line = err.to_string();
     assert!(
-        matches!(err, SuiteError::Aborted { .. } | SuiteError::Qdrant { .. }),
+        matches!(
+            err,
+            QdrantError::Aborted { .. } | QdrantError::Qdrant { .. }
+        ),
         "{line}"
     );
     assert!(!line.contains('\n'), "{line}");
@@ -339,11 +340,10 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
 #[ignore = "needs qdrant"]
 async fn a_stalled_qdrant_shows_in_the_open_loop_p99() {
     use perfwarden_harness::load::{LoadConfig, ProgressMode};
-    use perfwarden_harness::suites::qdrant_search::{
-        Protocol, SearchKind, fixture, measure, prepare,
-    };
+    use perfwarden_harness::qdrant::fixture;
+    use perfwarden_harness::suites::qdrant_search::{Protocol, SearchKind, measure, prepare};
     let provided = qdrant::provide_via(ProviderKind::Native).await.unwrap();
-    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native") else {
+    let Some(qdrant) = services::require_or_skip(provided, "qdrant:native").unwrap() else {
         return;
     };
     let pid = qdrant.pid().expect("a native server has a pid").to_string();

@@ -9,11 +9,11 @@ use std::time::Duration;
 use perfwarden::profile::Profile;
 use perfwarden::results::{Environment, Metric, Run, validate};
 use perfwarden_harness::load::{LoadConfig, ProgressMode};
+use perfwarden_harness::qdrant::client::Target;
+use perfwarden_harness::qdrant::data::Generator;
+use perfwarden_harness::qdrant::fixture::Fixture;
+use perfwarden_harness::qdrant::setup;
 use perfwarden_harness::services::{self, qdrant::QdrantService, redis::RedisService};
-use perfwarden_harness::suites::qdrant_search::client::Target;
-use perfwarden_harness::suites::qdrant_search::data::Generator;
-use perfwarden_harness::suites::qdrant_search::fixture::Fixture;
-use perfwarden_harness::suites::qdrant_search::setup;
 use perfwarden_harness::suites::redis_cache::cache::CacheAside;
 use perfwarden_harness::suites::redis_cache::fault::FaultKind;
 use perfwarden_harness::suites::redis_cache::mix::{self, Mix};
@@ -47,11 +47,11 @@ async fn redis_or_skip() -> anyhow::Result<Option<RedisService>> {
     Ok(services::require_or_skip(
         services::redis::provide().await?,
         "redis",
-    ))
+    )?)
 }
 
 async fn qdrant_or_skip() -> anyhow::Result<Option<(QdrantService, Target)>> {
-    let Some(q) = services::require_or_skip(services::qdrant::provide().await?, "qdrant") else {
+    let Some(q) = services::require_or_skip(services::qdrant::provide().await?, "qdrant")? else {
         return Ok(None);
     };
     let target =

@@ -8,7 +8,9 @@ use std::process::Command;
 use anyhow::{Context, Result, ensure};
 use perfwarden::gate::{self, Config};
 use perfwarden::report::html::{esc, render_html};
-use perfwarden::results::{Direction, Environment, Interval, Metric, Run, Unit};
+use perfwarden::results::{
+    Chart, Direction, Environment, Interval, Metric, Run, SuiteOutcome, SuiteStatus, Unit,
+};
 
 fn env(commit: &str) -> Environment {
     Environment {
@@ -87,14 +89,52 @@ fn runs() -> (Run, Run) {
             H,
             10000.0,
         ));
+        run.suites = suites();
     }
     (base, cur)
+}
+
+/// The suites' statuses naming their charts, as the harness's suites write them.
+fn suites() -> Vec<SuiteStatus> {
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let status = |suite: &str, chart: Chart| SuiteStatus {
+        charts: vec![chart],
+        ..SuiteStatus::new(suite, SuiteOutcome::Passed, None)
+    };
+    vec![
+        status(
+            "qdrant_search",
+            Chart::Percentiles {
+                title: "Latency percentiles per collection".into(),
+                metrics: strings(&["latency_p50", "latency_p95", "latency_p99"]),
+                labels: strings(&["p50", "p95", "p99"]),
+            },
+        ),
+        status(
+            "grpc_windows",
+            Chart::SizeSweep {
+                title: "gRPC throughput per profile".into(),
+                metric: "throughput".into(),
+                y_label: "throughput (MB/s)".into(),
+                skip: strings(&["best"]),
+            },
+        ),
+        status(
+            "ingest_parquet_s3",
+            Chart::RateOverTime {
+                title: "Ingest rate over time".into(),
+                metric: "achieved_rate".into(),
+                target: "target_rate".into(),
+                y_label: "events/s".into(),
+            },
+        ),
+    ]
 }
 
 fn page() -> Result<String> {
     let (base, cur) = runs();
     let comparison = gate::compare(&base, &cur, &Config::default())?;
-    Ok(render_html(&comparison, &cur, Some(&base)))
+    Ok(render_html(&comparison, &cur))
 }
 
 #[test]
@@ -170,7 +210,7 @@ fn one_point_series_and_categories_are_markers_not_lines() -> Result<()> {
         run.metrics.retain(|m| !m.benchmark.ends_with("/16MB"));
     }
     let comparison = gate::compare(&base, &cur, &Config::default())?;
-    let html = render_html(&comparison, &cur, Some(&base));
+    let html = render_html(&comparison, &cur);
     let svg = chart(&html, "gRPC throughput per")?;
     assert!(svg.contains("<circle"), "the points are drawn");
     assert_eq!(series_lines(svg), 0, "a line between categories");
@@ -192,6 +232,34 @@ fn series_lines(svg: &str) -> usize {
         .skip(1)
         .filter(|p| p.contains("stroke-width=\"2\""))
         .count()
+}
+
+/// The report draws what the suites' results ask for, whatever the suite is called: no
+/// status naming charts, no suite charts; a suite of another name asking for one, gets it.
+#[test]
+fn charts_come_from_the_results_not_from_suite_names() -> Result<()> {
+    let (base, mut cur) = runs();
+    cur.suites.clear();
+    let html = render_html(&gate::compare(&base, &cur, &Config::default())?, &cur);
+    assert!(!html.contains("Latency percentiles per collection"));
+    assert!(!html.contains("gRPC throughput"));
+
+    let (base, mut cur) = runs();
+    for m in cur
+        .metrics
+        .iter_mut()
+        .filter(|m| m.suite == "qdrant_search")
+    {
+        m.suite = "vector_search".into();
+    }
+    cur.suites[0].suite = "vector_search".into();
+    let html = render_html(&gate::compare(&base, &cur, &Config::default())?, &cur);
+    let section = html
+        .split("<section>")
+        .find(|s| s.starts_with("<h2>vector_search</h2>"))
+        .context("no vector_search section")?;
+    assert!(section.contains("Latency percentiles per collection"));
+    Ok(())
 }
 
 /// The decompressed pixel bytes of a PNG (all IDAT chunks, inflated).

@@ -1,19 +1,18 @@
-//! The committed JSON Schema (baselines/schema/results-v1.schema.json) says what
+//! The committed JSON Schema (schema/results-v1.schema.json) says what
 //! `src/results/schema.rs` reads: checked field by field against serde, on generated runs,
 //! on every committed results file, and on the malformed ones.
 
 use std::path::{Path, PathBuf};
 
 use perfwarden::results::{
-    self, Direction, Environment, Interval, MergeRule, Run, Stat, SuiteOutcome, SuiteStatus, Unit,
-    hist,
+    self, Chart, Direction, Environment, Interval, MergeRule, Run, Stat, SuiteOutcome, SuiteStatus,
+    Unit, hist,
 };
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn schema_path() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("baselines/schema/results-v1.schema.json")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("schema/results-v1.schema.json")
 }
 
 fn schema() -> Value {
@@ -123,6 +122,12 @@ fn full_run() -> Run {
         suite: "s".into(),
         status: SuiteOutcome::Skipped,
         reason: Some("why".into()),
+        charts: vec![Chart::SizeSweep {
+            title: "t".into(),
+            metric: "throughput".into(),
+            y_label: "MB/s".into(),
+            skip: vec!["best".into()],
+        }],
     });
     run.metrics.push(m);
     run.histograms.push(histogram);
@@ -180,6 +185,7 @@ fn objects_have_the_same_fields_and_required_fields_as_serde() {
     check_object("", &s);
     check_object("/environment", &s["$defs"]["environment"]);
     check_object("/suites/0", &s["$defs"]["suite_status"]);
+    check_object("/suites/0/charts/0", &s["$defs"]["chart"]["oneOf"][1]);
     check_object("/metrics/0", &s["$defs"]["metric"]);
     check_object("/metrics/0/ci", &s["$defs"]["interval"]);
     check_object("/histograms/0", &s["$defs"]["histogram"]);
@@ -191,7 +197,6 @@ const NOT_RESULTS: &[&str] = &[
     "fixtures/collections.json",
     "fixtures/malformed",
     "fixtures/criterion",
-    "baselines/schema",
 ];
 
 fn json_files_under(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -5,7 +5,6 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use super::LoadConfig;
 use super::recorder::{Failure, Recorder, Shared};
@@ -33,9 +32,11 @@ where
         cfg.progress,
         cfg.total(),
         cfg.abort_after,
+        cfg.clock.clone(),
         shared.clone(),
     ));
-    let t0 = Instant::now();
+    let clock = cfg.clock.clone();
+    let t0 = clock.now();
     let measure_start = t0 + cfg.warmup;
     let end = measure_start + cfg.duration;
     let mut workers = Vec::with_capacity(concurrency);
@@ -43,21 +44,18 @@ where
         let op = op.clone();
         let shared = shared.clone();
         let (timeout, slowdown, window) = (cfg.timeout, cfg.slowdown, cfg.window);
+        let clock = clock.clone();
         let max_requests = cfg.max_requests.unwrap_or(u64::MAX);
         workers.push(tokio::spawn(async move {
             let mut rec = Recorder::new(measure_start, end, window, shared.clone());
             let mut i = w as u64;
-            while Instant::now() < end && !shared.stopped() && i < max_requests {
+            while clock.now() < end && !shared.stopped() && i < max_requests {
                 let fut = op(i);
                 i += concurrency as u64;
-                let sent = Instant::now();
-                let failure = match tokio::time::timeout(timeout, fut).await {
-                    Ok(Ok(_)) => None,
-                    Ok(Err(e)) => Some(Failure::error(e)),
-                    Err(_) => Some(Failure::timeout(timeout)),
-                };
-                slowdown.apply(sent).await;
-                let done = Instant::now();
+                let sent = clock.now();
+                let failure = Failure::of(clock.timeout(timeout, fut).await, timeout);
+                slowdown.apply_on(&clock, sent).await;
+                let done = clock.now();
                 if sent >= measure_start {
                     rec.record(sent, sent, done, failure);
                 } else {
@@ -75,7 +73,7 @@ where
             Err(e) => panic!("load worker of {} was cancelled: {e}", cfg.label),
         }
     }
-    let finished = Instant::now();
+    let finished = clock.now();
     shared.stop.store(true, Ordering::Relaxed);
     let aborted = monitor.await.ok().flatten();
     LoadReport::from_recorder(

@@ -15,8 +15,11 @@
 //! before the clock starts in the closed loop, so client-side cost shows in the Little's-law
 //! check rather than in the latency. Each worker keeps its own [`LatencyHistogram`]; they
 //! are merged exactly at the end into a [`LoadReport`], which converts to schema metrics.
-//! The first `warmup` of every run is executed but not recorded.
+//! The first `warmup` of every run is executed but not recorded. Time comes from the
+//! config's [`Clock`]: the real one in benches, a [`VirtualClock`] in tests, where every
+//! schedule is exact.
 
+mod clock;
 mod closed;
 mod hist;
 mod open;
@@ -27,6 +30,7 @@ mod slowdown;
 
 use std::time::Duration;
 
+pub use clock::{Clock, Sleep, VirtualClock};
 pub use closed::closed_loop;
 pub use hist::{HIGHEST_US, LOWEST_US, LatencyHistogram, LatencySummary, SIGFIG};
 pub use open::open_loop;
@@ -60,6 +64,8 @@ pub struct LoadConfig {
     /// `duration` then being an upper bound. For results that depend on how many requests
     /// ran rather than on how fast the machine is (a cache's hit rate as it warms).
     pub max_requests: Option<u64>,
+    /// Where the run's time comes from: the real clock, or a virtual one in tests.
+    pub clock: Clock,
 }
 
 impl LoadConfig {
@@ -78,6 +84,7 @@ impl LoadConfig {
             progress: ProgressMode::Auto,
             slowdown: Slowdown::NONE,
             max_requests: None,
+            clock: Clock::Real,
         }
     }
 
@@ -114,6 +121,11 @@ impl LoadConfig {
 
     pub fn max_requests(mut self, max_requests: Option<u64>) -> LoadConfig {
         self.max_requests = max_requests;
+        self
+    }
+
+    pub fn clock(mut self, clock: Clock) -> LoadConfig {
+        self.clock = clock;
         self
     }
 

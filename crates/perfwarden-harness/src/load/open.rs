@@ -7,13 +7,16 @@
 //! up to a whole millisecond, which would add up to a millisecond to every latency measured
 //! from the intended time. When every worker is busy (the target is stalled, or slower than
 //! the offered rate), permits wait: those requests go out late and their latency includes
-//! the wait, which is the coordinated-omission correction.
+//! the wait, which is the coordinated-omission correction. On a virtual clock the pacer is a
+//! task on the clock instead, so every slot is released exactly when it is due.
 
 use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use super::clock::{Clock, VirtualClock};
 
 use tokio::sync::Semaphore;
 
@@ -57,24 +60,25 @@ where
         cfg.progress,
         cfg.total(),
         cfg.abort_after,
+        cfg.clock.clone(),
         shared.clone(),
     ));
-    let t0 = Instant::now() + LEAD_IN;
+    let clock = cfg.clock.clone();
+    let t0 = clock.now() + LEAD_IN;
     let measure_start = t0 + cfg.warmup;
     let end = measure_start + cfg.duration;
     let slots = (cfg.total().as_secs_f64() * rate).ceil() as u64;
     let permits = Arc::new(Semaphore::new(0));
     let next_slot = Arc::new(AtomicU64::new(0));
 
-    let pacer = {
-        let permits = permits.clone();
-        let shared = shared.clone();
-        let close_at = end + cfg.late_after;
-        std::thread::Builder::new()
-            .name("perfwarden-pacer".into())
-            .spawn(move || pace(t0, rate, slots, close_at, &permits, &shared))
-            .expect("spawning the pacer thread")
-    };
+    let schedule = Schedule { t0, rate, slots };
+    let pacer = Pacer::start(
+        &clock,
+        schedule,
+        end + cfg.late_after,
+        permits.clone(),
+        shared.clone(),
+    );
 
     let mut workers = Vec::with_capacity(max_in_flight);
     for _ in 0..max_in_flight {
@@ -84,21 +88,18 @@ where
         let next_slot = next_slot.clone();
         let (timeout, slowdown, window, late_after) =
             (cfg.timeout, cfg.slowdown, cfg.window, cfg.late_after);
+        let clock = clock.clone();
         workers.push(tokio::spawn(async move {
             let mut rec = Recorder::new(measure_start, end, window, shared);
             while let Ok(permit) = permits.acquire().await {
                 permit.forget();
                 let k = next_slot.fetch_add(1, Ordering::Relaxed);
-                let intended = t0 + Duration::from_secs_f64(k as f64 / rate);
+                let intended = schedule.due_at(k);
                 let fut = op(k);
-                let sent = Instant::now();
-                let failure = match tokio::time::timeout(timeout, fut).await {
-                    Ok(Ok(_)) => None,
-                    Ok(Err(e)) => Some(Failure::error(e)),
-                    Err(_) => Some(Failure::timeout(timeout)),
-                };
-                slowdown.apply(sent).await;
-                let done = Instant::now();
+                let sent = clock.now();
+                let failure = Failure::of(clock.timeout(timeout, fut).await, timeout);
+                slowdown.apply_on(&clock, sent).await;
+                let done = clock.now();
                 if intended >= measure_start {
                     if sent.saturating_duration_since(intended) > late_after {
                         rec.late += 1;
@@ -120,17 +121,15 @@ where
             Err(e) => panic!("load worker of {} was cancelled: {e}", cfg.label),
         }
     }
-    let released = tokio::task::spawn_blocking(move || pacer.join())
-        .await
-        .expect("joining the pacer")
-        .expect("the pacer thread does not panic");
+    let released = pacer.join().await;
     shared.stop.store(true, Ordering::Relaxed);
     let aborted = monitor.await.ok().flatten();
     // Slots released but never taken were never sent; slots never released (the run was
     // aborted) were never due within the run that happened, and do not count.
     let dropped = released.saturating_sub(next_slot.load(Ordering::Relaxed));
     let measured = match aborted {
-        Some(_) => Instant::now()
+        Some(_) => clock
+            .now()
             .min(end)
             .saturating_duration_since(measure_start),
         None => cfg.duration,
@@ -148,46 +147,117 @@ where
     )
 }
 
-/// Releases slot permits as they fall due, then closes the semaphore at `close_at` (or at
-/// once when the run is stopped). Returns how many slots it released.
-fn pace(
+/// When the open loop's slots are due: slot `k` at `t0 + k / rate`, `slots` of them.
+#[derive(Clone, Copy, Debug)]
+struct Schedule {
     t0: Instant,
     rate: f64,
     slots: u64,
+}
+
+impl Schedule {
+    fn due_at(&self, k: u64) -> Instant {
+        self.t0 + Duration::from_secs_f64(k as f64 / self.rate)
+    }
+}
+
+/// Releases one permit per slot as it falls due, then closes the semaphore at `close_at`
+/// (or at once when the run is stopped).
+struct Pacer {
+    schedule: Schedule,
     close_at: Instant,
-    permits: &Semaphore,
-    shared: &Shared,
-) -> u64 {
-    let mut released = 0u64;
-    loop {
-        if shared.stopped() {
-            break;
-        }
-        let now = Instant::now();
-        if released < slots {
-            let elapsed = now.saturating_duration_since(t0).as_secs_f64();
-            let due = if now < t0 {
-                0
-            } else {
-                ((elapsed * rate).floor() as u64 + 1).min(slots)
-            };
-            if due > released {
-                permits.add_permits((due - released) as usize);
-                released = due;
-            }
-        } else if now >= close_at {
-            break;
-        }
-        let next = if released < slots {
-            t0 + Duration::from_secs_f64(released as f64 / rate)
-        } else {
-            close_at
-        };
-        let wait = next.saturating_duration_since(Instant::now());
-        if !wait.is_zero() {
-            std::thread::sleep(wait.min(PACER_MAX_SLEEP));
+    released: u64,
+    permits: Arc<Semaphore>,
+    shared: Arc<Shared>,
+}
+
+/// The pacer while it runs: an OS thread on the real clock, a task on a virtual one.
+enum Running {
+    Thread(std::thread::JoinHandle<u64>),
+    Task(tokio::task::JoinHandle<u64>),
+}
+
+impl Running {
+    /// How many slots the pacer released, once it is done.
+    async fn join(self) -> u64 {
+        match self {
+            Running::Thread(thread) => tokio::task::spawn_blocking(move || thread.join())
+                .await
+                .expect("joining the pacer")
+                .expect("the pacer thread does not panic"),
+            Running::Task(task) => task.await.expect("the pacer task does not panic"),
         }
     }
-    permits.close();
-    released
+}
+
+impl Pacer {
+    fn start(
+        clock: &Clock,
+        schedule: Schedule,
+        close_at: Instant,
+        permits: Arc<Semaphore>,
+        shared: Arc<Shared>,
+    ) -> Running {
+        let pacer = Pacer {
+            schedule,
+            close_at,
+            released: 0,
+            permits,
+            shared,
+        };
+        match clock {
+            Clock::Real => Running::Thread(
+                std::thread::Builder::new()
+                    .name("perfwarden-pacer".into())
+                    .spawn(move || pacer.on_thread())
+                    .expect("spawning the pacer thread"),
+            ),
+            Clock::Virtual(v) => Running::Task(tokio::spawn(pacer.on_virtual(v.clone()))),
+        }
+    }
+
+    /// Releases every slot due by `now`; returns when to look again, or `None` once every
+    /// slot is out and `close_at` has passed.
+    fn release(&mut self, now: Instant) -> Option<Instant> {
+        let due = self.released;
+        while self.released < self.schedule.slots && self.schedule.due_at(self.released) <= now {
+            self.released += 1;
+        }
+        if self.released > due {
+            self.permits.add_permits((self.released - due) as usize);
+        }
+        if self.released < self.schedule.slots {
+            Some(self.schedule.due_at(self.released))
+        } else if now >= self.close_at {
+            None
+        } else {
+            Some(self.close_at)
+        }
+    }
+
+    fn on_thread(mut self) -> u64 {
+        while !self.shared.stopped() {
+            let Some(next) = self.release(Instant::now()) else {
+                break;
+            };
+            let wait = next.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                std::thread::sleep(wait.min(PACER_MAX_SLEEP));
+            }
+        }
+        self.permits.close();
+        self.released
+    }
+
+    async fn on_virtual(mut self, clock: VirtualClock) -> u64 {
+        while !self.shared.stopped() {
+            let now = clock.now();
+            let Some(next) = self.release(now) else {
+                break;
+            };
+            clock.sleep_until(next.min(now + PACER_MAX_SLEEP)).await;
+        }
+        self.permits.close();
+        self.released
+    }
 }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::clock::Clock;
+
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::recorder::Shared;
@@ -55,10 +57,11 @@ pub(crate) async fn monitor(
     mode: ProgressMode,
     total: Duration,
     abort_after: Option<Duration>,
+    clock: Clock,
     shared: Arc<Shared>,
 ) -> AbortReason {
     let mode = mode.resolve();
-    let start = Instant::now();
+    let start = clock.now();
     let bar = (mode == ProgressMode::Bar).then(|| {
         let bar = ProgressBar::new(total.as_millis() as u64);
         bar.set_style(
@@ -75,16 +78,17 @@ pub(crate) async fn monitor(
     let mut failing_since: Option<Instant> = None;
     let mut aborted = None;
     while !shared.stopped() {
-        tokio::time::sleep(TICK).await;
+        clock.sleep(TICK).await;
         let ok = shared.ok.load(Ordering::Relaxed);
         let errors = shared.errors.load(Ordering::Relaxed);
-        let elapsed = start.elapsed();
+        let now = clock.now();
+        let elapsed = now - start;
         let rate = ok as f64 / elapsed.as_secs_f64().max(1e-9);
         if let Some(bar) = &bar {
             bar.set_position(elapsed.as_millis().min(total.as_millis()) as u64);
             bar.set_message(format!("{ok} ok, {errors} errors, {rate:.0} ops/s"));
-        } else if mode == ProgressMode::Lines && last_line.elapsed() >= LINE_EVERY {
-            last_line = Instant::now();
+        } else if mode == ProgressMode::Lines && now - last_line >= LINE_EVERY {
+            last_line = now;
             eprintln!(
                 "{label}: {:.0}/{:.0} s, {ok} ok, {errors} errors, {rate:.0} ops/s",
                 elapsed.as_secs_f64(),
@@ -97,11 +101,11 @@ pub(crate) async fn monitor(
         if ok > last_ok {
             failing_since = None;
         } else if errors > last_errors && failing_since.is_none() {
-            failing_since = Some(Instant::now());
+            failing_since = Some(now);
         }
         (last_ok, last_errors) = (ok, errors);
         if let (Some(limit), Some(since)) = (abort_after, failing_since)
-            && since.elapsed() >= limit
+            && now - since >= limit
         {
             aborted = Some(format!(
                 "stopped early: only errors for {:.1} s",

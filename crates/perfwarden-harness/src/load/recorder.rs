@@ -213,6 +213,18 @@ impl Failure {
         }
     }
 
+    /// What a request's outcome (`None` when it timed out after `timeout`) says failed.
+    pub fn of<T, E: std::fmt::Display>(
+        outcome: Option<Result<T, E>>,
+        timeout: Duration,
+    ) -> Option<Failure> {
+        match outcome {
+            Some(Ok(_)) => None,
+            Some(Err(e)) => Some(Failure::error(e)),
+            None => Some(Failure::timeout(timeout)),
+        }
+    }
+
     pub fn timeout(after: Duration) -> Failure {
         Failure {
             message: format!("timed out after {after:?}"),

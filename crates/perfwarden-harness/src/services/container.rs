@@ -12,13 +12,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use testcontainers::bollard::Docker;
 use testcontainers::bollard::query_parameters::{ListContainersOptions, RemoveContainerOptions};
 use testcontainers::core::logs::LogFrame;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerRequest, Image, ImageExt};
 
 use super::chain::Probe;
+use super::docker::docker;
 use super::owner::{self, Owner};
 use super::resources::ResourceTarget;
 use super::{Env, ProviderKind, Service, ServiceError};
@@ -30,8 +30,6 @@ pub const SERVICE_LABEL: &str = "perfwarden.service";
 
 /// Pulls give up after this long unless `PERFWARDEN_PULL_TIMEOUT_SECS` says otherwise.
 const DEFAULT_PULL_TIMEOUT: Duration = Duration::from_secs(300);
-/// Docker gets this long to answer a ping before the chain moves on.
-const PING_TIMEOUT: Duration = Duration::from_secs(3);
 /// Lines of container output kept for error messages.
 const LOG_LINES: usize = 40;
 
@@ -71,19 +69,6 @@ impl ImageRef {
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.name, self.tag)
-    }
-}
-
-/// The Docker engine, if it answers a ping in time.
-pub async fn docker() -> Result<Docker, String> {
-    let docker = Docker::connect_with_defaults().map_err(|e| format!("no Docker client: {e}"))?;
-    match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
-        Ok(Ok(_)) => Ok(docker),
-        Ok(Err(e)) => Err(format!("Docker does not answer: {e}")),
-        Err(_) => Err(format!(
-            "Docker did not answer within {} s",
-            PING_TIMEOUT.as_secs()
-        )),
     }
 }
 

@@ -45,6 +45,17 @@ pub enum ServiceError {
         what: String,
     },
 
+    /// A service that could not be had while [`REQUIRE_VAR`](super::REQUIRE_VAR) names it.
+    #[error(
+        "{key} is required ({}={list}) but was skipped: {reason}",
+        super::REQUIRE_VAR
+    )]
+    Required {
+        key: String,
+        list: String,
+        reason: String,
+    },
+
     #[error("{}: {what}: {source}", path.display())]
     Io {
         path: PathBuf,

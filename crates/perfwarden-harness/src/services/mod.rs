@@ -17,7 +17,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), perfwarden_harness::services::ServiceError> {
 //! use perfwarden_harness::services::{self, redis};
-//! let Some(redis) = services::require_or_skip(redis::provide().await?, "redis") else {
+//! let Some(redis) = services::require_or_skip(redis::provide().await?, "redis")? else {
 //!     return Ok(());
 //! };
 //! let sampler = redis.sampler();
@@ -29,11 +29,13 @@
 
 pub mod chain;
 pub mod container;
+pub mod docker;
 pub mod embedded_s3;
 pub mod endpoint;
 mod error;
 pub mod native;
 pub mod owner;
+pub mod proc;
 pub mod qdrant;
 pub mod redis;
 pub mod resources;
@@ -76,10 +78,6 @@ impl<T> Provided<T> {
         }
     }
 
-    pub fn is_ready(&self) -> bool {
-        matches!(self, Provided::Ready(_))
-    }
-
     /// The skip reason, if the service was skipped.
     pub fn skip_reason(&self) -> Option<&str> {
         match self {
@@ -87,25 +85,39 @@ impl<T> Provided<T> {
             Provided::Skipped(reason) => Some(reason),
         }
     }
+
+    /// The one "required or skip" rule: unchanged, unless the service was skipped while
+    /// [`REQUIRE_VAR`] names `key` (a service such as `redis`, or a `service:provider` pair
+    /// such as `redis:container`), which is an error, so CI cannot pass by skipping what it
+    /// meant to measure or test.
+    pub fn unless_required(self, key: &str) -> Result<Provided<T>, ServiceError> {
+        match self {
+            Provided::Skipped(reason) => {
+                let list = std::env::var(REQUIRE_VAR).unwrap_or_default();
+                if is_required(&list, key) {
+                    return Err(ServiceError::Required {
+                        key: key.to_string(),
+                        list,
+                        reason,
+                    });
+                }
+                Ok(Provided::Skipped(reason))
+            }
+            ready => Ok(ready),
+        }
+    }
 }
 
-/// For `#[ignore]`d tests and suites: the service, or `None` after printing the skip line.
-///
-/// Panics instead of skipping when [`REQUIRE_VAR`] names `key` (a service such as `redis`,
-/// or a `service:provider` pair such as `redis:container`), so CI cannot pass by skipping
-/// what it meant to test.
-pub fn require_or_skip<T>(provided: Provided<T>, key: &str) -> Option<T> {
-    match provided {
-        Provided::Ready(service) => Some(service),
+/// For `#[ignore]`d tests: the service, or `None` after printing the skip line; an error
+/// when the service is required ([`Provided::unless_required`]).
+pub fn require_or_skip<T>(provided: Provided<T>, key: &str) -> Result<Option<T>, ServiceError> {
+    match provided.unless_required(key)? {
+        Provided::Ready(service) => Ok(Some(service)),
         Provided::Skipped(reason) => {
-            let list = std::env::var(REQUIRE_VAR).unwrap_or_default();
-            if is_required(&list, key) {
-                panic!("{key} is required ({REQUIRE_VAR}={list}) but was skipped: {reason}");
-            }
             // The one line a skip owes the user, even in a test binary no one set logging up in.
             crate::logging::init();
             tracing::warn!("{key}: skipped: {reason}");
-            None
+            Ok(None)
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::resources::read_proc_stat;
+use super::proc::read_proc_stat;
 
 /// Data dirs are named `perfwarden-<what>-<pid>.<start>-<random>` in the temp dir.
 pub const DIR_PREFIX: &str = "perfwarden-";

@@ -9,13 +9,13 @@
 //!
 //! CPU is in percent of one core, as `docker stats` and `top` count it (200 = two cores).
 
-use std::path::Path;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use testcontainers::bollard::query_parameters::StatsOptions;
 
+use super::proc::{clock_ticks_per_second, parse_proc_stat, read_proc_stat, read_rss};
 use super::{ProviderKind, Service};
 use perfwarden::results::{Direction, Metric, Unit};
 
@@ -308,7 +308,7 @@ async fn docker_stats_until(
     mut stopped: tokio::sync::oneshot::Receiver<()>,
 ) -> Vec<Sample> {
     let mut samples = Vec::new();
-    let Ok(docker) = super::container::docker().await else {
+    let Ok(docker) = super::docker::docker().await else {
         return samples;
     };
     let options = StatsOptions {
@@ -343,58 +343,6 @@ async fn docker_stats_until(
         }
     }
     samples
-}
-
-/// The fields of `/proc/<pid>/stat` perfwarden reads.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProcStat {
-    pub comm: String,
-    pub state: char,
-    pub ppid: u32,
-    /// utime + stime, in clock ticks.
-    pub cpu_ticks: u64,
-    /// Start time after boot, in clock ticks: with the pid, it names a process uniquely.
-    pub start_ticks: u64,
-}
-
-/// Parses `/proc/<pid>/stat`. The command name sits in parentheses and may itself hold
-/// spaces and parentheses, so the fields are counted from the last `)`.
-pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
-    let open = text.find('(')?;
-    let close = text.rfind(')')?;
-    let comm = text.get(open + 1..close)?.to_string();
-    let rest: Vec<&str> = text.get(close + 1..)?.split_whitespace().collect();
-    // rest[0] is field 3 (state); field n is rest[n - 3].
-    let field = |n: usize| rest.get(n - 3).and_then(|v| v.parse::<u64>().ok());
-    Some(ProcStat {
-        comm,
-        state: rest.first()?.chars().next()?,
-        ppid: u32::try_from(field(4)?).ok()?,
-        cpu_ticks: field(14)? + field(15)?,
-        start_ticks: field(22)?,
-    })
-}
-
-pub fn read_proc_stat(pid: u32) -> std::io::Result<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    parse_proc_stat(&text).ok_or_else(|| std::io::Error::other("unparsable /proc stat"))
-}
-
-/// `VmRSS` of a `/proc/<pid>/status` text, in bytes.
-pub fn parse_vm_rss(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-fn read_rss(path: impl AsRef<Path>) -> Option<u64> {
-    parse_vm_rss(&std::fs::read_to_string(path).ok()?)
-}
-
-fn clock_ticks_per_second() -> f64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
 #[cfg(test)]

@@ -1,36 +1,5 @@
 use super::*;
 
-#[test]
-fn proc_stat_fields_are_counted_from_the_last_parenthesis() {
-    // Field 2 (comm) holds a space and a parenthesis, as thread names may.
-    let text = "4242 (redis (srv) 1) S 17 4242 4242 0 -1 4194560 1030 0 0 0 \
-                150 50 0 0 20 0 5 0 98765 12345678 2048 18446744073709551615";
-    let stat = parse_proc_stat(text).unwrap();
-    assert_eq!(stat.comm, "redis (srv) 1");
-    assert_eq!(stat.state, 'S');
-    assert_eq!(stat.ppid, 17);
-    assert_eq!(stat.cpu_ticks, 200);
-    assert_eq!(stat.start_ticks, 98765);
-    assert_eq!(parse_proc_stat("garbage"), None);
-}
-
-#[test]
-fn this_process_can_be_read() {
-    let me = read_proc_stat(std::process::id()).unwrap();
-    let parent = read_proc_stat(me.ppid).unwrap();
-    assert!(me.start_ticks >= parent.start_ticks);
-    assert!(!me.comm.is_empty());
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    assert!(parse_vm_rss(&status).unwrap() > 1024 * 1024);
-}
-
-#[test]
-fn vm_rss_is_in_bytes() {
-    let status = "Name:\tredis-server\nVmPeak:\t  9000 kB\nVmRSS:\t    4096 kB\nThreads:\t5\n";
-    assert_eq!(parse_vm_rss(status), Some(4096 * 1024));
-    assert_eq!(parse_vm_rss("Name:\tx\n"), None);
-}
-
 fn at(ms: u64, cpu_seconds: f64, memory_bytes: u64) -> Sample {
     Sample {
         at: Duration::from_millis(ms),

@@ -7,9 +7,10 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use perfwarden_harness::services::container::{docker, sweep_orphans};
+use perfwarden_harness::services::container::sweep_orphans;
+use perfwarden_harness::services::docker::docker;
 use perfwarden_harness::services::owner::{is_alive, sweep_dirs};
-use perfwarden_harness::services::resources::read_proc_stat;
+use perfwarden_harness::services::proc::read_proc_stat;
 use perfwarden_harness::services::{Provided, ProviderKind, redis, require_or_skip};
 
 use super::eventually;
@@ -82,7 +83,8 @@ async fn a_native_server_is_stopped_on_drop_and_on_panic() -> Result<()> {
     let Some(svc) = require_or_skip(
         redis::provide_via(ProviderKind::Native).await?,
         "redis:native",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     let pid = svc.pid().context("a native service has a pid")?;
@@ -114,7 +116,8 @@ async fn a_container_is_removed_on_drop_and_on_panic() -> Result<()> {
     let Some(svc) = require_or_skip(
         redis::provide_via(ProviderKind::Container).await?,
         "redis:container",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     let id = svc
@@ -143,7 +146,7 @@ async fn a_container_is_removed_on_drop_and_on_panic() -> Result<()> {
 
 /// A skip found late (the service went away between two provides): fails when required.
 fn skipped(reason: String, key: &str) -> Result<()> {
-    require_or_skip(Provided::<()>::Skipped(reason), key);
+    require_or_skip(Provided::<()>::Skipped(reason), key)?;
     Ok(())
 }
 
@@ -297,7 +300,7 @@ fn a_container_outliving_its_runtime_is_still_removed() -> Result<()> {
             .build()?;
         rt.block_on(redis::provide_via(ProviderKind::Container))?
     };
-    let Some(svc) = require_or_skip(svc, "redis:container") else {
+    let Some(svc) = require_or_skip(svc, "redis:container")? else {
         return Ok(());
     };
     let id = svc.container_id().context("container id")?.to_string();

@@ -125,7 +125,7 @@ async fn round_trip(svc: &QdrantService) -> Result<()> {
 }
 
 async fn via(kind: ProviderKind, key: &str) -> Result<()> {
-    let Some(svc) = require_or_skip(qdrant::provide_via(kind).await?, key) else {
+    let Some(svc) = require_or_skip(qdrant::provide_via(kind).await?, key)? else {
         return Ok(());
     };
     ensure!(
@@ -139,7 +139,7 @@ async fn via(kind: ProviderKind, key: &str) -> Result<()> {
 #[tokio::test]
 #[ignore = "needs Qdrant: QDRANT_URL, Docker with the qdrant/qdrant image, or qdrant on PATH"]
 async fn qdrant_through_the_chain() -> Result<()> {
-    let Some(svc) = require_or_skip(qdrant::provide().await?, "qdrant") else {
+    let Some(svc) = require_or_skip(qdrant::provide().await?, "qdrant")? else {
         return Ok(());
     };
     round_trip(&svc).await
@@ -169,7 +169,8 @@ async fn qdrant_endpoint_path_against_a_server_perfwarden_started() -> Result<()
     let Some(server) = require_or_skip(
         qdrant::provide_via(ProviderKind::Native).await?,
         "qdrant:native",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     // The named-endpoint provider, pointed at a real server it does not own; gRPC is

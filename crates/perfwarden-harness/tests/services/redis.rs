@@ -63,7 +63,7 @@ async fn round_trip(svc: &RedisService) -> Result<()> {
 }
 
 async fn via(kind: ProviderKind, key: &str) -> Result<()> {
-    let Some(svc) = require_or_skip(redis::provide_via(kind).await?, key) else {
+    let Some(svc) = require_or_skip(redis::provide_via(kind).await?, key)? else {
         return Ok(());
     };
     ensure!(
@@ -78,7 +78,7 @@ async fn via(kind: ProviderKind, key: &str) -> Result<()> {
 #[tokio::test]
 #[ignore = "needs Redis: REDIS_URL, Docker with a Redis image, or redis-server on PATH"]
 async fn redis_through_the_chain() -> Result<()> {
-    let Some(svc) = require_or_skip(redis::provide().await?, "redis") else {
+    let Some(svc) = require_or_skip(redis::provide().await?, "redis")? else {
         return Ok(());
     };
     round_trip(&svc).await
@@ -108,7 +108,8 @@ async fn redis_resources_are_sampled_while_loaded() -> Result<()> {
     let Some(svc) = require_or_skip(
         redis::provide_via(ProviderKind::Native).await?,
         "redis:native",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     let sampler = svc.sampler();
@@ -140,7 +141,8 @@ async fn redis_endpoint_path_against_a_server_perfwarden_started() -> Result<()>
     let Some(server) = require_or_skip(
         redis::provide_via(ProviderKind::Native).await?,
         "redis:native",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     // The named-endpoint provider, pointed at a real server it does not own.
@@ -186,7 +188,8 @@ async fn redis_container_resources_from_proc_and_from_docker_stats() -> Result<(
     let Some(svc) = require_or_skip(
         redis::provide_via(ProviderKind::Container).await?,
         "redis:container",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     let ResourceTarget::Container { service, id, .. } = svc.resource_target() else {

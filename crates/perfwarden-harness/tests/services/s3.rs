@@ -184,7 +184,7 @@ async fn round_trip(svc: &S3Service) -> Result<()> {
 }
 
 async fn via(kind: ProviderKind, key: &str) -> Result<()> {
-    let Some(svc) = require_or_skip(s3::provide_via(kind).await?, key) else {
+    let Some(svc) = require_or_skip(s3::provide_via(kind).await?, key)? else {
         return Ok(());
     };
     ensure!(
@@ -198,7 +198,7 @@ async fn via(kind: ProviderKind, key: &str) -> Result<()> {
 #[tokio::test]
 #[ignore = "needs S3: S3_ENDPOINT, Docker with a MinIO image, minio on PATH, or the embedded server"]
 async fn s3_through_the_chain() -> Result<()> {
-    let Some(svc) = require_or_skip(s3::provide().await?, "s3") else {
+    let Some(svc) = require_or_skip(s3::provide().await?, "s3")? else {
         return Ok(());
     };
     round_trip(&svc).await
@@ -234,7 +234,8 @@ async fn s3_embedded_rejects_other_credentials() -> Result<()> {
     let Some(svc) = require_or_skip(
         s3::provide_via(ProviderKind::Embedded).await?,
         "s3:embedded",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     // The real protocol includes its signatures: a client with another secret is refused.
@@ -267,7 +268,8 @@ async fn s3_endpoint_path_against_a_server_perfwarden_started() -> Result<()> {
     let Some(server) = require_or_skip(
         s3::provide_via(ProviderKind::Embedded).await?,
         "s3:embedded",
-    ) else {
+    )?
+    else {
         return Ok(());
     };
     // The named-endpoint provider, pointed at a real server it does not own.

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use crate::gate::{Comparison, MetricComparison, Verdict};
 use crate::results::Run;
 
-pub use charts::{grpc_throughput, ingest_rate, intervals, latency_percentiles};
+pub use charts::{draw, intervals};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -41,8 +41,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f6f8fa}\
 .pass{color:#116329}.fail{color:#82071e}.chart svg{max-width:100%;height:auto}\
 .muted{color:#57606a;font-size:13px}";
 
-/// The report page for `comparison` of `current` against `baseline`.
-pub fn render_html(comparison: &Comparison, current: &Run, baseline: Option<&Run>) -> String {
+/// The report page for `comparison` of `current` against its baseline.
+pub fn render_html(comparison: &Comparison, current: &Run) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
@@ -63,7 +63,7 @@ pub fn render_html(comparison: &Comparison, current: &Run, baseline: Option<&Run
         .collect();
     for suite in suites {
         let _ = write!(out, "<section><h2>{}</h2>", esc(suite));
-        for (title, svg) in suite_charts(suite, current, baseline) {
+        for (title, svg) in suite_charts(suite, current) {
             let _ = write!(
                 out,
                 "<h3>{}</h3><div class=\"chart\">{svg}</div>",
@@ -88,19 +88,16 @@ pub fn render_html(comparison: &Comparison, current: &Run, baseline: Option<&Run
     out
 }
 
-/// The charts that belong to a suite, by what its metrics are.
-fn suite_charts(suite: &str, current: &Run, baseline: Option<&Run>) -> Vec<(String, String)> {
-    let mut charts = Vec::new();
-    match suite {
-        "qdrant_search" => charts.extend(
-            latency_percentiles(current, suite)
-                .map(|s| ("Latency percentiles per collection".to_string(), s)),
-        ),
-        "grpc_windows" => charts.extend(grpc_throughput(current, baseline)),
-        "ingest_parquet_s3" => charts.extend(ingest_rate(current)),
-        _ => {}
-    }
-    charts
+/// The charts the suite asked for in its results (its status's `charts`), drawn from its
+/// metrics; a suite that named none (or wrote no status) gets none.
+fn suite_charts(suite: &str, current: &Run) -> Vec<(String, String)> {
+    current
+        .suites
+        .iter()
+        .filter(|s| s.suite == suite)
+        .flat_map(|s| &s.charts)
+        .flat_map(|chart| draw(chart, suite, current))
+        .collect()
 }
 
 fn summary(out: &mut String, c: &Comparison) {

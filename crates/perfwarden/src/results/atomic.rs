@@ -9,8 +9,10 @@
 //! staged beside its target. Written files get ordinary permissions (0666 less the umask,
 //! usually 0644), not the 0600 of a temporary file.
 
-use std::io::Write;
+use std::fs::OpenOptions;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Error;
 
@@ -24,7 +26,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// Writes several files in two phases: every file is written and synced in its staging
 /// folder first, and only then renamed into place. A failure while writing (a full disk, a
-/// missing permission) replaces nothing.
+/// missing permission) replaces nothing, and leaves no staged file behind.
 pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
@@ -34,13 +36,11 @@ pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
         };
         if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
             // A rename cannot replace a directory; say so before anything is replaced.
-            return Err(io(std::io::Error::other(
-                "the target exists and is not a file",
-            )));
+            return Err(io(io::Error::other("the target exists and is not a file")));
         }
         let dir = parent_of(path);
         std::fs::create_dir_all(dir).map_err(io)?;
-        let tmp = stage(&staging_dir_for(dir), bytes).map_err(io)?;
+        let tmp = Staged::write_in(&staging_dir_for(dir), bytes).map_err(io)?;
         staged.push((path, bytes, tmp));
     }
     for (path, bytes, tmp) in staged {
@@ -48,16 +48,14 @@ pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
             path: path.clone(),
             source,
         };
-        match tmp.persist(path) {
-            Ok(_) => {}
-            Err(e) if e.error.kind() == std::io::ErrorKind::CrossesDevices => {
-                drop(e.file);
-                stage(parent_of(path), bytes)
-                    .map_err(io)?
-                    .persist(path)
-                    .map_err(|e| io(e.error))?;
+        match tmp.rename_to(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::CrossesDevices => {
+                Staged::write_in(parent_of(path), bytes)
+                    .and_then(|beside| beside.rename_to(path))
+                    .map_err(io)?;
             }
-            Err(e) => return Err(io(e.error)),
+            Err(e) => return Err(io(e)),
         }
     }
     Ok(())
@@ -70,20 +68,56 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-/// A synced temporary file in `dir` holding `bytes`, with ordinary permissions.
-fn stage(dir: &Path, bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".perfwarden-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Passed to open(2), which takes the umask off as for any other new file.
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
+/// A written and synced temporary file, removed when dropped unless it was renamed into
+/// place (so a failed write leaves nothing behind; only a killed one leaves it, in the
+/// staging folder).
+struct Staged {
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl Staged {
+    /// A new file `.perfwarden-<pid>-<n>.tmp` in `dir` holding `bytes`, with ordinary
+    /// permissions: 0666 passed to open(2), which takes the umask off as for any new file.
+    fn write_in(dir: &Path, bytes: &[u8]) -> io::Result<Staged> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".perfwarden-{}-{n}.tmp", std::process::id()));
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+            match options.open(&path) {
+                Ok(mut file) => {
+                    let staged = Staged {
+                        path,
+                        renamed: false,
+                    };
+                    file.write_all(bytes)?;
+                    file.sync_all()?;
+                    return Ok(staged);
+                }
+                // Left by a process that had this id before: take the next name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
     }
-    let mut tmp = builder.tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    Ok(tmp)
+
+    fn rename_to(mut self, target: &Path) -> io::Result<()> {
+        std::fs::rename(&self.path, target)?;
+        self.renamed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// The first staging folder on the same filesystem as `dir` that is not `dir` itself: the

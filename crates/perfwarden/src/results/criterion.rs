@@ -113,6 +113,7 @@ pub fn import_run(
                 suite: m.suite.clone(),
                 status: SuiteOutcome::Passed,
                 reason: None,
+                charts: Vec::new(),
             });
         }
     }

@@ -196,6 +196,9 @@ pub(crate) fn add_suite_status(
             if rank(s.status) > rank(o.status) {
                 o.status = s.status;
             }
+            if o.charts.is_empty() {
+                o.charts = s.charts.clone();
+            }
             o.reason = match (o.reason.take(), reason) {
                 (Some(a), Some(b)) => Some(format!("{a}; {b}")),
                 (a, b) => a.or(b),

@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::chart::Chart;
+
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -71,6 +73,21 @@ pub struct SuiteStatus {
     /// Why a suite failed or was skipped, in one line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The charts the suite asks the HTML report to draw from its metrics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charts: Vec<Chart>,
+}
+
+impl SuiteStatus {
+    /// How `suite` ended, with no charts.
+    pub fn new(suite: &str, status: SuiteOutcome, reason: Option<String>) -> SuiteStatus {
+        SuiteStatus {
+            suite: suite.to_string(),
+            status,
+            reason,
+            charts: Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,11 +354,8 @@ impl Run {
     /// (and `baseline update` refuses it unless forced).
     pub fn skipped(environment: Environment, suite: &str, reason: String) -> Run {
         let mut run = Run::new(environment);
-        run.suites.push(SuiteStatus {
-            suite: suite.to_string(),
-            status: SuiteOutcome::Skipped,
-            reason: Some(reason),
-        });
+        run.suites
+            .push(SuiteStatus::new(suite, SuiteOutcome::Skipped, Some(reason)));
         run
     }
 }

@@ -194,6 +194,7 @@ fn missing_metrics_say_why_when_their_suite_was_skipped() {
         suite: "qdrant_search".into(),
         status: SuiteOutcome::Skipped,
         reason: Some("no Qdrant: set QDRANT_URL".into()),
+        charts: Vec::new(),
     });
     let b = base(vec![
         lat("s", "b", "m", 1.0),

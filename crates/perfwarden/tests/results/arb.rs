@@ -113,6 +113,7 @@ pub fn arb_run() -> impl Strategy<Value = Run> {
                 suite,
                 status,
                 reason,
+                charts: Vec::new(),
             });
         }
         for (i, mut m) in metrics.into_iter().enumerate() {

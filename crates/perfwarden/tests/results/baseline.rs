@@ -20,6 +20,7 @@ fn current() -> Run {
         suite: "redis_cache".into(),
         status: SuiteOutcome::Passed,
         reason: None,
+        charts: Vec::new(),
     });
     run
 }

@@ -92,6 +92,7 @@ fn machine_run(values: &[u64], ops: f64, recall: f64, cpu: (f64, u64, f64), ts: 
         suite: SUITE.into(),
         status: SuiteOutcome::Passed,
         reason: None,
+        charts: Vec::new(),
     });
     run.metrics = metrics;
     run.histograms.push(histogram);

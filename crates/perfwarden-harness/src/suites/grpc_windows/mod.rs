@@ -70,7 +70,7 @@ pub use runner::{CaseResult, RAW_TCP, SuiteOutput, benchmark_id, run, size_label
 pub use service::{BlobServer, DEFAULT_CHUNK_BYTES};
 pub use tcp::{RawTcpClient, RawTcpServer};
 
-use perfwarden::results::{Environment, Run, SuiteOutcome, SuiteStatus};
+use perfwarden::results::{Environment, Run, SuiteOutcome};
 
 /// What can go wrong; each names the endpoint or benchmark it is about.
 #[derive(Debug, thiserror::Error)]
@@ -129,11 +129,7 @@ impl SuiteOutput {
         let (metrics, histograms) = self.metrics();
         run.metrics = metrics;
         run.histograms = histograms;
-        run.suites.push(SuiteStatus {
-            suite: SUITE.into(),
-            status: SuiteOutcome::Passed,
-            reason: None,
-        });
+        run.suites.push(SUITE.status(SuiteOutcome::Passed, None));
         run
     }
 }

@@ -7,10 +7,21 @@ use std::fmt::Write as _;
 
 use super::config::Op;
 use super::runner::{CaseResult, RAW_TCP, SuiteOutput, benchmark_id, size_label};
-use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit, hist};
+use crate::suite::{Suite, strings};
+use perfwarden::results::{Chart, Direction, Histogram, MergeRule, Metric, Stat, Unit, hist};
 
 /// The suite's name in metric ids and the results file name.
-pub const SUITE: &str = "grpc_windows";
+pub const SUITE: Suite = Suite::new("grpc_windows", charts);
+
+/// Throughput per window profile and payload size, one chart per operation (and delay).
+fn charts() -> Vec<Chart> {
+    vec![Chart::SizeSweep {
+        title: "gRPC throughput per profile".into(),
+        metric: "throughput".into(),
+        y_label: "throughput (MB/s)".into(),
+        skip: strings(&["best"]),
+    }]
+}
 
 /// The best profile for one operation under one condition, judged on the largest payload
 /// measured there.
@@ -130,7 +141,7 @@ impl SuiteOutput {
             let bench = r.benchmark();
             let labels = self.labels(r);
             let metric = |name: &str, unit, direction, value| {
-                let mut m = Metric::new(SUITE, bench.clone(), name, unit, direction, value);
+                let mut m = Metric::new(SUITE.name, bench.clone(), name, unit, direction, value);
                 m.labels = labels.clone();
                 m
             };
@@ -194,7 +205,7 @@ impl SuiteOutput {
         for b in self.best() {
             if let Some(f) = b.fraction_of_tcp {
                 let mut m = Metric::new(
-                    SUITE,
+                    SUITE.name,
                     b.benchmark(),
                     "fraction_of_tcp",
                     Unit::Ratio,

@@ -68,5 +68,19 @@ pub use events::{Event, EventMix, EventType};
 pub use generator::Generator;
 pub use world::World;
 
-/// The suite's name in results.
-pub const SUITE: &str = "ingest_parquet_s3";
+use crate::suite::Suite;
+use perfwarden::results::Chart;
+
+/// The suite's name in results, and its chart.
+pub const SUITE: Suite = Suite::new("ingest_parquet_s3", charts);
+
+/// Events taken per second over each scenario that kept its per-second samples, against
+/// the target rate.
+fn charts() -> Vec<Chart> {
+    vec![Chart::RateOverTime {
+        title: "Ingest rate over time".into(),
+        metric: "achieved_rate".into(),
+        target: "target_rate".into(),
+        y_label: "events/s".into(),
+    }]
+}

@@ -18,8 +18,7 @@ use super::SUITE;
 use super::runner::{ScenarioRun, SuiteRun};
 use super::scenarios::{Kind, SEED_RATE};
 use perfwarden::results::{
-    Direction, Environment, Histogram, MergeRule, Metric, Run, Stat, SuiteOutcome, SuiteStatus,
-    Unit,
+    Direction, Environment, Histogram, MergeRule, Metric, Run, Stat, SuiteOutcome, Unit,
 };
 
 use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower};
@@ -80,15 +79,13 @@ pub fn to_run(suite: &SuiteRun, environment: Environment) -> Run {
         );
     }
     let failures = suite.failures();
-    run.suites.push(SuiteStatus {
-        suite: SUITE.to_string(),
-        status: if failures.is_empty() {
-            SuiteOutcome::Passed
-        } else {
-            SuiteOutcome::Failed
-        },
-        reason: (!failures.is_empty()).then(|| failures.join("; ")),
-    });
+    let status = if failures.is_empty() {
+        SuiteOutcome::Passed
+    } else {
+        SuiteOutcome::Failed
+    };
+    run.suites
+        .push(SUITE.status(status, (!failures.is_empty()).then(|| failures.join("; "))));
     run
 }
 
@@ -206,7 +203,7 @@ fn scenario_metrics(run: &mut Run, s: &ScenarioRun) {
 }
 
 fn metric(bench: &str, name: &str, unit: Unit, direction: Direction, value: f64) -> Metric {
-    Metric::new(SUITE, bench, name, unit, direction, value)
+    Metric::new(SUITE.name, bench, name, unit, direction, value)
 }
 
 /// A quantile of a microsecond histogram, reported in milliseconds.

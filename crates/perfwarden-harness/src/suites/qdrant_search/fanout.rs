@@ -9,12 +9,13 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 
-use super::client::{Protocol, SearchKind, Target, search_quick};
-use super::error::SuiteError;
 use super::measure::Collection;
 use super::options::Options;
-use super::record::{Collector, aborted, record_load, say};
+use super::record::{aborted, record_load, say};
 use crate::load::{LatencyHistogram, Slowdown};
+use crate::qdrant::QdrantError;
+use crate::qdrant::client::{Protocol, SearchKind, Target, search_quick};
+use crate::record::Recorder;
 use perfwarden::results::{Direction, Unit};
 
 /// How one branch of a fan-out ended.
@@ -179,12 +180,12 @@ pub async fn measure(
 /// Measures the fan-out over `colls` with protocol `p` and records it under
 /// `fanout/<protocol>`.
 pub(crate) async fn phase(
-    rec: &mut Collector<'_>,
+    rec: &mut Recorder<'_>,
     target: &Arc<Target>,
     colls: &[Arc<Collection>],
     p: Protocol,
     opts: &Options,
-) -> Result<(), SuiteError> {
+) -> Result<(), QdrantError> {
     let plan = &opts.plan;
     let bench = format!("fanout/{}", p.name());
     let f = measure(

@@ -4,15 +4,15 @@
 
 use std::sync::Arc;
 
-use super::client::{Protocol, SearchKind, Target};
-use super::error::SuiteError;
 use super::fit::{Model, fit};
-use super::fixture::CollectionSpec;
 use super::measure;
 use super::options::Options;
 use super::prepare;
-use super::record::Collector;
 use super::record::{record_serial, record_setup};
+use crate::qdrant::QdrantError;
+use crate::qdrant::client::{Protocol, SearchKind, Target};
+use crate::qdrant::fixture::CollectionSpec;
+use crate::record::Recorder;
 use perfwarden::results::{Direction, Unit};
 
 /// The size the seed asks about (100M+ vectors).
@@ -31,11 +31,11 @@ struct Point {
 
 /// Measures `spec` at every size of the plan and records the fitted extrapolation.
 pub async fn run(
-    rec: &mut Collector<'_>,
+    rec: &mut Recorder<'_>,
     target: &Arc<Target>,
     spec: &CollectionSpec,
     opts: &Options,
-) -> Result<(), SuiteError> {
+) -> Result<(), QdrantError> {
     let plan = &opts.plan;
     let mut points = Vec::new();
     let conc = plan.sweep.iter().copied().max().unwrap_or(1);
@@ -59,7 +59,7 @@ pub async fn run(
             Ok(s) => s,
             Err((s, why)) => {
                 record_serial(rec, &bench, &s);
-                return Err(SuiteError::Aborted {
+                return Err(QdrantError::Aborted {
                     endpoint: target.grpc_url.clone(),
                     benchmark: bench,
                     what: why,
@@ -87,7 +87,7 @@ pub async fn run(
             let _ = target.grpc.delete_collection(qname.as_str()).await;
         }
         if let Some(why) = report.aborted {
-            return Err(SuiteError::Aborted {
+            return Err(QdrantError::Aborted {
                 endpoint: target.grpc_url.clone(),
                 benchmark: bench,
                 what: why,
@@ -101,7 +101,7 @@ pub async fn run(
 /// A growth series: metric name, fitted model, unit, direction and how to read it.
 type Series = (&'static str, Model, Unit, Direction, fn(&Point) -> f64);
 
-fn record_extrapolation(rec: &mut Collector<'_>, collection: &str, points: &[Point]) {
+fn record_extrapolation(rec: &mut Recorder<'_>, collection: &str, points: &[Point]) {
     let bench = format!("growth/{collection}/extrapolated_100M");
     let xs: Vec<f64> = points.iter().map(|p| p.n).collect();
     let sizes = xs

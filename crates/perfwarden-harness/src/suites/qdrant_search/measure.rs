@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::client::{Prepared, Protocol, SearchKind, Target, search, search_quick};
-use super::fixture::CollectionSpec;
 use super::truth::{Truth, recall, recall_hybrid};
 use crate::load::{self, LatencyHistogram, LoadConfig, LoadReport, Slowdown};
+use crate::qdrant::client::{Prepared, Protocol, SearchKind, Target, search, search_quick};
+use crate::qdrant::fixture::CollectionSpec;
 
 /// Consecutive failed serial searches after which Qdrant is taken to be gone.
 const SERIAL_GIVE_UP: u64 = 5;

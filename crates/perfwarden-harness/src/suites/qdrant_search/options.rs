@@ -4,19 +4,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::error::SuiteError;
-use super::fixture;
 use super::plan::Plan;
 use super::prepare::Load;
-use super::setup;
 use crate::load::{LoadConfig, ProgressMode, Slowdown};
+use crate::qdrant::QdrantError;
+use crate::qdrant::fixture;
+use crate::qdrant::setup;
 use perfwarden::profile::Profile;
 
-/// Environment variable: the data seed (default [`DEFAULT_SEED`]).
-pub const SEED_VAR: &str = "PERFWARDEN_QDRANT_SEED";
 /// Environment variable: keep the collections after the run (`1`).
 pub const KEEP_VAR: &str = "PERFWARDEN_QDRANT_KEEP";
-pub const DEFAULT_SEED: u64 = 20_250_717;
+pub use crate::qdrant::data::{DEFAULT_SEED, SEED_VAR};
 
 /// Everything that shapes a run besides the Qdrant it runs against.
 #[derive(Clone, Debug)]
@@ -52,14 +50,14 @@ impl Options {
     /// The defaults for `profile` with the environment's overrides: the fixture
     /// (`PERFWARDEN_QDRANT_FIXTURE`), seed, injected slowdown, collection prefix and keeping
     /// collections.
-    pub fn from_env(profile: Profile) -> Result<Options, SuiteError> {
+    pub fn from_env(profile: Profile) -> Result<Options, QdrantError> {
         let mut o = Options::new(profile);
-        o.slowdown = Slowdown::from_env().map_err(SuiteError::Config)?;
+        o.slowdown = Slowdown::from_env().map_err(QdrantError::Config)?;
         if let Ok(s) = std::env::var(SEED_VAR)
             && !s.trim().is_empty()
         {
             o.seed = s.trim().parse().map_err(|_| {
-                SuiteError::Config(format!("{SEED_VAR}: {s:?} is not an unsigned integer"))
+                QdrantError::Config(format!("{SEED_VAR}: {s:?} is not an unsigned integer"))
             })?;
         }
         o.prefix = setup::prefix_from_env();

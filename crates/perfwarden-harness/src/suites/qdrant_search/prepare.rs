@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::client::{SearchKind, Target, prepare};
-use super::data::{Generator, Item};
-use super::error::SuiteError;
-use super::fixture::CollectionSpec;
 use super::measure::Collection;
-use super::setup::{self, IndexWait, Upload};
 use super::truth::TruthBuilder;
+use crate::qdrant::QdrantError;
+use crate::qdrant::client::{SearchKind, Target, prepare};
+use crate::qdrant::data::{Generator, Item};
+use crate::qdrant::fixture::CollectionSpec;
+use crate::qdrant::setup::{self, IndexWait, Upload};
 
 /// Points generated and fed to the ground truth at a time.
 const TRUTH_CHUNK: u64 = 2048;
@@ -42,7 +42,7 @@ pub async fn collection(
     spec: &CollectionSpec,
     qname: &str,
     load: Load,
-) -> Result<(Collection, SetupStats), SuiteError> {
+) -> Result<(Collection, SetupStats), QdrantError> {
     let generator = Generator::new(load.seed, &spec.name, spec.dim);
     setup::create(target, spec, qname).await?;
     let upload = setup::upload(

@@ -1,96 +1,32 @@
 //! Turning measurements into schema metrics, collected in the order they are measured so a
 //! run that ends early keeps everything before the failure.
 
-use super::client::Target;
-use super::error::SuiteError;
 use super::measure::Serial;
 use super::prepare::SetupStats;
-use crate::load::{LatencyHistogram, LoadReport};
-use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Run, Stat, Unit};
+use crate::load::LoadReport;
+use crate::qdrant::QdrantError;
+use crate::qdrant::client::Target;
+use crate::record::Recorder;
+use crate::suite::{Suite, strings};
+use perfwarden::results::{Chart, Direction, Unit};
 
-/// The suite's name in results.
-pub const SUITE: &str = "qdrant_search";
+/// The suite's name in results, and its chart: latency percentiles per benchmark.
+pub const SUITE: Suite = Suite::new("qdrant_search", charts);
 
-/// Appends metrics to a run.
-pub struct Collector<'a> {
-    pub run: &'a mut Run,
-}
-
-impl Collector<'_> {
-    pub fn push(&mut self, metric: Metric) {
-        self.run.metrics.push(metric);
-    }
-
-    /// A plain metric of this suite.
-    pub fn value(
-        &mut self,
-        benchmark: &str,
-        metric: &str,
-        unit: Unit,
-        direction: Direction,
-        value: f64,
-    ) -> &mut Metric {
-        self.run.metrics.push(Metric::new(
-            SUITE, benchmark, metric, unit, direction, value,
-        ));
-        self.run.metrics.last_mut().expect("just pushed")
-    }
-
-    /// `{prefix}_mean`, `_p50`, `_p95`, `_p99` in ms from a µs histogram, which is stored
-    /// with the run so the statistics can be recomputed (and merged across machines).
-    pub fn latency(&mut self, benchmark: &str, prefix: &str, hist: &LatencyHistogram) {
-        if hist.count() == 0 {
-            return;
-        }
-        let id = format!("{SUITE}/{benchmark}/{prefix}");
-        let s = hist.summary();
-        for (suffix, stat, value) in [
-            ("mean", Stat::Mean, s.mean_ms),
-            ("p50", Stat::P50, s.p50_ms),
-            ("p95", Stat::P95, s.p95_ms),
-            ("p99", Stat::P99, s.p99_ms),
-        ] {
-            let mut m = Metric::new(
-                SUITE,
-                benchmark,
-                format!("{prefix}_{suffix}"),
-                Unit::Milliseconds,
-                Direction::LowerIsBetter,
-                value,
-            );
-            m.stat = Some(stat);
-            m.histogram = Some(id.clone());
-            m.sample_count = Some(s.count);
-            self.push(m);
-        }
-        self.run.histograms.push(Histogram {
-            id,
-            unit: Unit::Microseconds,
-            hdr: hist.encode_base64(),
-        });
-    }
-
-    /// A load report's metrics under `benchmark`.
-    pub fn load(&mut self, benchmark: &str, report: &LoadReport) {
-        let (metrics, hists) = report.to_metrics(SUITE, benchmark);
-        self.run.metrics.extend(metrics);
-        self.run.histograms.extend(hists);
-    }
-
-    /// A rate that adds up across load machines.
-    pub fn rate(&mut self, benchmark: &str, metric: &str, unit: Unit, value: f64) -> &mut Metric {
-        let m = self.value(benchmark, metric, unit, Direction::HigherIsBetter, value);
-        m.merge = Some(MergeRule::Sum);
-        m
-    }
+fn charts() -> Vec<Chart> {
+    vec![Chart::Percentiles {
+        title: "Latency percentiles per collection".into(),
+        metrics: strings(&["latency_p50", "latency_p95", "latency_p99"]),
+        labels: strings(&["p50", "p95", "p99"]),
+    }]
 }
 
 pub(crate) fn say(line: &str) {
-    eprintln!("qdrant_search: {line}");
+    SUITE.say(line);
 }
 
-pub(crate) fn aborted(target: &Target, benchmark: &str, what: impl Into<String>) -> SuiteError {
-    SuiteError::Aborted {
+pub(crate) fn aborted(target: &Target, benchmark: &str, what: impl Into<String>) -> QdrantError {
+    QdrantError::Aborted {
         endpoint: target.grpc_url.clone(),
         benchmark: benchmark.to_string(),
         what: what.into(),
@@ -98,7 +34,7 @@ pub(crate) fn aborted(target: &Target, benchmark: &str, what: impl Into<String>)
 }
 
 /// Records a setup's metrics under `benchmark` (`mixtral/setup`).
-pub(crate) fn record_setup(rec: &mut Collector, benchmark: &str, stats: &SetupStats) {
+pub(crate) fn record_setup(rec: &mut Recorder, benchmark: &str, stats: &SetupStats) {
     let up = stats.upload;
     rec.value(
         benchmark,
@@ -150,7 +86,7 @@ pub(crate) fn record_setup(rec: &mut Collector, benchmark: &str, stats: &SetupSt
 }
 
 /// Records serial latency, recall and server time under `benchmark`.
-pub(crate) fn record_serial(rec: &mut Collector, benchmark: &str, s: &Serial) {
+pub(crate) fn record_serial(rec: &mut Recorder, benchmark: &str, s: &Serial) {
     rec.latency(benchmark, "latency", &s.latency);
     let m = rec.value(
         benchmark,
@@ -192,11 +128,11 @@ pub(crate) fn record_serial(rec: &mut Collector, benchmark: &str, s: &Serial) {
 }
 
 pub(crate) fn record_load(
-    rec: &mut Collector,
+    rec: &mut Recorder,
     target: &Target,
     benchmark: &str,
     report: &LoadReport,
-) -> Result<(), SuiteError> {
+) -> Result<(), QdrantError> {
     rec.load(benchmark, report);
     say(&report.one_line());
     match &report.aborted {

@@ -6,15 +6,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::client::{Protocol, SearchKind, Target};
-use super::error::SuiteError;
-use super::fixture::Fixture;
 use super::measure::{self, Collection};
 use super::options::Options;
 use super::plan::{Plan, Scope};
 use super::prepare;
-use super::record::{Collector, aborted, record_load, record_serial, record_setup, say};
+use super::record::{SUITE, aborted, record_load, record_serial, record_setup, say};
 use super::{fanout, growth};
+use crate::qdrant::QdrantError;
+use crate::qdrant::client::{Protocol, SearchKind, Target};
+use crate::qdrant::fixture::Fixture;
 use perfwarden::results::{Run, Unit};
 
 /// Runs the suite against `target`, appending metrics to `run` as they are measured.
@@ -24,12 +24,12 @@ pub async fn run(
     target: Target,
     opts: &Options,
     run: &mut Run,
-) -> Result<Vec<Arc<Collection>>, SuiteError> {
+) -> Result<Vec<Arc<Collection>>, QdrantError> {
     let plan = &opts.plan;
     let fixture = Fixture::load(&opts.fixture)?;
     let specs = fixture.select(plan.collections.as_deref())?;
     let target = Arc::new(target);
-    let mut rec = Collector { run };
+    let mut rec = SUITE.recorder(run);
 
     let mut colls: Vec<Arc<Collection>> = Vec::new();
     for spec in &specs {

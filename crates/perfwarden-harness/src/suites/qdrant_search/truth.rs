@@ -5,13 +5,10 @@
 //! reciprocal-rank fusion of the exact dense and sparse top lists, fused exactly as Qdrant
 //! fuses prefetches (`1 / (rank + k)`, k = 2, ranks from 0).
 
-use super::data::{Item, SPARSE_VOCAB};
-use super::fixture::Distance;
+use crate::qdrant::data::{Item, SPARSE_VOCAB};
+use crate::qdrant::fixture::Distance;
 
-/// Results per query.
-pub const K: usize = 10;
-/// The hybrid query's prefetch limit per source.
-pub const PREFETCH: usize = 20;
+pub use crate::qdrant::client::{K, PREFETCH};
 /// Qdrant's default RRF constant.
 pub const RRF_K: usize = 2;
 
@@ -241,8 +238,8 @@ pub fn recall_hybrid(found: &[u64], exact: &HybridTruth) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::super::data::Generator;
     use super::*;
+    use crate::qdrant::data::Generator;
 
     #[test]
     fn rrf_matches_qdrant() {

@@ -1,7 +1,7 @@
 //! The suite's errors: each names the endpoint, program or benchmark it is about, in one line.
 
+use crate::qdrant::QdrantError;
 use crate::services::ServiceError;
-use crate::suites::qdrant_search::SuiteError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -9,9 +9,9 @@ pub enum CacheError {
     /// requests, whose failures are counted instead).
     #[error("{address}: {what}")]
     Redis { address: String, what: String },
-    /// Setting the backend's collection up failed (the qdrant_search suite's own error).
+    /// Setting the backend's collection up failed (the shared Qdrant layer's error).
     #[error(transparent)]
-    Backend(#[from] SuiteError),
+    Backend(#[from] QdrantError),
     /// redis-benchmark could not be run or gave nothing to read.
     #[error("{program}: {what}")]
     RedisBenchmark { program: String, what: String },

@@ -1,10 +1,10 @@
 //! The floor under the hit path: bare GET/SET from our own client, redis-benchmark against
 //! the same server, and the ratio of the cache-hit p50 to redis-benchmark's GET p50.
 
-use super::record::Recorder;
 use super::redis_benchmark;
 use super::report::Summary;
 use crate::load::LoadReport;
+use crate::record::Recorder;
 use perfwarden::results::{Direction, Unit};
 
 /// The goal of the hit path against redis-benchmark's GET (issue #7).
@@ -29,8 +29,8 @@ pub fn raw(
 ) -> String {
     rec.p50_p99("raw", "redis_get", &get.latency);
     rec.p50_p99("raw", "redis_set", &set.latency);
-    rec.rate("raw", "redis_get_qps", get.throughput());
-    rec.rate("raw", "redis_set_qps", set.throughput());
+    rec.rate("raw", "redis_get_qps", Unit::OpsPerSecond, get.throughput());
+    rec.rate("raw", "redis_set_qps", Unit::OpsPerSecond, set.throughput());
     rec.count("raw", "redis_errors", get.errors + set.errors);
     rec.label_all("raw", "concurrency", &concurrency.to_string());
     rec.label_all("raw", "value_bytes", &value_size.to_string());
@@ -83,7 +83,12 @@ pub fn redis_benchmark(
                 );
             }
         }
-        rec.rate("raw", &format!("redis_benchmark_{lower}_rps"), r.rps);
+        rec.rate(
+            "raw",
+            &format!("redis_benchmark_{lower}_rps"),
+            Unit::OpsPerSecond,
+            r.rps,
+        );
         parts.push(match (r.p50_ms, r.p99_ms) {
             (Some(p50), Some(p99)) => {
                 format!("{test} p50 {p50:.3} ms p99 {p99:.3} ms ({:.0}/s)", r.rps)

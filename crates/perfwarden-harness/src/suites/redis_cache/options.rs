@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::error::CacheError;
 use super::fault::FaultKind;
 use crate::load::{ProgressMode, Slowdown};
-use crate::suites::qdrant_search::{fixture, options as search_options};
+use crate::qdrant::{data, fixture};
 use perfwarden::profile::Profile;
 
 /// Environment variable: the cache TTL in seconds (default 3,600, the seed's `cache_ttl`).
@@ -186,7 +186,7 @@ impl Options {
             ttl: DEFAULT_TTL,
             redis_timeout: Duration::from_millis(100),
             request_timeout: Duration::from_secs(10),
-            seed: search_options::DEFAULT_SEED,
+            seed: data::DEFAULT_SEED,
             slowdown: Slowdown::NONE,
             progress: ProgressMode::Auto,
             fault: Some(FaultKind::Pause),
@@ -203,8 +203,8 @@ impl Options {
     pub fn from_env(profile: Profile) -> Result<Options, CacheError> {
         let mut o = Options::new(profile);
         o.slowdown = Slowdown::from_env().map_err(CacheError::Config)?;
-        if let Some(s) = var(search_options::SEED_VAR) {
-            o.seed = parse(search_options::SEED_VAR, &s, "an unsigned integer")?;
+        if let Some(s) = var(data::SEED_VAR) {
+            o.seed = parse(data::SEED_VAR, &s, "an unsigned integer")?;
         }
         if let Some(s) = var(TTL_VAR) {
             let secs: f64 = parse(TTL_VAR, &s, "a number of seconds")?;

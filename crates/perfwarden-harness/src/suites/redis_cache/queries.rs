@@ -16,9 +16,9 @@ use qdrant_client::qdrant::{
 
 use super::codec::{Answer, Hit};
 use super::key::{QueryDigest, cache_key};
-use crate::suites::qdrant_search::client::{DENSE, Target, error_chain};
-use crate::suites::qdrant_search::data::{BUCKET_FIELD, Generator, Item};
-use crate::suites::qdrant_search::fixture::CollectionSpec;
+use crate::qdrant::client::{DENSE, Target, error_chain};
+use crate::qdrant::data::{BUCKET_FIELD, Generator, Item};
+use crate::qdrant::fixture::CollectionSpec;
 
 /// One query of the pool, ready to search.
 #[derive(Clone, Debug)]
@@ -169,7 +169,7 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suites::qdrant_search::fixture::{Distance, Hnsw};
+    use crate::qdrant::fixture::{Distance, Hnsw};
 
     fn spec() -> CollectionSpec {
         CollectionSpec {

@@ -5,9 +5,10 @@ use std::time::Duration;
 use super::fault::FaultKind;
 use super::mix::Mix;
 use super::phases::Measured;
-use super::record::{Recorder, ms, say};
+use super::record::{ms, say};
 use super::tally::{Tally, outages};
 use crate::load::LoadReport;
+use crate::record::Recorder;
 use perfwarden::results::{Direction, Stat, Unit};
 
 /// The short report, and the headline numbers the bench prints last.
@@ -64,7 +65,7 @@ pub fn mixed(
     report: &LoadReport,
     t: &Tally,
 ) -> String {
-    let steady = rec.hit_rate(bench, "hit_rate", t.steady_hit_rate(), t.steady_requests);
+    let steady = rec.percent(bench, "hit_rate", t.steady_hit_rate(), t.steady_requests);
     steady.labels.insert(
         "steady_state".into(),
         format!("requests {}..{}", model.steady_from, model.requests),
@@ -82,7 +83,7 @@ pub fn mixed(
             format!("{} of {} requests ran", t.requests, model.requests),
         );
     }
-    rec.hit_rate(bench, "hit_rate_overall", t.hit_rate(), t.requests)
+    rec.percent(bench, "hit_rate_overall", t.hit_rate(), t.requests)
         .labels
         .insert(
             "perfect_cache".into(),
@@ -102,13 +103,13 @@ pub fn mixed(
     );
     if model.backend {
         rec.p50_p99(bench, "miss_latency", &t.miss_latency);
-        rec.percentiles(
+        rec.stats(
             bench,
             "e2e_cached",
             &report.latency,
             &[("e2e_p50_cached", Stat::P50), ("e2e_p99_cached", Stat::P99)],
         );
-        rec.rate(bench, "qps", report.throughput());
+        rec.rate(bench, "qps", Unit::OpsPerSecond, report.throughput());
         let s = report.summary();
         line += &format!(
             "; misses p50 {:.2} ms p99 {:.2} ms; end to end p50 {:.3} ms p99 {:.2} ms, {:.0} requests/s",
@@ -161,7 +162,7 @@ pub fn hit_path(
     connections: usize,
 ) -> String {
     rec.p50_p99(bench, "hit_latency", &t.hit_latency);
-    rec.rate(bench, "qps", report.throughput());
+    rec.rate(bench, "qps", Unit::OpsPerSecond, report.throughput());
     rec.count(bench, "misses", t.misses + t.unfilled);
     rec.count(bench, "failed_requests", t.failed);
     rec.label_all(bench, "concurrency", &concurrency.to_string());
@@ -189,7 +190,7 @@ pub fn uncached(
     uncached: &LoadReport,
     cached: &LoadReport,
 ) -> (Option<f64>, String) {
-    rec.percentiles(
+    rec.stats(
         bench,
         "e2e_uncached",
         &uncached.latency,
@@ -198,7 +199,12 @@ pub fn uncached(
             ("e2e_p99_uncached", Stat::P99),
         ],
     );
-    rec.rate(bench, "qps_uncached", uncached.throughput());
+    rec.rate(
+        bench,
+        "qps_uncached",
+        Unit::OpsPerSecond,
+        uncached.throughput(),
+    );
     let (u, c) = (uncached.summary(), cached.summary());
     let speedup = (c.mean_ms > 0.0 && u.count > 0).then(|| u.mean_ms / c.mean_ms);
     if let Some(s) = speedup {

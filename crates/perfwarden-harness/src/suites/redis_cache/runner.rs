@@ -15,17 +15,18 @@ use super::mix::{self, Mix};
 use super::options::Options;
 use super::phases::{self, Ctx, FaultPlan};
 use super::queries::{Backend, QueryPool};
-use super::record::{Recorder, say};
+use super::record::{SUITE, say};
 use super::redis_benchmark;
 use super::report::{self, Summary};
 use super::tally::Tally;
 use crate::load::LoadConfig;
+use crate::qdrant::client::Target;
+use crate::qdrant::data::Generator;
+use crate::qdrant::fixture::Fixture;
+use crate::qdrant::setup;
+use crate::record::Recorder;
 use crate::services::ProviderKind;
 use crate::services::redis::{RedisPool, RedisService};
-use crate::suites::qdrant_search::client::Target;
-use crate::suites::qdrant_search::data::Generator;
-use crate::suites::qdrant_search::fixture::Fixture;
-use crate::suites::qdrant_search::setup;
 use perfwarden::results::Run;
 
 /// What the cache sits in front of.
@@ -44,7 +45,7 @@ pub async fn run(
 ) -> Result<Summary, CacheError> {
     let plan = &opts.plan;
     let c = plan.concurrency;
-    let mut rec = Recorder { run };
+    let mut rec = SUITE.recorder(run);
     let mut summary = Summary::default();
     let fixture = Fixture::load(&opts.fixture)?;
     let spec = fixture.select(Some(&[plan.collection]))?.remove(0);
@@ -311,7 +312,7 @@ async fn mixed(
 /// Creates, loads and indexes the collection behind the cache (qdrant_search's setup).
 async fn set_up_collection(
     target: &Target,
-    spec: &crate::suites::qdrant_search::fixture::CollectionSpec,
+    spec: &crate::qdrant::fixture::CollectionSpec,
     qname: &str,
     opts: &Options,
 ) -> Result<(), CacheError> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use plotters::prelude::*;
 
 use crate::gate::{MetricComparison, Observed, Verdict, convert};
-use crate::results::{Metric, Run, Unit};
+use crate::results::{Chart, Metric, Run, Unit};
 
 const WIDTH: u32 = 960;
 
@@ -128,12 +128,39 @@ fn line_chart(
     Some(svg)
 }
 
-/// qdrant_search: latency p50/p95/p99 (ms) per `collection/protocol/type`.
-pub fn latency_percentiles(run: &Run, suite: &str) -> Option<String> {
-    let stats = ["latency_p50", "latency_p95", "latency_p99"];
+/// Draws `chart` from the metrics of `suite` in `run`: (title, SVG) pairs, none when there is
+/// nothing to draw.
+pub fn draw(chart: &Chart, suite: &str, run: &Run) -> Vec<(String, String)> {
+    let metrics: Vec<&Metric> = run.metrics.iter().filter(|m| m.suite == suite).collect();
+    match chart {
+        Chart::Percentiles {
+            title,
+            metrics: names,
+            labels,
+        } => percentiles(&metrics, names, labels)
+            .map(|svg| (title.clone(), svg))
+            .into_iter()
+            .collect(),
+        Chart::SizeSweep {
+            title,
+            metric,
+            y_label,
+            skip,
+        } => size_sweep(&metrics, title, metric, y_label, skip),
+        Chart::RateOverTime {
+            title,
+            metric,
+            target,
+            y_label,
+        } => rate_over_time(&metrics, title, metric, target, y_label),
+    }
+}
+
+/// One line per benchmark through the statistics `names` (ms), x labelled by `labels`.
+fn percentiles(metrics: &[&Metric], names: &[String], labels: &[String]) -> Option<String> {
     let mut by_bench: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
-    for m in run.metrics.iter().filter(|m| m.suite == suite) {
-        if let Some(i) = stats.iter().position(|s| *s == m.metric)
+    for m in metrics {
+        if let Some(i) = names.iter().position(|s| *s == m.metric)
             && let Some(ms) = convert(m.value, m.unit, Unit::Milliseconds)
         {
             by_bench
@@ -149,11 +176,7 @@ pub fn latency_percentiles(run: &Run, suite: &str) -> Option<String> {
             (b.to_string(), p)
         })
         .collect();
-    let names: Vec<String> = ["p50", "p95", "p99"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    line_chart("latency (ms)", X::Categories, &names, &series, None)
+    line_chart("latency (ms)", X::Ordered, labels, &series, None)
 }
 
 /// `4MB` or `1MB/rtt10ms` → size in MB for ordering.
@@ -161,37 +184,40 @@ fn size_mb(size: &str) -> f64 {
     size.trim_end_matches("MB").parse().unwrap_or(f64::MAX)
 }
 
-/// grpc_windows: throughput (MB/s) per window profile and payload size, one chart per
-/// operation (and delay).
-pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, String)> {
-    // (op and delay) -> profile -> size -> MB/s
-    let mut charts: ByOp = BTreeMap::new();
-    for m in run
-        .metrics
-        .iter()
-        .filter(|m| m.suite == "grpc_windows" && m.metric == "throughput")
-    {
+/// `metric` of benchmarks `<series>/<group>/<size>[/<more>]`: one chart per group (and
+/// more) with the sizes on x and a line per series, or one chart across the series when
+/// every group has a single size.
+fn size_sweep(
+    metrics: &[&Metric],
+    title: &str,
+    metric: &str,
+    y_label: &str,
+    skip: &[String],
+) -> Vec<(String, String)> {
+    // (group and more) -> series -> size -> value
+    let mut charts: ByGroup = BTreeMap::new();
+    for m in metrics.iter().filter(|m| m.metric == metric) {
         let parts: Vec<&str> = m.benchmark.split('/').collect();
-        let [profile, op, size, rest @ ..] = parts.as_slice() else {
+        let [series, group, size, rest @ ..] = parts.as_slice() else {
             continue;
         };
-        if *profile == "best" {
+        if skip.iter().any(|s| s == series) {
             continue;
         }
         let key = if rest.is_empty() {
-            op.to_string()
+            group.to_string()
         } else {
-            format!("{op} {}", rest.join("/"))
+            format!("{group} {}", rest.join("/"))
         };
         charts
             .entry(key)
             .or_default()
-            .entry(profile.to_string())
+            .entry(series.to_string())
             .or_default()
             .push((size.to_string(), m.value));
     }
-    let one_size = charts.values().all(|profiles| {
-        let sizes: std::collections::BTreeSet<&str> = profiles
+    let one_size = charts.values().all(|by_series| {
+        let sizes: std::collections::BTreeSet<&str> = by_series
             .values()
             .flatten()
             .map(|(s, _)| s.as_str())
@@ -199,18 +225,17 @@ pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, Strin
         sizes.len() <= 1
     });
     if one_size && !charts.is_empty() {
-        return by_profile(&charts).into_iter().collect();
+        return by_series(&charts, y_label)
+            .map(|svg| (format!("{title} (one payload size)"), svg))
+            .into_iter()
+            .collect();
     }
     let mut out = Vec::new();
-    for (key, profiles) in charts {
-        let mut sizes: Vec<String> = profiles
-            .values()
-            .flatten()
-            .map(|(s, _)| s.clone())
-            .collect();
+    for (key, by) in charts {
+        let mut sizes: Vec<String> = by.values().flatten().map(|(s, _)| s.clone()).collect();
         sizes.sort_by(|a, b| size_mb(a).total_cmp(&size_mb(b)).then(a.cmp(b)));
         sizes.dedup();
-        let series: Vec<(String, Vec<(f64, f64)>)> = profiles
+        let series: Vec<(String, Vec<(f64, f64)>)> = by
             .into_iter()
             .map(|(p, points)| {
                 let mut pts: Vec<(f64, f64)> = points
@@ -221,20 +246,20 @@ pub fn grpc_throughput(run: &Run, _baseline: Option<&Run>) -> Vec<(String, Strin
                 (p, pts)
             })
             .collect();
-        if let Some(svg) = line_chart("throughput (MB/s)", X::Ordered, &sizes, &series, None) {
-            out.push((format!("gRPC throughput per profile and size: {key}"), svg));
+        if let Some(svg) = line_chart(y_label, X::Ordered, &sizes, &series, None) {
+            out.push((format!("{title} and size: {key}"), svg));
         }
     }
     out
 }
 
-/// Throughput per chart key (operation and delay), window profile and payload size.
-type ByOp = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
+/// Values per chart key (group and more), series and size.
+type ByGroup = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
 
-/// With one payload size per operation (the smoke profile), one chart: x the window
-/// profiles, one series per operation (and delay) at its size.
-fn by_profile(charts: &ByOp) -> Option<(String, String)> {
-    let profiles: Vec<String> = charts
+/// With one size per group, one chart: x the series (categories, so markers), one series
+/// per group at its size.
+fn by_series(charts: &ByGroup, y_label: &str) -> Option<String> {
+    let names: Vec<String> = charts
         .values()
         .flat_map(|p| p.keys().cloned())
         .collect::<std::collections::BTreeSet<_>>()
@@ -244,7 +269,7 @@ fn by_profile(charts: &ByOp) -> Option<(String, String)> {
         .iter()
         .map(|(key, by)| {
             let size = by.values().flatten().next().map_or("", |(s, _)| s.as_str());
-            let points = profiles
+            let points = names
                 .iter()
                 .enumerate()
                 .filter_map(|(i, p)| Some((i as f64, by.get(p)?.first()?.1)))
@@ -252,27 +277,26 @@ fn by_profile(charts: &ByOp) -> Option<(String, String)> {
             (format!("{key} {size}"), points)
         })
         .collect();
-    let svg = line_chart("throughput (MB/s)", X::Categories, &profiles, &series, None)?;
-    Some((
-        "gRPC throughput per profile (one payload size)".to_string(),
-        svg,
-    ))
+    line_chart(y_label, X::Categories, &names, &series, None)
 }
 
-/// ingest_parquet_s3: events taken per second over the run against the target rate, one
-/// chart per scenario that kept its per-second samples.
-pub fn ingest_rate(run: &Run) -> Vec<(String, String)> {
+/// The per-second samples of `metric`, one chart per benchmark that kept them, against the
+/// value of the benchmark's `target` metric.
+fn rate_over_time(
+    metrics: &[&Metric],
+    title: &str,
+    metric: &str,
+    target: &str,
+    y_label: &str,
+) -> Vec<(String, String)> {
     let find = |bench: &str, name: &str| -> Option<&Metric> {
-        run.metrics
+        metrics
             .iter()
-            .find(|m| m.suite == "ingest_parquet_s3" && m.benchmark == bench && m.metric == name)
+            .copied()
+            .find(|m| m.benchmark == bench && m.metric == name)
     };
     let mut out = Vec::new();
-    for m in run
-        .metrics
-        .iter()
-        .filter(|m| m.suite == "ingest_parquet_s3" && m.metric == "achieved_rate")
-    {
+    for m in metrics.iter().filter(|m| m.metric == metric) {
         let Some(samples) = m.samples.as_ref().filter(|s| !s.is_empty()) else {
             continue;
         };
@@ -282,10 +306,10 @@ pub fn ingest_rate(run: &Run) -> Vec<(String, String)> {
             .map(|(i, v)| (i as f64, *v))
             .collect();
         let names: Vec<String> = (0..samples.len()).map(|i| format!("{}s", i + 1)).collect();
-        let target = find(&m.benchmark, "target_rate").map(|t| (t.value, "target rate"));
-        let series = vec![("events taken per second".to_string(), points)];
-        if let Some(svg) = line_chart("events/s", X::Ordered, &names, &series, target) {
-            out.push((format!("Ingest rate over time: {}", m.benchmark), svg));
+        let line = find(&m.benchmark, target).map(|t| (t.value, target));
+        let series = vec![(metric.to_string(), points)];
+        if let Some(svg) = line_chart(y_label, X::Ordered, &names, &series, line) {
+            out.push((format!("{title}: {}", m.benchmark), svg));
         }
     }
     out

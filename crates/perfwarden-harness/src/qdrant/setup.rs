@@ -13,7 +13,7 @@ use qdrant_client::qdrant::{
 
 use super::client::{DENSE, SPARSE, Target};
 use super::data::{BUCKET_FIELD, Generator};
-use super::error::SuiteError;
+use super::error::QdrantError;
 use super::fixture::{CollectionSpec, Distance};
 
 /// Environment variable: prefix of the collections the suite creates in Qdrant.
@@ -27,8 +27,8 @@ pub fn prefix_from_env() -> String {
     std::env::var(PREFIX_VAR).unwrap_or_else(|_| DEFAULT_PREFIX.into())
 }
 
-fn qdrant_err(target: &Target, what: impl std::fmt::Display) -> SuiteError {
-    SuiteError::Qdrant {
+fn qdrant_err(target: &Target, what: impl std::fmt::Display) -> QdrantError {
+    QdrantError::Qdrant {
         endpoint: target.grpc_url.clone(),
         what: what.to_string(),
     }
@@ -92,7 +92,7 @@ fn shape_mismatch(
 
 /// Creates the collection afresh. An existing collection of the same shape is a previous
 /// run's and is recreated; one of another shape is an error and is left alone.
-pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Result<(), SuiteError> {
+pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Result<(), QdrantError> {
     let exists = target
         .grpc
         .collection_exists(name)
@@ -107,7 +107,7 @@ pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Resul
             .result
             .unwrap_or_default();
         if let Some(existing) = shape_mismatch(&info, spec) {
-            return Err(SuiteError::Shape {
+            return Err(QdrantError::Shape {
                 endpoint: target.grpc_url.clone(),
                 collection: name.to_string(),
                 existing,
@@ -188,7 +188,7 @@ pub async fn upload(
     n: u64,
     batch: u64,
     parallel: usize,
-) -> Result<Upload, SuiteError> {
+) -> Result<Upload, QdrantError> {
     let batch = batch.max(1);
     let round = batch * parallel.max(1) as u64;
     let mut elapsed = Duration::ZERO;
@@ -262,7 +262,7 @@ pub async fn wait_indexed(
     name: &str,
     n: u64,
     timeout: Duration,
-) -> Result<IndexWait, SuiteError> {
+) -> Result<IndexWait, QdrantError> {
     let started = Instant::now();
     let mut green_polls = 0;
     let mut nudged = false;

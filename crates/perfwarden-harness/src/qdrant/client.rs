@@ -15,7 +15,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::data::{BUCKET_FIELD, Item};
-use super::truth::{K, PREFETCH};
+
+/// Results per query.
+pub const K: usize = 10;
+/// The hybrid query's prefetch limit per source.
+pub const PREFETCH: usize = 20;
 
 /// Name of the dense vector in every collection the suite creates.
 pub const DENSE: &str = "dense";

@@ -20,6 +20,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
+/// Environment variable: the data seed (default [`DEFAULT_SEED`]), shared by every suite
+/// that searches these collections so they hold the same points.
+pub const SEED_VAR: &str = "PERFWARDEN_QDRANT_SEED";
+pub const DEFAULT_SEED: u64 = 20_250_717;
+
 /// Number of clusters per collection.
 pub const CLUSTERS: usize = 32;
 /// Dimensions along which a cluster's points vary (its intrinsic dimension).

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::error::SuiteError;
+use super::error::QdrantError;
 
 /// The fixture shipped with perfwarden: the seed's nine collections.
 pub const DEFAULT_FIXTURE: &str = "fixtures/collections.json";
@@ -99,8 +99,8 @@ struct RawCollection {
 
 impl Fixture {
     /// Reads and checks a fixture file.
-    pub fn load(path: &Path) -> Result<Fixture, SuiteError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SuiteError::Fixture {
+    pub fn load(path: &Path) -> Result<Fixture, QdrantError> {
+        let text = std::fs::read_to_string(path).map_err(|e| QdrantError::Fixture {
             path: path.to_path_buf(),
             what: format!("cannot read: {e}"),
         })?;
@@ -108,8 +108,8 @@ impl Fixture {
     }
 
     /// Parses fixture text; `path` only names the file in errors.
-    pub fn parse(path: &Path, text: &str) -> Result<Fixture, SuiteError> {
-        let bad = |what: String| SuiteError::Fixture {
+    pub fn parse(path: &Path, text: &str) -> Result<Fixture, QdrantError> {
+        let bad = |what: String| QdrantError::Fixture {
             path: path.to_path_buf(),
             what,
         };
@@ -171,7 +171,7 @@ impl Fixture {
     }
 
     /// The collections named in `names`, in that order; all of them when `names` is None.
-    pub fn select(&self, names: Option<&[&str]>) -> Result<Vec<CollectionSpec>, SuiteError> {
+    pub fn select(&self, names: Option<&[&str]>) -> Result<Vec<CollectionSpec>, QdrantError> {
         let Some(names) = names else {
             return Ok(self.collections.clone());
         };
@@ -182,7 +182,7 @@ impl Fixture {
                     .iter()
                     .find(|c| c.name == *n)
                     .cloned()
-                    .ok_or_else(|| SuiteError::Fixture {
+                    .ok_or_else(|| QdrantError::Fixture {
                         path: self.path.clone(),
                         what: format!("has no collection {n:?}, which the profile needs"),
                     })

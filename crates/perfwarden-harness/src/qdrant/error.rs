@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
-pub enum SuiteError {
+pub enum QdrantError {
     /// The collections fixture is missing or invalid.
     #[error("{}: {what}", path.display())]
     Fixture { path: PathBuf, what: String },
@@ -34,12 +34,12 @@ pub enum SuiteError {
     Config(String),
 }
 
-impl SuiteError {
+impl QdrantError {
     /// True when the user's input is at fault (exit code 2), not the environment.
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            SuiteError::Fixture { .. } | SuiteError::Shape { .. } | SuiteError::Config(_)
+            QdrantError::Fixture { .. } | QdrantError::Shape { .. } | QdrantError::Config(_)
         )
     }
 }
