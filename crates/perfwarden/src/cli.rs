@@ -1,12 +1,13 @@
-//! The command line (clap derive). Each subcommand's arguments and `run` function are in the
-//! library (`perfwarden::commands`); this file only dispatches and turns what a command
-//! returns into an [`Outcome`].
+//! The command line (clap derive). Each subcommand's arguments and `run` function are in
+//! [`crate::commands`]; this module only dispatches and turns what a command returns into an
+//! [`Outcome`]. It is in the library, not the binary, so the README's command table can be
+//! generated from it (`Cli::command()`, see [`crate::commands::reference`]).
 
-use clap::{Parser, Subcommand};
-use perfwarden::commands::{
+use crate::commands::{
     Outcome, baseline, calibrate, check, comment, compare, export, history, import, merge,
     report_html,
 };
+use clap::{Parser, Subcommand};
 
 /// Benchmark regression gate: run benches, judge them against committed baselines (or a
 /// commit measured now), confirm what looks like a regression, report it on the PR.

@@ -7,6 +7,7 @@
 
 pub mod baseline;
 pub mod calibrate;
+pub mod cli;
 pub mod commands;
 pub mod confirm;
 pub mod error;

@@ -2,11 +2,10 @@
 //! 0: passed; 1: the gate failed (regression, critical change, broken budget, or a missing
 //! metric when configured to fail); 2: bad input or usage. Errors are one line on stderr.
 
-mod cli;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use perfwarden::cli;
 use perfwarden::commands::Outcome;
 
 fn main() -> ExitCode {

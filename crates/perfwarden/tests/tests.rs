@@ -23,3 +23,5 @@ mod calibrate;
 mod openmetrics;
 // The HTML report: escaping, self-contained, and rendered by headless Chromium.
 mod html;
+// README.md's command and variable tables against the code they are generated from.
+mod readme;

@@ -19,12 +19,16 @@ pub enum BaselineAction {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  perfwarden baseline update                                # target/perfwarden -> baselines/<class>/
+  perfwarden baseline update --baselines baselines/nightly  # a nightly run's baselines
+  perfwarden baseline update --current run.json --force     # even with a failed or skipped suite")]
 pub struct UpdateArgs {
     /// The current results: a results file or a directory of them.
-    #[arg(long, default_value_os_t = results::results_dir())]
+    #[arg(long, value_name = "FILE|DIR", default_value_os_t = results::results_dir())]
     pub current: PathBuf,
     /// The baselines directory.
-    #[arg(long, default_value = "baselines")]
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
     pub baselines: PathBuf,
     /// Update even when a suite failed or was skipped, or an old baseline is unreadable.
     #[arg(long)]

@@ -11,6 +11,7 @@ pub mod history;
 pub mod import;
 pub mod merge;
 pub mod publish;
+pub mod reference;
 pub mod report_html;
 
 use std::path::PathBuf;

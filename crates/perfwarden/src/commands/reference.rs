@@ -1,0 +1,193 @@
+//! The README's reference tables, generated from code so they cannot drift: every command
+//! (from the clap definitions, [`crate::cli::Cli`]) and every environment variable (from
+//! [`VARIABLES`], the one list of them). A test checks that README.md carries both verbatim.
+
+use clap::{Arg, ArgAction, Command, CommandFactory};
+
+/// Every environment variable perfwarden, its suites, scripts and workflows read: the name and
+/// what it does. Grouped by who reads it: the gate, the suites, the services, the workers, the
+/// scripts and workflows, the tests.
+#[rustfmt::skip] // one variable a line, as the table shows them
+pub const VARIABLES: &[(&str, &str)] = &[
+    // The gate and the suites both.
+    ("PERFWARDEN_PROFILE", "`smoke`, `pr` (default), `nightly` or `full`: how big and how long the suites run; `check` and `import criterion` default to it"),
+    ("PERFWARDEN_MACHINE_CLASS", "the machine class recorded in results and used to pick baselines (default `<os>-<arch>-<cores>core`)"),
+    ("PERFWARDEN_RESULTS_DIR", "where suites write results and commands read them (default `$CARGO_TARGET_DIR/perfwarden` or `target/perfwarden`)"),
+    ("CARGO_TARGET_DIR", "Cargo's target directory: the default results (`perfwarden/`) and Criterion (`criterion/`) directories are under it"),
+    ("PERFWARDEN_HISTORY", "the nightly history file for `check` and `compare` (as `--history`): regressed metrics' trend charts in the report"),
+    ("PERFWARDEN_INJECT_SLOWDOWN", "a fraction (`0.15`): makes a suite's measured path that much slower, so `calibrate --inject-slowdown` can check the gate catches a known regression"),
+    ("PERFWARDEN_INSTRUCTIONS_ONCE", "set by `check --instructions` for the run under callgrind: the gate's own bench runs its measured path once"),
+    ("RUST_LOG", "the benches' and harness tests' diagnostics on stderr (default `warn,perfwarden=info,perfwarden_harness=info`); `RUST_LOG=debug` adds the dependencies' (tonic, hyper, the AWS SDK, testcontainers) and the SDK's full error dumps, which error lines leave out"),
+    // GitHub.
+    ("GITHUB_TOKEN", "the token `perfwarden comment` posts with (else `GH_TOKEN`)"),
+    ("GITHUB_REPOSITORY", "`perfwarden comment --repo` when not given"),
+    ("GITHUB_API_URL", "`perfwarden comment --api-url` when not given (default `https://api.github.com`)"),
+    ("GITHUB_ACTIONS", "`true` in GitHub Actions: `check` and `compare` also write the step summary and annotations"),
+    ("GITHUB_STEP_SUMMARY", "where `check` and `compare` append the report in GitHub Actions"),
+    ("GITHUB_SHA", "the commit recorded in results when set (else `git rev-parse HEAD`)"),
+    // The suites' knobs.
+    ("PERFWARDEN_QDRANT_SEED", "qdrant_search, redis_cache: the data seed of the collections"),
+    ("PERFWARDEN_QDRANT_PREFIX", "qdrant_search: collection name prefix (default `perfwarden_`)"),
+    ("PERFWARDEN_QDRANT_KEEP", "qdrant_search: `1` keeps the collections after the run"),
+    ("PERFWARDEN_QDRANT_FIXTURE", "qdrant_search: the collections fixture (default `fixtures/collections.json`)"),
+    ("PERFWARDEN_REDIS_TTL_SECS", "redis_cache: the cache TTL in seconds (default 3600)"),
+    ("PERFWARDEN_REDIS_ZIPF_S", "redis_cache: the Zipf exponent of the skewed mix (default 1.2)"),
+    ("PERFWARDEN_REDIS_OP_TIMEOUT_MS", "redis_cache: the bound on one Redis command; past it the request falls back to the backend (default 100)"),
+    ("PERFWARDEN_REDIS_FAULT", "redis_cache: the fault drill, `pause` (default), `shutdown` or `off`"),
+    ("PERFWARDEN_REDIS_CONNECTIONS", "redis_cache: multiplexed Redis connections (default one per 8 requests in flight)"),
+    ("PERFWARDEN_REDIS_CACHE_KEEP", "redis_cache: `1` keeps its Qdrant collection after the run"),
+    ("PERFWARDEN_REDIS_BENCHMARK", "redis_cache: the `redis-benchmark` binary (default: the one on `PATH`)"),
+    ("PERFWARDEN_INGEST_CODEC", "ingest_parquet_s3: Parquet compression, `none`, `snappy`, `zstd` or `zstd:N`"),
+    ("PERFWARDEN_INGEST_LANES", "ingest_parquet_s3: parallel lanes the batches are dealt to"),
+    ("PERFWARDEN_INGEST_SCENARIOS", "ingest_parquet_s3: only these scenarios (comma list, e.g. `encode_alone,sustained_10k`)"),
+    ("PERFWARDEN_INGEST_KEEP_OBJECTS", "ingest_parquet_s3: `1` keeps the uploaded objects"),
+    ("PERFWARDEN_INGEST_CREATE_BUCKET", "ingest_parquet_s3: `0` uses an existing bucket instead of creating it"),
+    ("PERFWARDEN_INGEST_SUITE", "ingest_parquet_s3: `0` runs its Criterion benches only"),
+    ("PERFWARDEN_INGEST_CRITERION", "ingest_parquet_s3: `0` runs the suite only"),
+    ("PERFWARDEN_GRPC_PROFILES", "grpc_windows: only these window profiles (comma list; default all)"),
+    ("PERFWARDEN_GRPC_CONCURRENCY", "grpc_windows: operations in flight at once, as concurrent streams (default 1)"),
+    ("PERFWARDEN_GRPC_CHUNK_BYTES", "grpc_windows: Write and Stream chunk size (default 4194304)"),
+    ("PERFWARDEN_GRPC_SUITE", "grpc_windows: `0` runs its Criterion benches only"),
+    ("PERFWARDEN_GRPC_CRITERION", "grpc_windows: `0` runs the suite only"),
+    // Services.
+    ("QDRANT_URL", "an existing Qdrant (REST URL)"),
+    ("QDRANT_API_KEY", "its API key"),
+    ("QDRANT_GRPC_URL", "its gRPC URL (default: the REST host on port 6334)"),
+    ("REDIS_URL", "an existing Redis"),
+    ("S3_ENDPOINT", "an existing S3 server (with `S3_BUCKET`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`: all five together)"),
+    ("S3_BUCKET", "its bucket"),
+    ("AWS_ACCESS_KEY_ID", "its access key"),
+    ("AWS_SECRET_ACCESS_KEY", "its secret key"),
+    ("AWS_REGION", "its region (else `AWS_DEFAULT_REGION`)"),
+    ("S3_FORCE_PATH_STYLE", "overrides the addressing guess for `S3_ENDPOINT` (`true`: path style)"),
+    ("PERFWARDEN_PROVIDER", "force a provider for every service: `endpoint`, `container`, `native`, `embedded`, `auto`, `skip`"),
+    ("PERFWARDEN_QDRANT", "force Qdrant's provider (wins over `PERFWARDEN_PROVIDER`)"),
+    ("PERFWARDEN_REDIS", "force Redis's provider (wins over `PERFWARDEN_PROVIDER`)"),
+    ("PERFWARDEN_S3", "force S3's provider (wins over `PERFWARDEN_PROVIDER`)"),
+    ("PERFWARDEN_QDRANT_IMAGE", "Qdrant's container image, for registry mirrors (default `qdrant/qdrant`), with `PERFWARDEN_QDRANT_TAG` (`v1.18.3`)"),
+    ("PERFWARDEN_REDIS_IMAGE", "Redis's container image (default `redis`), with `PERFWARDEN_REDIS_TAG` (`7.4.2`)"),
+    ("PERFWARDEN_MINIO_IMAGE", "MinIO's container image, with `PERFWARDEN_MINIO_TAG` (default: the MinIO module's)"),
+    ("PERFWARDEN_QDRANT_TAG", "Qdrant's image tag"),
+    ("PERFWARDEN_REDIS_TAG", "Redis's image tag"),
+    ("PERFWARDEN_MINIO_TAG", "MinIO's image tag"),
+    ("PERFWARDEN_READY_TIMEOUT_SECS", "how long a started service may take to be ready (default 30)"),
+    ("PERFWARDEN_PULL_TIMEOUT_SECS", "how long an image pull may take (default 300)"),
+    ("PERFWARDEN_REQUIRE_SERVICES", "comma list of services (e.g. `redis,s3,docker`) whose absence fails the ignored tests instead of skipping them"),
+    // Load workers.
+    ("PERFWARDEN_WORKER", "`i/N`: this process is worker `i` (0-based) of `N` on redis_cache's hit path"),
+    ("JOB_COMPLETION_INDEX", "the worker index as a Kubernetes Indexed Job sets it (with `PERFWARDEN_WORKERS`)"),
+    ("PERFWARDEN_WORKERS", "the number of workers, with `JOB_COMPLETION_INDEX`"),
+    ("PERFWARDEN_START_AT", "the workers' shared start, Unix seconds"),
+    ("PERFWARDEN_WORKER_RATE", "requests/s of all workers together"),
+    ("PERFWARDEN_WORKER_SECS", "how long the workers send"),
+    ("PERFWARDEN_WORKER_KEYS", "how many distinct queries the plan draws from (Zipf-distributed)"),
+    ("PERFWARDEN_WORKER_LOG", "a file: each measured request's slot and completion, to check the merge"),
+    // Scripts and workflows.
+    ("PERFWARDEN_BIN", "`scripts/gate.sh`, `scripts/trusted-verdict.sh`: the perfwarden binary to run"),
+    ("PERFWARDEN_REPORT_DIR", "`scripts/gate.sh`: where the reports go (default `target/perfwarden-report`)"),
+    ("PERFWARDEN_THRESHOLD", "`scripts/gate.sh`: the gate's threshold in percent"),
+    ("PERFWARDEN_BASE_SHA", "`scripts/gate.sh`: the base commit, measured now where no baseline is committed"),
+    ("PERFWARDEN_SUITES", "`scripts/gate.sh`: the bench targets to run, space-separated (default all)"),
+    ("PERFWARDEN_ITERATIONS", "`scripts/run-suites.sh`: a positive integer (the nightly workflow's `iterations` input)"),
+    ("PERFWARDEN_HISTORY_BRANCH", "`scripts/history-push.sh`: the branch holding the nightly history (default `perfwarden-history`)"),
+    ("PERFWARDEN_HISTORY_KEEP", "`scripts/history-push.sh`: how many runs the history keeps (default 1000)"),
+    ("PERFWARDEN_LOCAL_REDIS_IMAGE", "`scripts/setup.d/10-redis-image.sh`: the local Redis image it builds (default `perfwarden-local/redis`)"),
+    ("PERFWARDEN_LOAD_WORKERS", "repository variable: `on` enables the nightly workflow's load-worker jobs"),
+    ("PERFWARDEN_LOAD_REDIS_URL", "repository secret: the Redis the nightly load workers share"),
+    // Tests.
+    ("PERFWARDEN_KEEP_SCREENSHOT", "the HTML report test: keep Chromium's screenshot at this path"),
+    ("PERFWARDEN_BLESS", "`1`: the README test rewrites these tables instead of failing on a difference"),
+];
+
+/// The README's command table: one row per command, with its options and what it does.
+pub fn commands_table() -> String {
+    let cli = crate::cli::Cli::command();
+    let mut rows = Vec::new();
+    leaves(&cli, cli.get_name().to_string(), &mut rows);
+    let mut out = String::from("| command | what it does |\n|---|---|\n");
+    for (synopsis, about) in rows {
+        let about = escape(&cell(&about));
+        out.push_str(&format!("| `{}` | {about} |\n", cell(&synopsis)));
+    }
+    out
+}
+
+/// The README's environment variable table, in the order of [`VARIABLES`].
+pub fn variables_table() -> String {
+    let mut out = String::from("| variable | effect |\n|---|---|\n");
+    for (name, effect) in VARIABLES {
+        out.push_str(&format!("| `{name}` | {} |\n", cell(effect)));
+    }
+    out
+}
+
+/// Every command without subcommands under `cmd`, as (synopsis, about).
+fn leaves(cmd: &Command, path: String, rows: &mut Vec<(String, String)>) {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let path = format!("{path} {}", sub.get_name());
+        if sub.has_subcommands() {
+            leaves(sub, path, rows);
+            continue;
+        }
+        let mut synopsis = path;
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            synopsis.push(' ');
+            synopsis.push_str(&usage(arg));
+        }
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        rows.push((synopsis, about));
+    }
+}
+
+/// One argument as the synopsis shows it: `--name VALUE`, `[...]` when optional, `...` when
+/// repeatable. Defaults are left out: some depend on the environment (`CARGO_TARGET_DIR`).
+fn usage(arg: &Arg) -> String {
+    let choices: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| v.get_name().to_string())
+        .collect();
+    let value = match arg.get_value_names().and_then(|v| v.first()) {
+        _ if !choices.is_empty() => choices.join("|"),
+        Some(name) => name.to_string(),
+        None => arg.get_id().as_str().to_uppercase(),
+    };
+    let mut text = match arg.get_long() {
+        None if arg.is_last_set() => format!("-- {value}"),
+        None => value,
+        Some(long) if arg.get_action().takes_values() => format!("--{long} {value}"),
+        Some(long) => format!("--{long}"),
+    };
+    let repeats = matches!(arg.get_action(), ArgAction::Append | ArgAction::Count)
+        || arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+    if repeats {
+        text.push_str("...");
+    }
+    if arg.is_required_set() {
+        text
+    } else {
+        format!("[{text}]")
+    }
+}
+
+/// Prose (a command's help text) as Markdown shows it literally: `*` is not emphasis, `<x>`
+/// is not an HTML tag.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '<' | '>') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text fit for one Markdown table cell: no line breaks, `|` escaped.
+fn cell(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}
