@@ -12,13 +12,13 @@ use perfwarden::commands::{
 /// commit measured now), confirm what looks like a regression, report it on the PR.
 #[derive(Debug, Parser)]
 #[command(name = "perfwarden", version, about, long_about = None)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// The main job: run the benches of a profile, gate them against this machine class's
     /// baseline (or the merge base measured now), confirm what fails, write the reports.
     /// Exit 0 passed, 1 failed, 2 bad input.
@@ -47,7 +47,7 @@ pub enum Command {
 }
 
 /// Runs a parsed command line. An error is bad input or usage (exit 2).
-pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let code = match &cli.command {
         Command::Check(args) => i32::from(check::run(args)?),
         Command::Compare(args) => i32::from(compare::run(args)?),

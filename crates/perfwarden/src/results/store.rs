@@ -36,14 +36,14 @@ fn target_dir_of_current_exe() -> Option<PathBuf> {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_atomic_all(&[(path.to_path_buf(), bytes.to_vec())])
 }
 
 /// Writes several files, each through a temporary file and a rename, in two phases: every
 /// file is written and synced beside its target first, and only then renamed into place. A
 /// failure while writing (a full disk, a missing permission) replaces nothing.
-pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
+pub(crate) fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
         let io = |source| Error::Write {
