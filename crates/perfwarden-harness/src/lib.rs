@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod load;
+pub mod logging;
 pub mod qdrant;
 pub mod record;
 pub mod services;
