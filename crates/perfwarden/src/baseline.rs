@@ -13,12 +13,12 @@ use crate::error::Error;
 use crate::results::{self, Metric, Run, SuiteOutcome};
 
 /// The directory holding the baselines of one machine class.
-pub fn class_dir(baselines_dir: &Path, machine_class: &str) -> PathBuf {
+pub(crate) fn class_dir(baselines_dir: &Path, machine_class: &str) -> PathBuf {
     baselines_dir.join(machine_class)
 }
 
 /// The baseline file of one suite on one machine class.
-pub fn suite_path(baselines_dir: &Path, machine_class: &str, suite: &str) -> PathBuf {
+pub(crate) fn suite_path(baselines_dir: &Path, machine_class: &str, suite: &str) -> PathBuf {
     class_dir(baselines_dir, machine_class).join(format!("{suite}.json"))
 }
 
@@ -112,7 +112,7 @@ fn by_suite(metrics: &[Metric]) -> Vec<(&str, Vec<&Metric>)> {
 /// `run` split into one run per suite (suites with metrics in order of first appearance,
 /// then suites that only have a status, such as a skipped one), as the results directory
 /// and the baselines keep them.
-pub fn split_by_suite(run: &Run) -> Result<Vec<(String, Run)>, Error> {
+pub(crate) fn split_by_suite(run: &Run) -> Result<Vec<(String, Run)>, Error> {
     let mut out = Vec::new();
     for (suite, metrics) in by_suite(&run.metrics) {
         let part = suite_run(run, suite, metrics, Path::new(suite))?;

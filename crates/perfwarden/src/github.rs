@@ -26,13 +26,11 @@ use ureq::http::header::{
 };
 use ureq::http::{self, Method, StatusCode, Uri};
 
-pub use rules::{
-    MARKER, MAX_COMMENT_CHARS, RateLimit, Repo, fit_comment, github_message, is_marked, next_link,
-    rate_limit, with_marker,
-};
+pub use rules::{MARKER, MAX_COMMENT_CHARS, Repo, fit_comment, next_link, rate_limit};
+pub(crate) use rules::{github_message, is_marked, with_marker};
 
 /// Where the REST API lives on github.com (GitHub Enterprise Server: `https://HOST/api/v3`).
-pub const DEFAULT_API_URL: &str = "https://api.github.com";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.github.com";
 /// Comments per page when listing: GitHub's maximum.
 const PER_PAGE: u32 = 100;
 /// A bound on pagination, so a server that links pages in a loop cannot hold us forever.
@@ -60,7 +58,7 @@ impl Token {
     }
 
     /// The token from `GITHUB_TOKEN`, or `GH_TOKEN` as the `gh` CLI reads it.
-    pub fn from_env() -> Result<Token, GitHubError> {
+    pub(crate) fn from_env() -> Result<Token, GitHubError> {
         ["GITHUB_TOKEN", "GH_TOKEN"]
             .iter()
             .filter_map(|var| std::env::var(var).ok())
@@ -144,9 +142,9 @@ pub enum GitHubError {
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
     /// The most this command sleeps in total before giving up.
-    pub max_wait: Duration,
+    pub(crate) max_wait: Duration,
     /// Attempts per request, the first included.
-    pub max_attempts: u32,
+    pub(crate) max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
@@ -160,24 +158,24 @@ impl Default for RetryPolicy {
 
 /// One of perfwarden's comments as GitHub lists it.
 #[derive(Clone, Debug, Deserialize)]
-pub struct Comment {
-    pub id: u64,
+pub(crate) struct Comment {
+    pub(crate) id: u64,
     #[serde(default)]
-    pub body: Option<String>,
+    pub(crate) body: Option<String>,
     #[serde(default)]
-    pub html_url: Option<String>,
+    pub(crate) html_url: Option<String>,
     #[serde(default)]
-    pub user: Option<User>,
+    pub(crate) user: Option<User>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct User {
-    pub login: String,
+pub(crate) struct User {
+    pub(crate) login: String,
 }
 
 /// What [`Client::upsert_comment`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Created,
     Updated,
     /// The earlier comment already had this body: nothing was sent.
@@ -185,10 +183,10 @@ pub enum Action {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Upserted {
-    pub action: Action,
-    pub id: u64,
-    pub url: Option<String>,
+pub(crate) struct Upserted {
+    pub(crate) action: Action,
+    pub(crate) id: u64,
+    pub(crate) url: Option<String>,
 }
 
 /// A REST client for the comment calls, holding the token.
@@ -258,7 +256,7 @@ impl Client {
     /// Posts `body` on `repo#pr`, or updates perfwarden's earlier comment there. With `author`,
     /// only a marked comment by that login counts as perfwarden's (a marker pasted by someone
     /// else is left alone).
-    pub fn upsert_comment(
+    pub(crate) fn upsert_comment(
         &self,
         repo: &Repo,
         pr: u64,
@@ -306,7 +304,7 @@ impl Client {
 
     /// perfwarden's earlier comment on `repo#pr`: the first marked one, following the
     /// `Link: rel="next"` pages.
-    pub fn find_comment(
+    pub(crate) fn find_comment(
         &self,
         repo: &Repo,
         pr: u64,

@@ -23,19 +23,19 @@ use crate::results::{Run, Unit, write_atomic};
 pub use chart::trend_chart;
 
 /// The version of the history line format this build writes and reads.
-pub const HISTORY_VERSION: u32 = 1;
+pub(crate) const HISTORY_VERSION: u32 = 1;
 
 /// One run, as one line of the history file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
-    pub history_version: u32,
+    pub(crate) history_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
     /// RFC 3339, UTC: when the run was measured.
-    pub timestamp: String,
-    pub machine_class: String,
-    pub profile: String,
+    pub(crate) timestamp: String,
+    pub(crate) machine_class: String,
+    pub(crate) profile: String,
     /// Metric id (`suite/benchmark/metric`) to its value.
     pub metrics: BTreeMap<String, Value>,
 }

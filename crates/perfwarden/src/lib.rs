@@ -10,14 +10,14 @@ pub mod calibrate;
 pub mod cli;
 pub mod commands;
 pub mod confirm;
-pub mod error;
+pub(crate) mod error;
 pub mod gate;
 pub mod github;
 pub mod history;
 pub mod profile;
-pub mod pushgateway;
+pub(crate) mod pushgateway;
 pub mod report;
-pub mod rerun;
+pub(crate) mod rerun;
 pub mod results;
 
 pub use error::Error;

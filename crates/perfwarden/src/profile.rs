@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Environment variable selecting the profile.
-pub const PROFILE_VAR: &str = "PERFWARDEN_PROFILE";
+pub(crate) const PROFILE_VAR: &str = "PERFWARDEN_PROFILE";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Profile {
@@ -24,7 +24,7 @@ pub enum Profile {
 impl Profile {
     pub const ALL: [Profile; 4] = [Profile::Smoke, Profile::Pr, Profile::Nightly, Profile::Full];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Profile::Smoke => "smoke",
             Profile::Pr => "pr",

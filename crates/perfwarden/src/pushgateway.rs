@@ -19,7 +19,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The URL to push `env`'s run to: `url` itself when it already names a grouping key, else
 /// `<url>/metrics/job/perfwarden/machine_class@base64/<class>/profile@base64/<profile>`.
-pub fn grouping_url(url: &str, env: &Environment) -> Result<String, Error> {
+pub(crate) fn grouping_url(url: &str, env: &Environment) -> Result<String, Error> {
     let bad = |what: &str| Error::Endpoint {
         endpoint: url.to_string(),
         what: format!("not a Pushgateway URL: {what}"),
@@ -45,7 +45,7 @@ pub fn grouping_url(url: &str, env: &Environment) -> Result<String, Error> {
 
 /// PUTs `body` (an exposition) to `url`. Any answer but 2xx is an error with the status and
 /// the first line the server gave.
-pub fn push(url: &str, body: &str) -> Result<(), Error> {
+pub(crate) fn push(url: &str, body: &str) -> Result<(), Error> {
     let fail = |what: String| Error::Endpoint {
         endpoint: url.to_string(),
         what: format!("cannot push to the Pushgateway: {what}"),

@@ -12,9 +12,9 @@ use crate::gate::{self, CompareError, Config, Verdict};
 use crate::results::{Direction, Run, Unit};
 
 /// The false-alarm budget the issue sets: at most 1% of unchanged pairs may alarm.
-pub const FALSE_ALARM_BUDGET: f64 = 0.01;
+pub(crate) const FALSE_ALARM_BUDGET: f64 = 0.01;
 /// The detection the issue asks for: at least 95% of injected slowdowns caught.
-pub const DETECTION_GOAL: f64 = 0.95;
+pub(crate) const DETECTION_GOAL: f64 = 0.95;
 
 /// How often the gate alarmed over a set of pairs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
@@ -24,7 +24,7 @@ pub struct Rate {
 }
 
 impl Rate {
-    pub fn rate(&self) -> Option<f64> {
+    pub(crate) fn rate(&self) -> Option<f64> {
         (self.pairs > 0).then(|| self.alarms as f64 / self.pairs as f64)
     }
 }
@@ -32,38 +32,38 @@ impl Rate {
 /// Everything measured about one metric.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricCalibration {
-    pub id: String,
-    pub suite: String,
-    pub unit: Unit,
-    pub direction: Direction,
+    pub(crate) id: String,
+    pub(crate) suite: String,
+    pub(crate) unit: Unit,
+    pub(crate) direction: Direction,
     pub spread: Spread,
     /// The threshold the config gives this metric (a fraction).
-    pub threshold: f64,
+    pub(crate) threshold: f64,
     /// Ordered pairs of unchanged runs the gate called a regression or critical.
     pub false_alarms: Rate,
     /// The same with the calibrated noise floor (`noise = cv`) in the baseline.
-    pub false_alarms_with_noise: Rate,
+    pub(crate) false_alarms_with_noise: Rate,
     /// Injected runs (current) against unchanged runs (baseline) the gate flagged.
     pub detections: Option<Rate>,
-    pub detections_with_noise: Option<Rate>,
+    pub(crate) detections_with_noise: Option<Rate>,
     /// The mean relative change of the injected runs against the unchanged median, in the
     /// worse direction (positive: worse), so a reader sees what the knob did to this metric.
-    pub injected_change: Option<f64>,
+    pub(crate) injected_change: Option<f64>,
     /// The smallest threshold keeping the false alarms within the budget over these pairs.
-    pub needed_threshold: Option<f64>,
+    pub(crate) needed_threshold: Option<f64>,
     /// The false alarms exceed the budget at the configured threshold.
-    pub too_noisy: bool,
+    pub(crate) too_noisy: bool,
 }
 
 /// The calibration of a whole bench.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Calibration {
-    pub unchanged_runs: usize,
-    pub injected_runs: usize,
-    pub injected_slowdown: Option<f64>,
-    pub noise_factor: f64,
-    pub false_alarm_budget: f64,
-    pub detection_goal: f64,
+    pub(crate) unchanged_runs: usize,
+    pub(crate) injected_runs: usize,
+    pub(crate) injected_slowdown: Option<f64>,
+    pub(crate) noise_factor: f64,
+    pub(crate) false_alarm_budget: f64,
+    pub(crate) detection_goal: f64,
     pub metrics: Vec<MetricCalibration>,
 }
 
@@ -158,7 +158,7 @@ fn values_by_id(runs: &[Run]) -> BTreeMap<String, Vec<f64>> {
 }
 
 /// `run` with each calibrated metric's `noise` set to its coefficient of variation.
-pub fn with_noise(run: &Run, spreads: &BTreeMap<String, Spread>) -> Run {
+pub(crate) fn with_noise(run: &Run, spreads: &BTreeMap<String, Spread>) -> Run {
     let mut run = run.clone();
     for m in &mut run.metrics {
         if let Some(cv) = spreads.get(&m.id()).and_then(|s| s.cv) {

@@ -12,18 +12,18 @@ use crate::results::{self, Run};
 
 /// What writing the noise floor did.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct FloorWritten {
+pub(crate) struct FloorWritten {
     /// Files updated in place (existing baselines) or created, with how many metrics each
     /// received a noise value.
-    pub files: Vec<(PathBuf, usize)>,
+    pub(crate) files: Vec<(PathBuf, usize)>,
     /// Calibrated metrics that no baseline file holds and no new file received.
-    pub unmatched: Vec<String>,
+    pub(crate) unmatched: Vec<String>,
 }
 
 /// Sets `noise` on every calibrated metric found in `class_dir/*.json`. A suite with no
 /// baseline file there gets one made of `template`'s metrics of that suite (an unchanged
 /// run of the calibration), so the floor is not lost for want of a baseline.
-pub fn write_noise(
+pub(crate) fn write_noise(
     class_dir: &Path,
     calibration: &Calibration,
     template: Option<&Run>,

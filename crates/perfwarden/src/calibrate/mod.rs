@@ -11,13 +11,11 @@
 //! - [`report`]: the Markdown table.
 
 pub mod analysis;
-pub mod floor;
-pub mod report;
-pub mod stats;
+pub(crate) mod floor;
+pub(crate) mod report;
+pub(crate) mod stats;
 
 use std::path::{Path, PathBuf};
-
-pub use analysis::{Calibration, MetricCalibration, Rate, analyse};
 
 use crate::profile::Profile;
 use crate::results::{self, Run};
@@ -47,14 +45,17 @@ impl CalibrateError {
 }
 
 /// The kept runs of a calibration directory: `unchanged/*.json` and `injected/*.json`.
-pub const UNCHANGED_DIR: &str = "unchanged";
-pub const INJECTED_DIR: &str = "injected";
+pub(crate) const UNCHANGED_DIR: &str = "unchanged";
+pub(crate) const INJECTED_DIR: &str = "injected";
 
 /// Reads the runs kept in `dir` (as [`keep_run`] writes them), or, where a side has no kept
 /// runs, what the bench wrote in `dir/raw/<unchanged|injected>-NNN/` (each a
 /// `CARGO_TARGET_DIR`, as the runner leaves them). At least two unchanged runs are needed;
 /// injected runs are optional.
-pub fn read_runs(dir: &Path, profile: Profile) -> Result<(Vec<Run>, Vec<Run>), CalibrateError> {
+pub(crate) fn read_runs(
+    dir: &Path,
+    profile: Profile,
+) -> Result<(Vec<Run>, Vec<Run>), CalibrateError> {
     let read = |sub: &str| -> Result<Vec<Run>, CalibrateError> {
         let d = dir.join(sub);
         if d.is_dir() && !results::json_files(&d)?.is_empty() {

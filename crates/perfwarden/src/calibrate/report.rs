@@ -27,7 +27,7 @@ fn num(v: f64) -> String {
 }
 
 /// What the metric's numbers say against the goals, in a few words.
-pub fn status(m: &MetricCalibration, c: &Calibration) -> String {
+pub(crate) fn status(m: &MetricCalibration, c: &Calibration) -> String {
     let mut notes = Vec::new();
     if m.too_noisy {
         notes.push(format!(
@@ -55,7 +55,7 @@ pub fn status(m: &MetricCalibration, c: &Calibration) -> String {
     }
 }
 
-pub fn render(c: &Calibration) -> String {
+pub(crate) fn render(c: &Calibration) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

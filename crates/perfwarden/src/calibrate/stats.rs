@@ -6,11 +6,11 @@ use serde::Serialize;
 /// The spread of one metric's values over the runs of a calibration.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Spread {
-    pub runs: usize,
-    pub min: f64,
-    pub median: f64,
-    pub max: f64,
-    pub mean: f64,
+    pub(crate) runs: usize,
+    pub(crate) min: f64,
+    pub(crate) median: f64,
+    pub(crate) max: f64,
+    pub(crate) mean: f64,
     /// Coefficient of variation: sample standard deviation over the mean (a fraction).
     /// `None` with fewer than two runs or a mean of 0.
     pub cv: Option<f64>,
@@ -18,7 +18,7 @@ pub struct Spread {
 
 impl Spread {
     /// The spread of `values`; `None` when there are none or one is not finite.
-    pub fn of(values: &[f64]) -> Option<Spread> {
+    pub(crate) fn of(values: &[f64]) -> Option<Spread> {
         if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
             return None;
         }
@@ -50,7 +50,7 @@ impl Spread {
 /// the observed worse-direction changes would exceed it. `worse` holds one relative change
 /// per ordered pair, positive when the current run is worse than the baseline; changes in
 /// the better direction count as pairs that cannot alarm. `None` when there are no pairs.
-pub fn threshold_for_budget(worse: &[f64], budget: f64) -> Option<f64> {
+pub(crate) fn threshold_for_budget(worse: &[f64], budget: f64) -> Option<f64> {
     if worse.is_empty() {
         return None;
     }

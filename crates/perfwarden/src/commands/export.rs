@@ -10,7 +10,7 @@ use crate::report::openmetrics;
 use crate::results::{self, export};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// Bencher Metric Format JSON (`bencher run --adapter json`).
     Bencher,
     /// github-action-benchmark `customSmallerIsBetter` (lower-is-better metrics).
@@ -25,24 +25,24 @@ pub enum ExportFormat {
 #[derive(Debug, clap::Args)]
 pub struct ExportArgs {
     #[arg(long, value_enum)]
-    pub format: ExportFormat,
+    pub(crate) format: ExportFormat,
     /// The results to export: a results file or a directory of them.
     #[arg(long, default_value_os_t = results::results_dir())]
-    pub current: PathBuf,
+    pub(crate) current: PathBuf,
     /// Where to write (atomically); standard output when absent (and no --push).
     #[arg(long)]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// OpenMetrics: gate the run against these baseline results and export the verdicts too.
     #[arg(long, value_name = "FILE|DIR")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
     /// OpenMetrics with --baseline: the gate configuration.
     /// [default: perfwarden.toml when it exists, else built-in defaults]
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// OpenMetrics: PUT the exposition to this Pushgateway (e.g. http://pushgateway:9091),
     /// grouped by job=perfwarden, machine class and profile unless the URL names a group.
     #[arg(long, value_name = "URL")]
-    pub push: Option<String>,
+    pub(crate) push: Option<String>,
 }
 
 /// Runs the command; `Ok(0)` when it did what was asked.

@@ -28,7 +28,7 @@ pub struct CriterionArgs {
     pub out: PathBuf,
     /// The profile the benches ran with, recorded in the environment.
     #[arg(long, env = PROFILE_VAR, default_value = "pr")]
-    pub profile: Profile,
+    pub(crate) profile: Profile,
     /// The suite of benchmarks whose id has no group (`group/...`) component.
     #[arg(long, default_value = criterion::DEFAULT_SUITE)]
     pub suite: String,

@@ -9,10 +9,10 @@ use crate::results::{self, merge};
 pub struct MergeArgs {
     /// The runs to merge: results files, or directories of them (one per machine).
     #[arg(required = true, num_args = 1..)]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Where to write the merged run (atomically).
     #[arg(long)]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// Runs the command; `Ok(0)` when it did what was asked.

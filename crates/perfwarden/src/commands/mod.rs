@@ -10,7 +10,7 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod merge;
-pub mod publish;
+pub(crate) mod publish;
 pub mod reference;
 pub mod report_html;
 

@@ -15,7 +15,7 @@ use crate::report::{github, json, markdown, text};
 use crate::results::{self, Run};
 
 /// The config file used when `--config` is not given and it exists.
-pub const DEFAULT_CONFIG: &str = "perfwarden.toml";
+pub(crate) const DEFAULT_CONFIG: &str = "perfwarden.toml";
 /// Points of history drawn per regressed metric.
 const TREND_POINTS: usize = 30;
 /// Regressed metrics given a trend chart, the worst first.
@@ -23,32 +23,32 @@ const MAX_TRENDS: usize = 5;
 
 /// Where and how a verdict is published.
 #[derive(Clone, Debug, Args)]
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// Where report.md and verdict.json are written. [default: target/perfwarden/report/]
     #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
+    pub(crate) out_dir: Option<PathBuf>,
     /// Also write the Markdown report here.
     #[arg(long, value_name = "FILE")]
-    pub markdown: Option<PathBuf>,
+    pub(crate) markdown: Option<PathBuf>,
     /// Also write the JSON verdict here.
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Print::Text)]
-    pub print: Print,
+    pub(crate) print: Print,
     /// The nightly history (JSON lines, `perfwarden history append`): each regressed
     /// metric's recent trend goes into the report as a chart.
     #[arg(long, value_name = "FILE", env = "PERFWARDEN_HISTORY")]
-    pub history: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
     /// Links shown at the top of the report, as TEXT=URL (repeatable): the CI run, its
     /// artifact with the HTML report.
     #[arg(long = "link", value_name = "TEXT=URL", value_parser = parse_link)]
-    pub links: Vec<(String, String)>,
+    pub(crate) links: Vec<(String, String)>,
 }
 
 /// What to print on stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Print {
+pub(crate) enum Print {
     /// A short summary: the verdict and each failing metric.
     Text,
     /// The Markdown report.
@@ -69,7 +69,7 @@ fn parse_link(s: &str) -> Result<(String, String), String> {
 }
 
 /// Renders, writes and prints `c`; returns the exit code (0 passed, 1 failed).
-pub fn publish(c: &Comparison, inputs: &json::Inputs, out: &Outputs) -> anyhow::Result<u8> {
+pub(crate) fn publish(c: &Comparison, inputs: &json::Inputs, out: &Outputs) -> anyhow::Result<u8> {
     let extras = markdown::Extras {
         links: out.links.clone(),
         trends: trends(c, out.history.as_deref())?,
@@ -158,7 +158,7 @@ fn trends(c: &Comparison, history: Option<&Path>) -> anyhow::Result<Vec<(String,
 }
 
 /// `<baselines>/<machine class>/`, or an error saying what exists and how to get one.
-pub fn default_baseline(baselines: &Path, current: &Run) -> anyhow::Result<PathBuf> {
+pub(crate) fn default_baseline(baselines: &Path, current: &Run) -> anyhow::Result<PathBuf> {
     let class = &current.environment.machine_class;
     // The class comes from the results file, which a pull request's code wrote.
     crate::baseline::check_name("machine class", class, baselines)?;
@@ -188,7 +188,7 @@ pub fn default_baseline(baselines: &Path, current: &Run) -> anyhow::Result<PathB
 }
 
 /// Reads a config file (`perfwarden.toml` or any file of that shape). Errors name the file.
-pub fn read_config(path: &Path) -> Result<Config, crate::Error> {
+pub(crate) fn read_config(path: &Path) -> Result<Config, crate::Error> {
     let text = std::fs::read_to_string(path).map_err(|source| crate::Error::Read {
         path: path.into(),
         source,
@@ -201,7 +201,7 @@ pub fn read_config(path: &Path) -> Result<Config, crate::Error> {
 
 /// The config named on the command line (which must exist), else `perfwarden.toml` when it
 /// exists, else the defaults.
-pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), crate::Error> {
+pub(crate) fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), crate::Error> {
     match path {
         Some(p) => Ok((read_config(p)?, Some(p.to_path_buf()))),
         None => {
@@ -217,12 +217,12 @@ pub fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), cra
 
 /// Reports go in a folder of their own under the results directory
 /// (`target/perfwarden/report/`), never among results files nor beside a fixture.
-pub fn default_out_dir() -> PathBuf {
+pub(crate) fn default_out_dir() -> PathBuf {
     results::results_dir().join("report")
 }
 
 /// `verdict.json` written into a results directory would be read as results next time.
-pub fn refuse_mixing(out: &Outputs, inputs: &[&Path]) -> anyhow::Result<()> {
+pub(crate) fn refuse_mixing(out: &Outputs, inputs: &[&Path]) -> anyhow::Result<()> {
     let out_dir = out.out_dir.clone().unwrap_or_else(default_out_dir);
     let canon = |p: &Path| std::fs::canonicalize(p).ok();
     let dir = canon(&out_dir);

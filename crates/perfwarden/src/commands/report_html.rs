@@ -12,20 +12,20 @@ use crate::results;
 pub struct ReportArgs {
     /// Where to write the HTML page.
     #[arg(long, value_name = "FILE")]
-    pub html: PathBuf,
+    pub(crate) html: PathBuf,
     /// Current results: a JSON file or a directory of them. [default: target/perfwarden/]
     #[arg(long, value_name = "FILE|DIR")]
-    pub current: Option<PathBuf>,
+    pub(crate) current: Option<PathBuf>,
     /// Baseline results: a JSON file or a directory of them.
     /// [default: <baselines-dir>/<machine class of the current run>/]
     #[arg(long, value_name = "FILE|DIR")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
     /// Where per-machine-class baselines live, for the default --baseline.
     #[arg(long, value_name = "DIR", default_value = "baselines")]
-    pub baselines_dir: PathBuf,
+    pub(crate) baselines_dir: PathBuf,
     /// Gate configuration. [default: perfwarden.toml when it exists, else built-in defaults]
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// Runs the command: 0 when the page was written (whatever the gate's verdict).

@@ -41,7 +41,7 @@ pub struct Options {
 }
 
 /// The metrics the gate called a regression or critical (whether gated or not).
-pub fn flagged(comparison: &Comparison) -> Vec<&MetricComparison> {
+pub(crate) fn flagged(comparison: &Comparison) -> Vec<&MetricComparison> {
     comparison
         .metrics
         .iter()

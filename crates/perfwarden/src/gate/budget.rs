@@ -11,9 +11,9 @@ use crate::results::Unit;
 pub struct BudgetCheck {
     /// The config pattern the budget came from.
     #[serde(rename = "match")]
-    pub pattern: String,
+    pub(crate) pattern: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
+    pub(crate) min: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// The unit of `min`, `max` and `value`.
@@ -27,7 +27,7 @@ pub struct BudgetCheck {
 
 /// Checks `value` (in `unit`) against `budget`. A budget whose unit cannot be converted to
 /// the metric's is an error naming both units.
-pub fn check(budget: &Budget, value: f64, unit: Unit) -> Result<BudgetCheck, String> {
+pub(crate) fn check(budget: &Budget, value: f64, unit: Unit) -> Result<BudgetCheck, String> {
     let limit_unit = budget.unit.unwrap_or(unit);
     let value = convert(value, unit, limit_unit).ok_or_else(|| {
         format!(
@@ -51,7 +51,7 @@ pub fn check(budget: &Budget, value: f64, unit: Unit) -> Result<BudgetCheck, Str
 /// Converts between units of one dimension: durations, and fractions (percent and ratio).
 /// Other units convert only to themselves: `MB` is left alone on purpose, since producers
 /// differ on whether it means 10^6 or 2^20 bytes.
-pub fn convert(value: f64, from: Unit, to: Unit) -> Option<f64> {
+pub(crate) fn convert(value: f64, from: Unit, to: Unit) -> Option<f64> {
     if from == to {
         return Some(value);
     }

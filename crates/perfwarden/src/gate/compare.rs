@@ -256,7 +256,7 @@ fn judge(base: &Metric, cur: &Metric, resolved: &Resolved, config: &Config) -> J
 }
 
 /// `(current - baseline) / baseline`; `None` when the baseline is 0 and the current is not.
-pub fn relative_change(baseline: f64, current: f64) -> Option<f64> {
+pub(crate) fn relative_change(baseline: f64, current: f64) -> Option<f64> {
     if baseline == 0.0 {
         (current == 0.0).then_some(0.0)
     } else {

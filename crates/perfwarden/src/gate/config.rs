@@ -17,19 +17,19 @@ mod parse;
 use parse::{raw, toml_error};
 
 /// The default relative threshold: ±10%.
-pub const DEFAULT_THRESHOLD: f64 = 0.10;
+pub(crate) const DEFAULT_THRESHOLD: f64 = 0.10;
 /// A change is statistically real when its two-sided p-value is below this.
-pub const DEFAULT_SIGNIFICANCE: f64 = 0.01;
+pub(crate) const DEFAULT_SIGNIFICANCE: f64 = 0.01;
 /// How many times a metric's calibrated run-to-run noise a change must exceed.
 /// 3.3 ≈ 2.33 × √2: the difference of two runs each with coefficient of variation `noise`
 /// has a spread of √2 × noise, and 2.33 standard deviations leave 1% of unchanged runs
 /// beyond it on the bad side.
-pub const DEFAULT_NOISE_FACTOR: f64 = 3.3;
+pub(crate) const DEFAULT_NOISE_FACTOR: f64 = 3.3;
 
 /// What a metric in the baseline but absent from the current run does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum MissingPolicy {
+pub(crate) enum MissingPolicy {
     /// Reported, does not fail the gate.
     #[default]
     Warn,
@@ -40,7 +40,7 @@ pub enum MissingPolicy {
 /// What a baseline measured on another machine class than the current run does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum MismatchPolicy {
+pub(crate) enum MismatchPolicy {
     /// Warn, and still fail on relative regressions.
     #[default]
     WarnAndGate,
@@ -53,32 +53,32 @@ pub enum MismatchPolicy {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Default relative threshold, as a fraction.
-    pub threshold: f64,
-    pub missing: MissingPolicy,
-    pub machine_mismatch: MismatchPolicy,
+    pub(crate) threshold: f64,
+    pub(crate) missing: MissingPolicy,
+    pub(crate) machine_mismatch: MismatchPolicy,
     /// p-value under which a change is statistically real.
-    pub significance: f64,
+    pub(crate) significance: f64,
     /// Multiple of the calibrated noise under which a change is not a regression.
-    pub noise_factor: f64,
-    pub suites: BTreeMap<String, Rule>,
-    pub metrics: Vec<MetricRule>,
-    pub budgets: Vec<Budget>,
+    pub(crate) noise_factor: f64,
+    pub(crate) suites: BTreeMap<String, Rule>,
+    pub(crate) metrics: Vec<MetricRule>,
+    pub(crate) budgets: Vec<Budget>,
 }
 
 /// Overrides for a suite or a set of metrics.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Relative threshold as a fraction.
-    pub threshold: Option<f64>,
+    pub(crate) threshold: Option<f64>,
     /// `false` reports the metric's changes without failing on them (budgets still apply).
-    pub gate: Option<bool>,
+    pub(crate) gate: Option<bool>,
 }
 
 /// A rule for the metrics whose id matches `pattern`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct MetricRule {
-    pub pattern: Pattern,
-    pub rule: Rule,
+pub(crate) struct MetricRule {
+    pub(crate) pattern: Pattern,
+    pub(crate) rule: Rule,
 }
 
 impl MetricRule {
@@ -89,27 +89,27 @@ impl MetricRule {
 
 /// An absolute target for the metrics whose id matches `pattern`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Budget {
-    pub pattern: Pattern,
+pub(crate) struct Budget {
+    pub(crate) pattern: Pattern,
     /// The value must be at most this (latency).
-    pub max: Option<f64>,
+    pub(crate) max: Option<f64>,
     /// The value must be at least this (throughput, hit rate).
-    pub min: Option<f64>,
+    pub(crate) min: Option<f64>,
     /// The unit of `min`/`max`; the metric's own unit when absent.
-    pub unit: Option<Unit>,
+    pub(crate) unit: Option<Unit>,
     /// Profiles the budget applies to; all when empty.
-    pub profiles: Vec<Profile>,
+    pub(crate) profiles: Vec<Profile>,
     /// Where the target comes from, shown in the report.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// The thresholds and gating that apply to one metric, and where they came from.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Resolved {
-    pub threshold: f64,
-    pub gate: bool,
+pub(crate) struct Resolved {
+    pub(crate) threshold: f64,
+    pub(crate) gate: bool,
     /// `default`, `suite <name>` or `metric <pattern>`: shown in the JSON verdict.
-    pub source: String,
+    pub(crate) source: String,
 }
 
 impl Default for Config {
@@ -137,13 +137,13 @@ impl Config {
     /// The threshold and gating for `metric`. An exact id beats every pattern; among
     /// patterns the last one in the file that sets the field wins (later, more specific
     /// rules override earlier, broader ones); then the suite; then the default.
-    pub fn resolve(&self, metric: &Metric, id: &str) -> Resolved {
+    pub(crate) fn resolve(&self, metric: &Metric, id: &str) -> Resolved {
         let parts: Vec<&str> = id.split('/').collect();
         self.resolve_split(metric, id, &parts)
     }
 
     /// [`Config::resolve`] for an id already split on `/`.
-    pub fn resolve_split(&self, metric: &Metric, id: &str, parts: &[&str]) -> Resolved {
+    pub(crate) fn resolve_split(&self, metric: &Metric, id: &str, parts: &[&str]) -> Resolved {
         // Walk the rules from the last: the first match of a kind wins, and an exact rule
         // found later (earlier in the file) still beats a glob.
         let mut threshold: Option<&MetricRule> = None;
@@ -178,24 +178,12 @@ impl Config {
             source,
         }
     }
-
-    /// The budgets that apply to metric `id` in a run of `profile`.
-    pub fn budgets_for<'a>(
-        &'a self,
-        id: &'a str,
-        profile: &'a str,
-    ) -> impl Iterator<Item = &'a Budget> + 'a {
-        let parts: Vec<&str> = id.split('/').collect();
-        self.budgets
-            .iter()
-            .filter(move |b| b.applies(id, &parts, profile))
-    }
 }
 
 impl Budget {
     /// True when this budget applies to metric `id` (split on `/` as `parts`) in a run of
     /// `profile`.
-    pub fn applies(&self, id: &str, parts: &[&str], profile: &str) -> bool {
+    pub(crate) fn applies(&self, id: &str, parts: &[&str], profile: &str) -> bool {
         (self.profiles.is_empty() || self.profiles.iter().any(|p| p.name() == profile))
             && self.pattern.matches_split(id, parts)
     }
@@ -279,9 +267,15 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(c.budgets_for("q/x/y/latency_mean", "pr").count(), 1);
-        assert_eq!(c.budgets_for("q/x/y/latency_mean", "smoke").count(), 0);
-        assert_eq!(c.budgets_for("q/x/throughput", "smoke").count(), 1);
+        // As the gate picks them (gate::compare): the budgets that apply to id in profile.
+        let applying = |id: &str, profile: &str| {
+            let parts: Vec<&str> = id.split('/').collect();
+            let applies = |b: &&Budget| b.applies(id, &parts, profile);
+            c.budgets.iter().filter(applies).count()
+        };
+        assert_eq!(applying("q/x/y/latency_mean", "pr"), 1);
+        assert_eq!(applying("q/x/y/latency_mean", "smoke"), 0);
+        assert_eq!(applying("q/x/throughput", "smoke"), 1);
         assert_eq!(c.budgets[0].unit, Some(Unit::Milliseconds));
     }
 

@@ -26,7 +26,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Status::Confirmed => "confirmed",
             Status::Drift => "drift",
@@ -41,22 +41,22 @@ pub struct Paired {
     /// Per round, current / baseline, oriented so that above 1 is worse.
     pub worse_ratios: Vec<f64>,
     /// How many of them lie beyond `1 + threshold`.
-    pub beyond: usize,
+    pub(crate) beyond: usize,
     /// How many must, for the change to be confirmed.
-    pub needed: usize,
+    pub(crate) needed: usize,
     /// The geometric mean of the worse ratios minus 1 (the paired change, worse positive).
-    pub paired_change: f64,
+    pub(crate) paired_change: f64,
 }
 
 /// How many of `rounds` paired ratios must lie beyond the threshold: 80%, rounded up (all
 /// of 3 or 4, 4 of 5, 8 of 10).
-pub fn needed(rounds: usize) -> usize {
+pub(crate) fn needed(rounds: usize) -> usize {
     (rounds * 4).div_ceil(5)
 }
 
 /// Decides on paired values `(baseline, current)` of one metric. `None` when a pair has a
 /// value that is not positive (no ratio), or there are no pairs.
-pub fn decide(
+pub(crate) fn decide(
     pairs: &[(f64, f64)],
     direction: Direction,
     threshold: f64,
@@ -98,7 +98,7 @@ pub fn decide(
 pub struct MetricConfirmation {
     /// The bench target that re-measured it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bench: Option<String>,
+    pub(crate) bench: Option<String>,
     #[serde(flatten)]
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,12 +109,12 @@ pub struct MetricConfirmation {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Confirmation {
     /// The commit the baseline side was built from.
-    pub baseline_commit: Option<String>,
+    pub(crate) baseline_commit: Option<String>,
     /// Rounds of A B runs.
-    pub rounds: usize,
+    pub(crate) rounds: usize,
     /// The profile the re-runs used (the one the flagged metrics were measured at).
     #[serde(default)]
-    pub profile: String,
+    pub(crate) profile: String,
     /// Per flagged metric id.
     pub metrics: std::collections::BTreeMap<String, MetricConfirmation>,
 }
@@ -162,7 +162,7 @@ pub fn apply(comparison: &mut Comparison, confirmation: Confirmation) -> Result<
 
 /// The confirmation folded into `comparison`, whole again (the per-metric outcomes
 /// collected from the metrics), as another job reads it back with [`apply`].
-pub fn collected(comparison: &Comparison) -> Option<Confirmation> {
+pub(crate) fn collected(comparison: &Comparison) -> Option<Confirmation> {
     let mut c = comparison.confirmation.clone()?;
     c.metrics = comparison
         .metrics
@@ -173,7 +173,7 @@ pub fn collected(comparison: &Comparison) -> Option<Confirmation> {
 }
 
 /// The metrics a confirmation re-measures: those the gate called a regression or critical.
-pub fn flagged(m: &MetricComparison) -> bool {
+pub(crate) fn flagged(m: &MetricComparison) -> bool {
     matches!(m.relative, Verdict::Regression | Verdict::Critical)
 }
 

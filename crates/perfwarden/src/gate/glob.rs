@@ -8,7 +8,7 @@
 
 /// A compiled pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     text: String,
     segments: Vec<Segment>,
     exact: bool,
@@ -26,7 +26,7 @@ enum Segment {
 
 impl Pattern {
     /// Compiles a pattern. Errors are one line, without the config path.
-    pub fn new(text: &str) -> Result<Pattern, String> {
+    pub(crate) fn new(text: &str) -> Result<Pattern, String> {
         if text.trim().is_empty() {
             return Err("empty pattern".into());
         }
@@ -56,24 +56,18 @@ impl Pattern {
     }
 
     /// The pattern as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.text
     }
 
     /// True when the pattern has no wildcard: it names exactly one metric id.
-    pub fn is_exact(&self) -> bool {
+    pub(crate) fn is_exact(&self) -> bool {
         self.exact
     }
 
-    /// True when `id` (a `suite/benchmark/metric` id) matches.
-    pub fn matches(&self, id: &str) -> bool {
-        let parts: Vec<&str> = id.split('/').collect();
-        self.matches_split(id, &parts)
-    }
-
-    /// [`Pattern::matches`] for an id already split on `/`, so that one metric is split once
-    /// for all the patterns of a config.
-    pub fn matches_split(&self, id: &str, parts: &[&str]) -> bool {
+    /// True when `id` (a `suite/benchmark/metric` id), already split on `/` as `parts`,
+    /// matches: one metric is split once for all the patterns of a config.
+    pub(crate) fn matches_split(&self, id: &str, parts: &[&str]) -> bool {
         if self.exact {
             return self.text == id;
         }
@@ -137,7 +131,8 @@ mod tests {
     use super::*;
 
     fn m(p: &str, id: &str) -> bool {
-        Pattern::new(p).unwrap().matches(id)
+        let parts: Vec<&str> = id.split('/').collect();
+        Pattern::new(p).unwrap().matches_split(id, &parts)
     }
 
     #[test]

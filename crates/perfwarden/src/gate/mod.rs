@@ -9,15 +9,17 @@
 
 mod budget;
 mod compare;
-pub mod config;
+pub(crate) mod config;
 pub mod confirmation;
-pub mod glob;
-pub mod noise;
-pub mod stats;
-pub mod verdict;
+pub(crate) mod glob;
+pub(crate) mod noise;
+pub(crate) mod stats;
+pub(crate) mod verdict;
 
-pub use budget::{BudgetCheck, convert};
-pub use compare::{CompareError, compare, relative_change};
-pub use config::{Budget, Config, MetricRule, MismatchPolicy, MissingPolicy, Resolved, Rule};
-pub use confirmation::{Confirmation, MetricConfirmation};
-pub use verdict::{Comparison, MetricComparison, Observed, Reference, Totals, Verdict};
+pub(crate) use budget::convert;
+pub(crate) use compare::relative_change;
+pub use compare::{CompareError, compare};
+pub use config::Config;
+pub(crate) use confirmation::{Confirmation, MetricConfirmation};
+pub use verdict::{Comparison, MetricComparison, Verdict};
+pub(crate) use verdict::{Observed, Reference, Totals};

@@ -13,17 +13,17 @@ use crate::results::Metric;
 
 /// The statistical evidence about one change.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Two-sided p-value of "no change".
-    pub p_value: f64,
+    pub(crate) p_value: f64,
     /// Confidence interval of the relative change (fractions), at level `1 - significance`.
-    pub lower: f64,
-    pub upper: f64,
+    pub(crate) lower: f64,
+    pub(crate) upper: f64,
 }
 
 /// The best estimate of a metric's mean and its uncertainty: raw samples first, then a
 /// standard deviation with its sample count, then a confidence interval.
-pub fn estimate(m: &Metric) -> Option<Estimate> {
+pub(crate) fn estimate(m: &Metric) -> Option<Estimate> {
     if let Some(e) = m.samples.as_deref().and_then(Estimate::from_samples) {
         return Some(e);
     }
@@ -37,7 +37,11 @@ pub fn estimate(m: &Metric) -> Option<Estimate> {
 
 /// Tests the change from `baseline` to `current`, when both carry evidence of their spread
 /// and the baseline's mean is positive (a relative interval needs it).
-pub fn test_change(baseline: &Metric, current: &Metric, significance: f64) -> Option<Evidence> {
+pub(crate) fn test_change(
+    baseline: &Metric,
+    current: &Metric,
+    significance: f64,
+) -> Option<Evidence> {
     let b = estimate(baseline)?;
     let c = estimate(current)?;
     if b.mean <= 0.0 {
@@ -53,7 +57,7 @@ pub fn test_change(baseline: &Metric, current: &Metric, significance: f64) -> Op
 
 /// The smallest relative change the calibrated run-to-run noise cannot explain:
 /// `factor × noise` of the noisier side, when either side carries `noise`.
-pub fn noise_floor(baseline: &Metric, current: &Metric, factor: f64) -> Option<f64> {
+pub(crate) fn noise_floor(baseline: &Metric, current: &Metric, factor: f64) -> Option<f64> {
     match (baseline.noise, current.noise) {
         (None, None) => None,
         (a, b) => Some(factor * a.unwrap_or(0.0).max(b.unwrap_or(0.0))),

@@ -9,31 +9,31 @@ use statrs::function::{beta, erf, gamma};
 
 /// An estimate of a mean with its standard error and the degrees of freedom behind it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
-    pub mean: f64,
+pub(crate) struct Estimate {
+    pub(crate) mean: f64,
     /// Standard error of `mean`.
-    pub se: f64,
+    pub(crate) se: f64,
     /// Degrees of freedom of `se`: `n - 1` for samples, infinite when the standard error was
     /// derived from a confidence interval (a normal approximation).
-    pub df: f64,
+    pub(crate) df: f64,
 }
 
 /// The outcome of comparing two estimates.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TestResult {
+pub(crate) struct TestResult {
     /// `current - baseline`.
-    pub diff: f64,
+    pub(crate) diff: f64,
     /// Two-sided p-value of "the means are equal".
-    pub p_value: f64,
+    pub(crate) p_value: f64,
     /// The confidence interval of `diff` at level `1 - alpha`: it excludes zero exactly when
     /// `p_value < alpha`.
-    pub lower: f64,
-    pub upper: f64,
+    pub(crate) lower: f64,
+    pub(crate) upper: f64,
 }
 
 impl Estimate {
     /// From raw samples (at least two).
-    pub fn from_samples(samples: &[f64]) -> Option<Estimate> {
+    pub(crate) fn from_samples(samples: &[f64]) -> Option<Estimate> {
         let n = samples.len();
         if n < 2 {
             return None;
@@ -48,7 +48,7 @@ impl Estimate {
     }
 
     /// From a standard deviation and the number of samples behind it (at least two).
-    pub fn from_std_dev(mean: f64, std_dev: f64, n: u64) -> Option<Estimate> {
+    pub(crate) fn from_std_dev(mean: f64, std_dev: f64, n: u64) -> Option<Estimate> {
         if n < 2 {
             return None;
         }
@@ -62,7 +62,7 @@ impl Estimate {
     /// From a confidence interval at `level`: the half-width divided by the normal quantile.
     /// Asymmetric intervals (bootstrap ones) are treated as symmetric with their mean
     /// half-width, which is what a normal approximation can use.
-    pub fn from_interval(mean: f64, lower: f64, upper: f64, level: f64) -> Option<Estimate> {
+    pub(crate) fn from_interval(mean: f64, lower: f64, upper: f64, level: f64) -> Option<Estimate> {
         if !(level > 0.0 && level < 1.0) || upper < lower {
             return None;
         }
@@ -76,7 +76,7 @@ impl Estimate {
 }
 
 /// Welch's unequal-variances t-test of `current` against `baseline`, two-sided.
-pub fn welch(baseline: &Estimate, current: &Estimate, alpha: f64) -> TestResult {
+pub(crate) fn welch(baseline: &Estimate, current: &Estimate, alpha: f64) -> TestResult {
     let diff = current.mean - baseline.mean;
     let (v1, v2) = (baseline.se.powi(2), current.se.powi(2));
     let se = (v1 + v2).sqrt();
@@ -121,7 +121,7 @@ pub fn welch(baseline: &Estimate, current: &Estimate, alpha: f64) -> TestResult 
 const NORMAL_DF: f64 = 1e6;
 
 /// P(|T| >= |t|) for Student's t with `df` degrees of freedom.
-pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
+pub(crate) fn t_two_sided_p(t: f64, df: f64) -> f64 {
     if !t.is_finite() {
         return 0.0;
     }
@@ -133,7 +133,7 @@ pub fn t_two_sided_p(t: f64, df: f64) -> f64 {
 }
 
 /// The `p` quantile (p > 0.5) of Student's t with `df` degrees of freedom.
-pub fn t_quantile(p: f64, df: f64) -> f64 {
+pub(crate) fn t_quantile(p: f64, df: f64) -> f64 {
     let z = normal_quantile(p);
     if df > NORMAL_DF {
         return z;
@@ -184,7 +184,7 @@ fn t_pdf(t: f64, df: f64) -> f64 {
 }
 
 /// The `p` quantile of the standard normal distribution.
-pub fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     -std::f64::consts::SQRT_2 * erf::erfc_inv(2.0 * p)
 }
 

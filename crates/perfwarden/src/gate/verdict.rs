@@ -31,7 +31,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 8] = [
+    pub(crate) const ALL: [Verdict; 8] = [
         Verdict::Critical,
         Verdict::Regression,
         Verdict::BudgetBroken,
@@ -43,7 +43,7 @@ impl Verdict {
     ];
 
     /// The name used in JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Critical => "critical",
             Verdict::Regression => "regression",
@@ -57,7 +57,7 @@ impl Verdict {
     }
 
     /// Words for people, singular and plural.
-    pub fn words(self, n: usize) -> &'static str {
+    pub(crate) fn words(self, n: usize) -> &'static str {
         let one = n == 1;
         match self {
             Verdict::Critical => "critical",
@@ -78,15 +78,15 @@ impl Verdict {
 /// One side's measurement of a metric, as the report shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Observed {
-    pub value: f64,
+    pub(crate) value: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ci: Option<Interval>,
+    pub(crate) ci: Option<Interval>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sample_count: Option<u64>,
+    pub(crate) sample_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub std_dev: Option<f64>,
+    pub(crate) std_dev: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub noise: Option<f64>,
+    pub(crate) noise: Option<f64>,
 }
 
 /// The verdict on one metric with everything that led to it. Relative quantities
@@ -96,10 +96,10 @@ pub struct MetricComparison {
     /// `suite/benchmark/metric`.
     pub id: String,
     pub suite: String,
-    pub benchmark: String,
+    pub(crate) benchmark: String,
     pub metric: String,
-    pub unit: Unit,
-    pub direction: Direction,
+    pub(crate) unit: Unit,
+    pub(crate) direction: Direction,
     /// The headline: the relative verdict, except that a broken budget outranks everything
     /// but a regression.
     pub verdict: Verdict,
@@ -137,7 +137,7 @@ pub struct MetricComparison {
     pub reason: String,
     /// What re-measuring said, for a flagged metric that was re-measured.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirmation: Option<MetricConfirmation>,
+    pub(crate) confirmation: Option<MetricConfirmation>,
 }
 
 impl MetricComparison {
@@ -155,7 +155,7 @@ pub struct Totals {
     /// Metrics with at least one broken budget, whatever their relative verdict.
     pub budget_broken: usize,
     pub missing: usize,
-    pub inconclusive: usize,
+    pub(crate) inconclusive: usize,
     pub new: usize,
     pub improvement: usize,
     pub stable: usize,
@@ -164,7 +164,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    pub fn count(metrics: &[MetricComparison]) -> Totals {
+    pub(crate) fn count(metrics: &[MetricComparison]) -> Totals {
         let mut t = Totals {
             metrics: metrics.len(),
             ..Totals::default()
@@ -190,8 +190,8 @@ impl Totals {
 /// The gate's result over two runs.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
-    pub baseline: Environment,
-    pub current: Environment,
+    pub(crate) baseline: Environment,
+    pub(crate) current: Environment,
     /// The two runs were measured on different machine classes.
     pub machine_mismatch: bool,
     /// Whether relative changes may fail the gate at all (see `machine_mismatch` policy).
@@ -202,16 +202,16 @@ pub struct Comparison {
     pub metrics: Vec<MetricComparison>,
     pub totals: Totals,
     /// What the baseline side is: committed results, or a commit measured now.
-    pub reference: Reference,
+    pub(crate) reference: Reference,
     /// How the flagged metrics were re-measured (the per-metric outcome is on each metric).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub confirmation: Option<Confirmation>,
+    pub(crate) confirmation: Option<Confirmation>,
 }
 
 /// Where the baseline side of a comparison came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Reference {
+pub(crate) enum Reference {
     /// Results committed in the repository (or a file given on the command line).
     #[default]
     Committed,

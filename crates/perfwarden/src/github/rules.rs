@@ -25,8 +25,8 @@ const DEFAULT_RATE_LIMIT_WAIT: Duration = Duration::from_secs(60);
 /// be put into a URL path as they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Repo {
-    pub owner: String,
-    pub name: String,
+    pub(crate) owner: String,
+    pub(crate) name: String,
 }
 
 impl FromStr for Repo {
@@ -62,7 +62,7 @@ impl fmt::Display for Repo {
 }
 
 /// True when a comment body is a perfwarden report: its first line is the marker.
-pub fn is_marked(body: &str) -> bool {
+pub(crate) fn is_marked(body: &str) -> bool {
     body.trim_start()
         .lines()
         .next()
@@ -71,7 +71,7 @@ pub fn is_marked(body: &str) -> bool {
 
 /// The body with the marker as its first line, added when missing, so that a report from
 /// any source can be found and updated next time.
-pub fn with_marker(body: &str) -> Cow<'_, str> {
+pub(crate) fn with_marker(body: &str) -> Cow<'_, str> {
     if is_marked(body) {
         Cow::Borrowed(body)
     } else {
@@ -123,7 +123,7 @@ pub fn next_link(header: &str) -> Option<String> {
 }
 
 /// GitHub's `message` from an error body, on one line and bounded; the raw text otherwise.
-pub fn github_message(body: &str) -> String {
+pub(crate) fn github_message(body: &str) -> String {
     let text = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .and_then(|v| {
@@ -163,7 +163,7 @@ pub fn github_message(body: &str) -> String {
 pub struct RateLimit {
     pub wait: Duration,
     /// `x-ratelimit-reset`, in seconds since the Unix epoch, when GitHub sent it.
-    pub reset_epoch: Option<u64>,
+    pub(crate) reset_epoch: Option<u64>,
 }
 
 impl RateLimit {

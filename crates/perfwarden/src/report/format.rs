@@ -4,10 +4,10 @@
 use crate::results::Unit;
 
 /// Longest name shown in a report; longer ones are cut with `…` (the JSON keeps them whole).
-pub const MAX_NAME_CHARS: usize = 120;
+pub(crate) const MAX_NAME_CHARS: usize = 120;
 
 /// A value with its unit, scaled: `12.3 ms`, `48.1k events/s`, `93.2%`.
-pub fn value(v: f64, unit: Unit) -> String {
+pub(crate) fn value(v: f64, unit: Unit) -> String {
     match unit {
         Unit::Nanoseconds | Unit::Microseconds | Unit::Milliseconds | Unit::Seconds => {
             let secs = v * match unit {
@@ -75,7 +75,7 @@ fn si_tight(v: f64) -> String {
 }
 
 /// Three significant digits, without trailing zeros: `12.3`, `0.00123`, `1234`.
-pub fn sig(v: f64) -> String {
+pub(crate) fn sig(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
         return if v.is_finite() {
             "0".into()
@@ -94,7 +94,7 @@ pub fn sig(v: f64) -> String {
 }
 
 /// A relative change with its sign: `+12.5%`, `-3%`, `+250%`.
-pub fn change(f: f64) -> String {
+pub(crate) fn change(f: f64) -> String {
     let p = f * 100.0;
     let body = if p.abs() >= 100.0 {
         format!("{:.0}", p.abs())
@@ -115,7 +115,7 @@ fn sig1(p: f64) -> String {
 }
 
 /// A threshold fraction as a percentage: `10%`, `12.5%`.
-pub fn percent(f: f64) -> String {
+pub(crate) fn percent(f: f64) -> String {
     format!("{}%", sig1(f * 100.0))
 }
 
@@ -126,7 +126,7 @@ pub fn percent(f: f64) -> String {
 /// in the text, where one delimiter miscounted turns them live; escaped text inside an HTML
 /// `<code>` element cannot be turned live, and GitHub links no @mentions or #references
 /// inside `code`.
-pub fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let escaped = escape(s, MAX_NAME_CHARS, false);
     if escaped.trim().is_empty() {
         return "(empty)".into();
@@ -136,7 +136,7 @@ pub fn code(s: &str) -> String {
 
 /// Untrusted text outside `<code>` (warnings, reasons, notes): as [`code`] escapes it, and
 /// with @mentions defused by a zero-width space after the `@`.
-pub fn text(s: &str) -> String {
+pub(crate) fn text(s: &str) -> String {
     escape(s, MAX_NAME_CHARS * 4, true)
 }
 

@@ -7,10 +7,10 @@ use super::format;
 use crate::gate::{Comparison, MetricComparison, Verdict};
 
 /// GitHub shows at most 10 annotations of each level per step; more are noise in the log.
-pub const MAX_PER_LEVEL: usize = 10;
+pub(crate) const MAX_PER_LEVEL: usize = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     Error,
     Warning,
 }
@@ -18,9 +18,9 @@ pub enum Level {
 /// One workflow command.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Annotation {
-    pub level: Level,
-    pub title: String,
-    pub message: String,
+    pub(crate) level: Level,
+    pub(crate) title: String,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Annotation {
@@ -40,14 +40,14 @@ impl fmt::Display for Annotation {
 }
 
 /// Escapes a command's message: `%`, CR and LF.
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// Escapes a command's property value: as data, plus `:` and `,` which delimit properties.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 

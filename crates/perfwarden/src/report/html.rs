@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use crate::gate::{Comparison, MetricComparison, Verdict};
 use crate::results::Run;
 
-pub use charts::{draw, intervals};
+pub(crate) use charts::{draw, intervals};
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {

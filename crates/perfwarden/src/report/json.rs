@@ -8,7 +8,7 @@ use crate::gate::{Comparison, Confirmation, MetricComparison, Reference, Totals}
 use crate::results::Environment;
 
 /// The version of the verdict file's shape.
-pub const VERDICT_SCHEMA_VERSION: u32 = 1;
+pub(crate) const VERDICT_SCHEMA_VERSION: u32 = 1;
 
 /// Where the inputs came from, recorded in the verdict file.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

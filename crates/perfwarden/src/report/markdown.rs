@@ -25,9 +25,9 @@ const MAX_WARNINGS: usize = 10;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Extras {
     /// `(text, url)` pairs, e.g. the CI run and its artifact.
-    pub links: Vec<(String, String)>,
+    pub(crate) links: Vec<(String, String)>,
     /// `(metric id, Mermaid block)` for regressed metrics with a history.
-    pub trends: Vec<(String, String)>,
+    pub(crate) trends: Vec<(String, String)>,
 }
 
 /// The report within GitHub's limit.
@@ -36,7 +36,7 @@ pub fn render(c: &Comparison) -> String {
 }
 
 /// The report with its extras, within GitHub's limit.
-pub fn render_with(c: &Comparison, extras: &Extras) -> String {
+pub(crate) fn render_with(c: &Comparison, extras: &Extras) -> String {
     render_limited(c, extras, GITHUB_LIMIT)
 }
 

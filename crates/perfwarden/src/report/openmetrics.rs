@@ -33,8 +33,8 @@ pub const BUCKET_BOUNDS: [f64; 24] = [
 #[derive(Debug, thiserror::Error)]
 #[error("histogram {id:?}: {what}")]
 pub struct OpenMetricsError {
-    pub id: String,
-    pub what: String,
+    pub(crate) id: String,
+    pub(crate) what: String,
 }
 
 /// One metric family: its type, unit, help and samples in the order they are written.

@@ -11,10 +11,10 @@ use crate::results::{Direction, Metric, Unit};
 
 /// The environment variable a bench reads to run its work once, without Criterion, for
 /// counting instructions (the gate bench honours it).
-pub const ONCE_VAR: &str = "PERFWARDEN_INSTRUCTIONS_ONCE";
+pub(crate) const ONCE_VAR: &str = "PERFWARDEN_INSTRUCTIONS_ONCE";
 
 /// Runs `program args` under callgrind with `envs` and returns the instructions executed.
-pub fn callgrind(
+pub(crate) fn callgrind(
     program: &Path,
     args: &[String],
     envs: &[(String, String)],
@@ -45,7 +45,7 @@ pub fn callgrind(
 }
 
 /// The `Ir` total of a callgrind output file: its `summary:` line, else its `totals:`.
-pub fn parse_total(callgrind_out: &str) -> Option<u64> {
+pub(crate) fn parse_total(callgrind_out: &str) -> Option<u64> {
     let line = |key: &str| {
         callgrind_out
             .lines()
@@ -57,7 +57,7 @@ pub fn parse_total(callgrind_out: &str) -> Option<u64> {
 
 /// The metric gated beside time: a count, lower is better, with no spread to test (the
 /// threshold alone decides).
-pub fn metric(suite: &str, benchmark: &str, count: u64) -> Metric {
+pub(crate) fn metric(suite: &str, benchmark: &str, count: u64) -> Metric {
     let mut m = Metric::new(
         suite,
         benchmark,

@@ -11,30 +11,33 @@ use crate::results::{self, Run};
 
 /// What to run, and where.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The baseline side (A): usually a worktree of the baseline's commit.
-    pub baseline_tree: PathBuf,
+    pub(crate) baseline_tree: PathBuf,
     /// The current side (B).
-    pub current_tree: PathBuf,
+    pub(crate) current_tree: PathBuf,
     /// Bench targets, run in this order within a round.
-    pub benches: Vec<String>,
+    pub(crate) benches: Vec<String>,
     /// Bench → `suite/benchmark` whose instructions are counted too (see
     /// [`BenchCommand::instructions`]).
-    pub instructions: std::collections::BTreeMap<String, String>,
-    pub rounds: usize,
-    pub profile: Profile,
+    pub(crate) instructions: std::collections::BTreeMap<String, String>,
+    pub(crate) rounds: usize,
+    pub(crate) profile: Profile,
     /// Arguments for every bench binary after `--bench`.
-    pub bench_args: Vec<String>,
+    pub(crate) bench_args: Vec<String>,
     /// `CARGO_TARGET_DIR` for both builds (shared, so only what changed rebuilds); cargo's
     /// default when `None`.
-    pub target_dir: Option<PathBuf>,
+    pub(crate) target_dir: Option<PathBuf>,
     /// Where the binaries and each run's output go.
-    pub work_dir: PathBuf,
+    pub(crate) work_dir: PathBuf,
 }
 
 /// Per round, the baseline's run and the current run (each every bench of the plan as one
 /// run). Progress goes to `log`.
-pub fn interleave(plan: &Plan, log: &mut dyn FnMut(String)) -> Result<Vec<(Run, Run)>, RerunError> {
+pub(crate) fn interleave(
+    plan: &Plan,
+    log: &mut dyn FnMut(String),
+) -> Result<Vec<(Run, Run)>, RerunError> {
     log(format!(
         "building {} at the baseline and the current tree",
         plan.benches.join(", ")

@@ -9,9 +9,9 @@
 //! - [`interleave`]: two trees' benches built and run alternately, A B A B;
 //! - [`instructions`]: a bench's instruction count under callgrind.
 
-pub mod instructions;
-pub mod interleave;
-pub mod worktree;
+pub(crate) mod instructions;
+pub(crate) mod interleave;
+pub(crate) mod worktree;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,35 +23,35 @@ use crate::results::{self, Environment, Run, criterion};
 #[derive(Debug, thiserror::Error)]
 #[error("bench {bench}: {what}")]
 pub struct RerunError {
-    pub bench: String,
-    pub what: String,
+    pub(crate) bench: String,
+    pub(crate) what: String,
 }
 
 /// The environment variable both suites and the gate bench read for an injected slowdown.
-pub const SLOWDOWN_VAR: &str = "PERFWARDEN_INJECT_SLOWDOWN";
+pub(crate) const SLOWDOWN_VAR: &str = "PERFWARDEN_INJECT_SLOWDOWN";
 
 /// How to run one bench binary.
 #[derive(Clone, Debug)]
-pub struct BenchCommand {
+pub(crate) struct BenchCommand {
     /// The bench target's name (`cargo bench --bench <name>`).
-    pub name: String,
+    pub(crate) name: String,
     /// The built binary.
-    pub binary: PathBuf,
+    pub(crate) binary: PathBuf,
     /// Where the binary runs (the package root: benches read files relative to it).
-    pub workdir: PathBuf,
+    pub(crate) workdir: PathBuf,
     /// Arguments after `--bench` (Criterion options or a filter).
-    pub args: Vec<String>,
-    pub profile: Profile,
+    pub(crate) args: Vec<String>,
+    pub(crate) profile: Profile,
     /// `suite/benchmark` of an `instructions` metric to add to every run: the binary runs
     /// once more under callgrind with `PERFWARDEN_INSTRUCTIONS_ONCE=1` (see
     /// [`instructions`]).
-    pub instructions: Option<String>,
+    pub(crate) instructions: Option<String>,
 }
 
 /// Builds `cargo bench --no-run` of the bench targets `names` in the workspace at `repo`
 /// (into `target_dir` when given, else cargo's default), one cargo invocation for all, and
 /// returns each as a command to run at `profile` smoke until the caller sets its own.
-pub fn build_benches(
+pub(crate) fn build_benches(
     repo: &Path,
     names: &[String],
     target_dir: Option<&Path>,
@@ -99,23 +99,9 @@ pub fn build_benches(
         .collect()
 }
 
-/// Builds one bench target (see [`build_benches`]) and returns its binary.
-pub fn build_bench(
-    workdir: &Path,
-    name: &str,
-    target_dir: Option<&Path>,
-) -> Result<PathBuf, RerunError> {
-    let built = build_benches(workdir, &[name.to_string()], target_dir)?;
-    Ok(built
-        .into_iter()
-        .next()
-        .map(|c| c.binary)
-        .unwrap_or_default())
-}
-
 /// The names of the bench targets of every package in the workspace at `repo`
 /// (`cargo metadata`); empty when cargo cannot say.
-pub fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
+pub(crate) fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(repo)
         .args([
@@ -146,11 +132,6 @@ pub fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// The executable of bench target `name` among cargo's JSON messages.
-pub fn executable_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
-    artifact(messages, name).map(|(exe, _)| exe)
-}
-
 /// The executable of bench target `name` and its package's folder (where cargo runs it).
 fn artifact(messages: &str, name: &str) -> Option<(PathBuf, PathBuf)> {
     messages
@@ -175,7 +156,11 @@ fn artifact(messages: &str, name: &str) -> Option<(PathBuf, PathBuf)> {
 
 impl BenchCommand {
     /// Runs the bench once into `run_dir` (its `CARGO_TARGET_DIR`) and reads what it wrote.
-    pub fn run_once(&self, run_dir: &Path, slowdown: Option<f64>) -> Result<Run, RerunError> {
+    pub(crate) fn run_once(
+        &self,
+        run_dir: &Path,
+        slowdown: Option<f64>,
+    ) -> Result<Run, RerunError> {
         let _ = std::fs::remove_dir_all(run_dir);
         std::fs::create_dir_all(run_dir).map_err(|e| RerunError {
             bench: self.name.clone(),
@@ -246,7 +231,7 @@ impl BenchCommand {
 /// One run from what a bench wrote under `target_dir`: the suites' results files
 /// (`perfwarden/*.json`) and Criterion's estimates (`criterion/`), metrics the suites already
 /// wrote winning over Criterion's of the same id.
-pub fn collect(target_dir: &Path, profile: Profile) -> Result<Run, String> {
+pub(crate) fn collect(target_dir: &Path, profile: Profile) -> Result<Run, String> {
     let suites_dir = target_dir.join("perfwarden");
     let criterion_dir = target_dir.join("criterion");
     let has_suites = results::json_files(&suites_dir).is_ok_and(|f| !f.is_empty());

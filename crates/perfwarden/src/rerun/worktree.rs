@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Runs git in `repo`; the error is one line (git's stderr, or why git did not start).
-pub fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
     let out = Command::new("git")
         .current_dir(repo)
         .args(args)
@@ -24,7 +24,7 @@ pub fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
 
 /// The full id of `commit` when it is a commit of the repository at `repo`; otherwise why
 /// not, in one line.
-pub fn resolve_commit(repo: &Path, commit: &str) -> Result<String, String> {
+pub(crate) fn resolve_commit(repo: &Path, commit: &str) -> Result<String, String> {
     // A commit given as an option (`-x`) must not be read as one by git.
     if commit.is_empty() || commit.starts_with('-') {
         return Err(format!("{commit:?} is not a commit id"));
@@ -48,15 +48,15 @@ pub fn resolve_commit(repo: &Path, commit: &str) -> Result<String, String> {
 
 /// A detached worktree of one commit; dropping it removes the worktree.
 #[derive(Debug)]
-pub struct Worktree {
+pub(crate) struct Worktree {
     repo: PathBuf,
-    pub path: PathBuf,
-    pub commit: String,
+    pub(crate) path: PathBuf,
+    pub(crate) commit: String,
 }
 
 impl Worktree {
     /// Checks out `commit` of `repo` at `path` (which must not exist yet).
-    pub fn add(repo: &Path, commit: &str, path: &Path) -> Result<Worktree, String> {
+    pub(crate) fn add(repo: &Path, commit: &str, path: &Path) -> Result<Worktree, String> {
         let commit = resolve_commit(repo, commit)?;
         let p = path
             .to_str()

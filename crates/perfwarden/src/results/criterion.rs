@@ -20,7 +20,7 @@ use super::schema::{
 use crate::error::Error;
 
 /// The suite for benchmarks whose id has a single component (no group) and no hint is given.
-pub const DEFAULT_SUITE: &str = "criterion";
+pub(crate) const DEFAULT_SUITE: &str = "criterion";
 
 /// Directories deeper than this under the Criterion directory are not searched: Criterion
 /// nests at most group/function/value/new.

@@ -6,7 +6,7 @@ use super::schema::Environment;
 use crate::profile::Profile;
 
 /// Environment variable naming the machine class (baselines are kept per class).
-pub const MACHINE_CLASS_VAR: &str = "PERFWARDEN_MACHINE_CLASS";
+pub(crate) const MACHINE_CLASS_VAR: &str = "PERFWARDEN_MACHINE_CLASS";
 
 impl Environment {
     /// Describes this machine. The machine class comes from `PERFWARDEN_MACHINE_CLASS`, or is

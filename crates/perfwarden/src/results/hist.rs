@@ -26,7 +26,7 @@ const V2_HEADER_LEN: usize = 40;
 const MAX_INFLATED_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The statistics [`latency_metrics`] emits, with their metric names.
-pub const LATENCY_STATS: [(Stat, &str); 7] = [
+pub(crate) const LATENCY_STATS: [(Stat, &str); 7] = [
     (Stat::Mean, "latency_mean"),
     (Stat::P50, "latency_p50"),
     (Stat::P90, "latency_p90"),
@@ -37,7 +37,7 @@ pub const LATENCY_STATS: [(Stat, &str); 7] = [
 ];
 
 /// Serializes a histogram as base64 V2 + DEFLATE, or says why it cannot be.
-pub fn try_encode(h: &hdrhistogram::Histogram<u64>) -> Result<String, String> {
+pub(crate) fn try_encode(h: &hdrhistogram::Histogram<u64>) -> Result<String, String> {
     let mut bytes = Vec::new();
     V2DeflateSerializer::new()
         .serialize(h, &mut bytes)
@@ -115,7 +115,7 @@ pub fn decode(text: &str) -> Result<hdrhistogram::Histogram<u64>, String> {
 
 /// The factor that converts a value in `from` to `to`, when one exists (the same unit, or
 /// two durations).
-pub fn unit_factor(from: Unit, to: Unit) -> Option<f64> {
+pub(crate) fn unit_factor(from: Unit, to: Unit) -> Option<f64> {
     if from == to {
         return Some(1.0);
     }
@@ -149,7 +149,7 @@ pub fn stat_value(h: &hdrhistogram::Histogram<u64>, stat: Stat) -> f64 {
 }
 
 /// The confidence level of the intervals [`with_percentile_intervals`] gives percentiles.
-pub const PERCENTILE_LEVEL: f64 = 0.95;
+pub(crate) const PERCENTILE_LEVEL: f64 = 0.95;
 
 /// The quantile a percentile statistic stands for.
 fn quantile_of(stat: Stat) -> Option<f64> {
@@ -166,7 +166,11 @@ fn quantile_of(stat: Stat) -> Option<f64> {
 /// The distribution-free interval of the `q` quantile of the `n` values in `h`: the order
 /// statistics at ranks `nq ± z·sqrt(nq(1-q))` (the normal approximation of the binomial),
 /// widened to the histogram's bucket edges. In the histogram's unit.
-pub fn quantile_interval(h: &hdrhistogram::Histogram<u64>, q: f64, level: f64) -> (f64, f64) {
+pub(crate) fn quantile_interval(
+    h: &hdrhistogram::Histogram<u64>,
+    q: f64,
+    level: f64,
+) -> (f64, f64) {
     let n = h.len() as f64;
     // The standard normal quantile of (1 + level) / 2.
     let z = std::f64::consts::SQRT_2 * statrs::function::erf::erf_inv(level);
@@ -182,7 +186,7 @@ pub fn quantile_interval(h: &hdrhistogram::Histogram<u64>, q: f64, level: f64) -
 /// `run` with an interval on every percentile metric that points at one of its histograms
 /// and has none: [`quantile_interval`] at [`PERCENTILE_LEVEL`], in the metric's unit. A
 /// histogram that does not decode leaves its metrics as they are (validation reports it).
-pub fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> {
+pub(crate) fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> {
     use std::borrow::Cow;
     let wanted = |m: &Metric| {
         m.ci.is_none() && m.histogram.is_some() && m.stat.and_then(quantile_of).is_some()
@@ -217,7 +221,7 @@ pub fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> {
 
 /// The value of a metric computed from a histogram recorded in `hist_unit`, expressed in
 /// `metric_unit`. `None` when the units do not convert (a count is always a count).
-pub fn metric_value(
+pub(crate) fn metric_value(
     h: &hdrhistogram::Histogram<u64>,
     stat: Stat,
     hist_unit: Unit,

@@ -14,7 +14,7 @@ use crate::error::Error;
 
 /// Files larger than this are refused before being read: no results file is near it, and a
 /// runaway file should not exhaust memory.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads and validates one results file.
 pub fn read_run(path: &Path) -> Result<Run, Error> {
@@ -218,7 +218,7 @@ pub fn read_run_set(path: &Path) -> Result<Run, Error> {
 
 /// Adds `other`, a part of the same run (another suite's file, another bench's output), to
 /// `run`. A metric or histogram id both have is an error naming it.
-pub fn absorb(run: &mut Run, other: Run) -> Result<(), String> {
+pub(crate) fn absorb(run: &mut Run, other: Run) -> Result<(), String> {
     let ids: BTreeSet<String> = run.metrics.iter().map(|m| m.id()).collect();
     let hist_ids: BTreeSet<&str> = run.histograms.iter().map(|h| h.id.as_str()).collect();
     if let Some(m) = other.metrics.iter().find(|m| ids.contains(&m.id())) {
@@ -241,7 +241,7 @@ pub fn absorb(run: &mut Run, other: Run) -> Result<(), String> {
 }
 
 /// The `*.json` files directly inside `dir`, sorted.
-pub fn json_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn json_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let rd = std::fs::read_dir(dir).map_err(|e| Error::Read {
         path: dir.to_path_buf(),
         source: e,

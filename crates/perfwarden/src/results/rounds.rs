@@ -11,7 +11,7 @@ use super::schema::{Metric, Run};
 /// interval and histogram statistic are dropped, since the value is no longer one
 /// histogram's. Metrics missing from some round are left out (they could not be compared
 /// pair by pair). Suites and environment are the first run's. `None` for no runs.
-pub fn rounds_as_samples(runs: &[Run]) -> Option<Run> {
+pub(crate) fn rounds_as_samples(runs: &[Run]) -> Option<Run> {
     let (first, rest) = runs.split_first()?;
     let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for run in runs {

@@ -17,13 +17,13 @@ use serde::{Deserialize, Serialize};
 pub use super::chart::Chart;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// One measurement session: its environment, the suites it ran and their metrics.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Run {
-    pub schema_version: u32,
+    pub(crate) schema_version: u32,
     pub environment: Environment,
     /// How each suite of the run ended. A baseline update refuses failed or skipped suites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -251,7 +251,7 @@ impl Unit {
     ];
 
     /// The unit as written in files and reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Unit::Nanoseconds => "ns",
             Unit::Microseconds => "us",
@@ -269,14 +269,6 @@ impl Unit {
             Unit::Ratio => "ratio",
             Unit::Count => "count",
         }
-    }
-
-    /// True for durations (latency and the like).
-    pub fn is_time(self) -> bool {
-        matches!(
-            self,
-            Unit::Nanoseconds | Unit::Microseconds | Unit::Milliseconds | Unit::Seconds
-        )
     }
 }
 

@@ -8,7 +8,7 @@ use super::schema::{Metric, Run, Stat, Unit};
 
 /// `s` with control characters escaped, so a name from untrusted input cannot break the
 /// one-line error it appears in.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.to_string();
     }

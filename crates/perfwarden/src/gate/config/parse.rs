@@ -32,53 +32,53 @@ pub(super) mod raw {
 
     #[derive(Deserialize, Default)]
     #[serde(deny_unknown_fields)]
-    pub struct File {
-        pub gate: Option<Gate>,
+    pub(crate) struct File {
+        pub(crate) gate: Option<Gate>,
     }
 
     #[derive(Deserialize, Default)]
     #[serde(deny_unknown_fields)]
-    pub struct Gate {
-        pub threshold: Option<f64>,
-        pub missing: Option<MissingPolicy>,
-        pub machine_mismatch: Option<MismatchPolicy>,
-        pub significance: Option<f64>,
-        pub noise_factor: Option<f64>,
+    pub(crate) struct Gate {
+        pub(crate) threshold: Option<f64>,
+        pub(crate) missing: Option<MissingPolicy>,
+        pub(crate) machine_mismatch: Option<MismatchPolicy>,
+        pub(crate) significance: Option<f64>,
+        pub(crate) noise_factor: Option<f64>,
         #[serde(default)]
-        pub suites: BTreeMap<String, Rule>,
+        pub(crate) suites: BTreeMap<String, Rule>,
         #[serde(default)]
-        pub metrics: Vec<MetricRule>,
+        pub(crate) metrics: Vec<MetricRule>,
         #[serde(default)]
-        pub budgets: Vec<Budget>,
+        pub(crate) budgets: Vec<Budget>,
     }
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Rule {
-        pub threshold: Option<f64>,
-        pub gate: Option<bool>,
+    pub(crate) struct Rule {
+        pub(crate) threshold: Option<f64>,
+        pub(crate) gate: Option<bool>,
     }
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct MetricRule {
+    pub(crate) struct MetricRule {
         #[serde(rename = "match")]
-        pub pattern: String,
-        pub threshold: Option<f64>,
-        pub gate: Option<bool>,
+        pub(crate) pattern: String,
+        pub(crate) threshold: Option<f64>,
+        pub(crate) gate: Option<bool>,
     }
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct Budget {
+    pub(crate) struct Budget {
         #[serde(rename = "match")]
-        pub pattern: String,
-        pub max: Option<f64>,
-        pub min: Option<f64>,
-        pub unit: Option<Unit>,
+        pub(crate) pattern: String,
+        pub(crate) max: Option<f64>,
+        pub(crate) min: Option<f64>,
+        pub(crate) unit: Option<Unit>,
         #[serde(default)]
-        pub profiles: Vec<String>,
-        pub note: Option<String>,
+        pub(crate) profiles: Vec<String>,
+        pub(crate) note: Option<String>,
     }
 }
 

@@ -130,7 +130,7 @@ fn line_chart(
 
 /// Draws `chart` from the metrics of `suite` in `run`: (title, SVG) pairs, none when there is
 /// nothing to draw.
-pub fn draw(chart: &Chart, suite: &str, run: &Run) -> Vec<(String, String)> {
+pub(crate) fn draw(chart: &Chart, suite: &str, run: &Run) -> Vec<(String, String)> {
     let metrics: Vec<&Metric> = run.metrics.iter().filter(|m| m.suite == suite).collect();
     match chart {
         Chart::Percentiles {
@@ -316,7 +316,7 @@ fn rate_over_time(
 }
 
 /// The most rows the interval chart shows; the verdict table lists every metric.
-pub const MAX_INTERVAL_ROWS: usize = 40;
+pub(crate) const MAX_INTERVAL_ROWS: usize = 40;
 
 /// The (lower, upper) whisker of an observation: its interval, else ±1.96 standard errors.
 fn whisker(o: &Observed) -> Option<(f64, f64)> {
@@ -333,7 +333,7 @@ fn whisker(o: &Observed) -> Option<(f64, f64)> {
 /// Baseline vs current for every metric measured on both sides, as a dot-and-whisker chart
 /// of values relative to the baseline (100%): grey the baseline, coloured the current (red
 /// when the gate failed it), with the threshold band drawn around 100%.
-pub fn intervals(rows: &[&MetricComparison]) -> Option<String> {
+pub(crate) fn intervals(rows: &[&MetricComparison]) -> Option<String> {
     let mut rows: Vec<&&MetricComparison> = rows
         .iter()
         .filter(|m| m.baseline.as_ref().is_some_and(|b| b.value != 0.0) && m.current.is_some())
