@@ -37,7 +37,7 @@ pub use open::open_loop;
 pub use progress::ProgressMode;
 pub use recorder::Window;
 pub use report::{LittleCheck, LoadMode, LoadReport};
-pub use slowdown::{SLOWDOWN_VAR, Slowdown};
+pub use slowdown::Slowdown;
 
 /// How a load run is shaped; the same for both loops.
 #[derive(Clone, Debug)]
@@ -89,7 +89,7 @@ impl LoadConfig {
     }
 
     /// Builder-style setters for the fields most callers change.
-    pub fn window(mut self, window: Duration) -> LoadConfig {
+    pub(crate) fn window(mut self, window: Duration) -> LoadConfig {
         self.window = window;
         self
     }
@@ -104,7 +104,7 @@ impl LoadConfig {
         self
     }
 
-    pub fn slowdown(mut self, slowdown: Slowdown) -> LoadConfig {
+    pub(crate) fn slowdown(mut self, slowdown: Slowdown) -> LoadConfig {
         self.slowdown = slowdown;
         self
     }

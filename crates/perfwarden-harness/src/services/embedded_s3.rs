@@ -21,14 +21,14 @@ use super::resources::ResourceTarget;
 use super::{ProviderKind, Service, ServiceError};
 
 /// The name (and, truncated to 15 bytes, the /proc comm) of the server's threads.
-pub const THREAD_NAME: &str = "perfwarden-s3";
+pub(crate) const THREAD_NAME: &str = "perfwarden-s3";
 
 /// The s3s-fs release this build serves (kept in step with Cargo.lock).
-pub const VERSION: &str = "0.14";
+pub(crate) const VERSION: &str = "0.14";
 
 /// A running embedded S3 server; dropping it stops the server and its threads.
 #[derive(Debug)]
-pub struct EmbeddedS3 {
+pub(crate) struct EmbeddedS3 {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -36,7 +36,7 @@ pub struct EmbeddedS3 {
 
 impl EmbeddedS3 {
     /// Serves the directory `root` on 127.0.0.1 with one access key.
-    pub fn start(
+    pub(crate) fn start(
         root: &Path,
         access_key: &str,
         secret_key: &str,
@@ -90,7 +90,7 @@ impl EmbeddedS3 {
         })
     }
 
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 

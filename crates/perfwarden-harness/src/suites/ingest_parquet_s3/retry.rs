@@ -11,14 +11,14 @@ use super::config::RetryPolicy;
 
 /// How one attempt failed.
 #[derive(Debug)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     Transient(String),
     Permanent(String),
 }
 
 /// Classifies an SDK error: worth another attempt or not. Connection failures,
 /// timeouts, unreadable responses and 5xx, 408 and 429 statuses are transient.
-pub fn classify<E>(e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Attempt
+pub(crate) fn classify<E>(e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Attempt
 where
     E: std::error::Error + 'static,
 {
@@ -39,7 +39,7 @@ where
 
 /// A call that failed for good.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Failed {
+pub(crate) struct Failed {
     pub error: String,
     pub attempts: u32,
     /// True when every attempt failed transiently (the retries ran out).
@@ -48,7 +48,10 @@ pub struct Failed {
 
 /// Runs `op` until it succeeds, fails permanently, or has been tried `max_attempts`
 /// times. Returns the value and the attempts it took.
-pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, mut op: F) -> Result<(T, u32), Failed>
+pub(crate) async fn with_retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    mut op: F,
+) -> Result<(T, u32), Failed>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Attempt>>,

@@ -70,7 +70,7 @@ impl S3Target {
     }
 
     /// The same target with the SDK's retries off and bounded connect and attempt times.
-    pub fn without_sdk_retries(&self) -> S3Target {
+    pub(crate) fn without_sdk_retries(&self) -> S3Target {
         let config = self
             .client
             .config()
@@ -168,7 +168,7 @@ pub async fn ensure_bucket(
 
 /// What one successful upload took.
 #[derive(Clone, Copy, Debug)]
-pub struct Uploaded {
+pub(crate) struct Uploaded {
     /// Attempts of the object (PutObject) or of its slowest part (multipart).
     pub attempts: u32,
     pub parts: usize,
@@ -177,7 +177,7 @@ pub struct Uploaded {
 
 /// Uploads objects with PutObject, or multipart above the threshold.
 #[derive(Clone, Debug)]
-pub struct Uploader {
+pub(crate) struct Uploader {
     target: S3Target,
     multipart_threshold: u64,
     part_size: u64,
@@ -185,7 +185,7 @@ pub struct Uploader {
 }
 
 impl Uploader {
-    pub fn new(target: &S3Target, config: &PipelineConfig) -> Uploader {
+    pub(crate) fn new(target: &S3Target, config: &PipelineConfig) -> Uploader {
         Uploader {
             target: target.without_sdk_retries(),
             multipart_threshold: config.multipart_threshold,
@@ -194,12 +194,8 @@ impl Uploader {
         }
     }
 
-    pub fn target(&self) -> &S3Target {
-        &self.target
-    }
-
     /// Uploads `body` to `key`.
-    pub async fn upload(&self, key: &str, body: Bytes) -> Result<Uploaded, Failed> {
+    pub(crate) async fn upload(&self, key: &str, body: Bytes) -> Result<Uploaded, Failed> {
         let started = Instant::now();
         let (attempts, parts) = if (body.len() as u64) < self.multipart_threshold {
             let (_, attempts) = with_retry(&self.retry, || self.put(key, body.clone())).await?;
@@ -324,7 +320,7 @@ impl Uploader {
 }
 
 /// Byte ranges `[start, end)` of the parts of an object of `len` bytes.
-pub fn part_ranges(len: u64, part_size: u64) -> Vec<(u64, u64)> {
+pub(crate) fn part_ranges(len: u64, part_size: u64) -> Vec<(u64, u64)> {
     (0..len.div_ceil(part_size))
         .map(|i| (i * part_size, ((i + 1) * part_size).min(len)))
         .collect()
