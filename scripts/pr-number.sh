@@ -8,7 +8,8 @@
 #
 # usage: scripts/pr-number.sh PR_NUMBER_FILE
 # env: HEAD_SHA (the workflow_run's head_sha), RUN_PRS (toJSON of its pull_requests),
-#      GH_REPO (owner/name), GH_TOKEN; writes number=N and skip=true|false to $GITHUB_OUTPUT.
+#      GH_REPO (owner/name), GH_TOKEN; writes number=N, base=<the PR's base commit, from
+#      GitHub, never from the artifact> and skip=true|false to $GITHUB_OUTPUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,11 @@ if [[ "$head" != "$HEAD_SHA" ]]; then
   echo "skip=true" >>"$output"
   exit 0
 fi
-echo "pr-number: PR #$pr heads at the measured commit $HEAD_SHA"
-echo "number=$pr" >>"$output"
-echo "skip=false" >>"$output"
+base="$(gh api "repos/$GH_REPO/pulls/$pr" --jq '.base.sha')"
+[[ "$base" =~ ^[0-9a-f]{40}$ ]] || die "PR #$pr: GitHub gave no base commit (${base@Q})"
+echo "pr-number: PR #$pr heads at the measured commit $HEAD_SHA, based on $base"
+{
+  echo "number=$pr"
+  echo "base=$base"
+  echo "skip=false"
+} >>"$output"

@@ -16,10 +16,12 @@ use std::time::Duration;
 use criterion::Criterion;
 use perfwarden::profile::Profile;
 use perfwarden_harness::bench::{Bench, Failure};
+use perfwarden_harness::load::Share;
 use perfwarden_harness::qdrant::Target;
 use perfwarden_harness::services::{self, Provided};
 use perfwarden_harness::suites::redis_cache::codec::{self, Answer, Hit};
 use perfwarden_harness::suites::redis_cache::key::derive_key;
+use perfwarden_harness::suites::redis_cache::worker::WorkerPlan;
 use perfwarden_harness::suites::redis_cache::{self as suite, Backing, Options, SUITE, Summary};
 
 fn main() -> ExitCode {
@@ -35,6 +37,9 @@ fn main() -> ExitCode {
 fn bench() -> anyhow::Result<ExitCode> {
     let bench = Bench::from_env(&SUITE)?;
     let opts = Options::from_env(bench.profile)?;
+    if let Some(share) = Share::from_env().map_err(anyhow::Error::msg)? {
+        return worker(&bench, &opts, share);
+    }
     let rt = tokio::runtime::Runtime::new()?;
     let measured = rt.block_on(async {
         let Some(redis) = bench.service_or_skip(services::redis::provide().await?, "redis")? else {
@@ -73,6 +78,34 @@ fn bench() -> anyhow::Result<ExitCode> {
         criterion_cpu_part(&opts);
     }
     Ok(code)
+}
+
+/// Worker mode: this machine's share of the hit-path plan, then its results; no Qdrant, no
+/// Criterion. Exit 2 on bad settings, 1 when the share could not be measured.
+fn worker(bench: &Bench, opts: &Options, share: Share) -> anyhow::Result<ExitCode> {
+    let plan = WorkerPlan::from_env()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let redis = match rt.block_on(services::redis::provide())? {
+        Provided::Ready(r) => r,
+        Provided::Skipped(reason) => anyhow::bail!("worker {}: no Redis: {reason}", share.label()),
+    };
+    let mut run = bench.run();
+    let result = rt.block_on(suite::worker::run(&redis, opts, share, &plan, &mut run));
+    if let Ok(r) = &result {
+        println!(
+            "{SUITE}: worker {} sent {} requests at {:.0}/s of {:.0}/s, p99 {:.3} ms",
+            share.label(),
+            r.latency.count(),
+            r.achieved_rate(),
+            plan.rate,
+            r.latency.summary().p99_ms,
+        );
+    }
+    let failure = result.err().map(|e| Failure {
+        message: format!("worker {}: {e}", share.label()),
+        bad_input: e.is_bad_input(),
+    });
+    Ok(bench.finish(run, failure, None)?)
 }
 
 /// The headline: the hit path against redis-benchmark, the hit rate, the speed-up.

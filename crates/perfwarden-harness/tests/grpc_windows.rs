@@ -189,7 +189,7 @@ fn a_tiny_run_writes_valid_results() -> Result<()> {
     parse_run(json.as_bytes()).map_err(anyhow::Error::msg)?;
     let schema_path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../baselines/schema/results-v1.schema.json"
+        "/../../schema/results-v1.schema.json"
     );
     let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path)?)?;
     let validator = jsonschema::draft202012::new(&schema).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -457,3 +457,54 @@ fn closed_loop_stops_after_max_requests() {
         assert_eq!(seen, (0..500).collect::<Vec<u64>>());
     });
 }
+
+/// Three workers' shares of one open-loop plan, run together on one clock, send exactly the
+/// plan's slots between them: worker `i` the slots `k ≡ i mod 3`, each at its own due time
+/// `t0 + k / rate`, at a third of the rate; together every slot once.
+#[test]
+fn three_shares_of_an_open_loop_send_the_whole_plan_between_them() {
+    VirtualClock::run(|clock| async move {
+        let (rate, n) = (300.0, 3u64);
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let runs = (0..n).map(|index| {
+            let share = load::Share {
+                index,
+                of: n,
+                start_at: None,
+            };
+            let config = cfg(&clock, &format!("share {index}"), 0, 500).share(share);
+            let (log, c) = (sent.clone(), clock.clone());
+            async move {
+                load::open_loop(&config, rate, 8, move |k| {
+                    log.lock().unwrap().push((index, k, c.now()));
+                    async { Ok::<_, Infallible>(()) }
+                })
+                .await
+            }
+        });
+        let reports = futures::future::join_all(runs).await;
+        for r in &reports {
+            assert_eq!(
+                r.mode,
+                LoadMode::Open {
+                    rate: rate / n as f64,
+                    max_in_flight: 8
+                }
+            );
+            assert_eq!((r.ok, r.dropped, r.late), (50, 0, 0));
+        }
+        let mut sent = sent.lock().unwrap().clone();
+        sent.sort_by_key(|(_, k, _)| *k);
+        assert_eq!(sent.len(), 150);
+        let t0 = sent[0].2;
+        for (slot, (worker, k, at)) in sent.into_iter().enumerate() {
+            assert_eq!(k, slot as u64);
+            assert_eq!(worker, k % n, "slot {k}");
+            assert_eq!(
+                at - t0,
+                Duration::from_secs_f64(k as f64 / rate),
+                "slot {k}"
+            );
+        }
+    });
+}

@@ -95,7 +95,10 @@ fn runs() -> (Run, Run) {
 
 fn config() -> Config {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../perfwarden.toml");
-    Config::load(std::path::Path::new(path)).expect("the committed perfwarden.toml parses")
+    Config::from_toml(
+        &std::fs::read_to_string(path).expect("the committed perfwarden.toml is there"),
+    )
+    .expect("the committed perfwarden.toml parses")
 }
 
 /// The injected slowdown fraction (`PERFWARDEN_INJECT_SLOWDOWN`); 0 when unset.

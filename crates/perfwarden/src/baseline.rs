@@ -109,6 +109,27 @@ fn by_suite(metrics: &[Metric]) -> Vec<(&str, Vec<&Metric>)> {
     out
 }
 
+/// `run` split into one run per suite (suites with metrics in order of first appearance,
+/// then suites that only have a status, such as a skipped one), as the results directory
+/// and the baselines keep them.
+pub fn split_by_suite(run: &Run) -> Result<Vec<(String, Run)>, Error> {
+    let mut out = Vec::new();
+    for (suite, metrics) in by_suite(&run.metrics) {
+        let part = suite_run(run, suite, metrics, Path::new(suite))?;
+        out.push((suite.to_string(), part));
+    }
+    for s in &run.suites {
+        if !out.iter().any(|(name, _)| *name == s.suite) {
+            let part = suite_run(run, &s.suite, Vec::new(), Path::new(&s.suite))?;
+            out.push((s.suite.clone(), part));
+        }
+    }
+    for (suite, _) in &out {
+        check_name("suite", suite, Path::new("."))?;
+    }
+    Ok(out)
+}
+
 /// The part of `current` that belongs to `suite`: its status, metrics and histograms.
 fn suite_run(current: &Run, suite: &str, metrics: Vec<&Metric>, path: &Path) -> Result<Run, Error> {
     let mut run = Run::new(current.environment.clone());
@@ -166,7 +187,7 @@ fn keep_noise(metrics: &mut [Metric], old: &Run) {
 
 /// A machine class or suite name becomes a path component: it must not climb out of the
 /// baselines directory or hide a separator.
-fn check_name(what: &str, name: &str, baselines_dir: &Path) -> Result<(), Error> {
+pub(crate) fn check_name(what: &str, name: &str, baselines_dir: &Path) -> Result<(), Error> {
     let bad = name.is_empty()
         || name == "."
         || name == ".."

@@ -1,16 +1,15 @@
-//! The command line (clap derive). `compare` lives in `src/cli/compare.rs`; the other
-//! subcommands' arguments and `run` functions are in the library (`perfwarden::commands`).
-//! Each returns the process exit code, or an error that `main` prints as one line and maps
-//! to exit code 2.
-
-mod compare;
+//! The command line (clap derive). Each subcommand's arguments and `run` function are in the
+//! library (`perfwarden::commands`); this file only dispatches and turns what a command
+//! returns into an [`Outcome`].
 
 use clap::{Parser, Subcommand};
 use perfwarden::commands::{
-    baseline, calibrate, comment, export, history, import, merge, report_html,
+    Outcome, baseline, calibrate, check, comment, compare, export, history, import, merge,
+    report_html,
 };
 
-/// Benchmark harness with CI regression gating for a vector-search stack.
+/// Benchmark regression gate: run benches, judge them against committed baselines (or a
+/// commit measured now), confirm what looks like a regression, report it on the PR.
 #[derive(Debug, Parser)]
 #[command(name = "perfwarden", version, about, long_about = None)]
 pub struct Cli {
@@ -20,11 +19,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job: run the benches of a profile, gate them against this machine class's
+    /// baseline (or the merge base measured now), confirm what fails, write the reports.
+    /// Exit 0 passed, 1 failed, 2 bad input.
+    Check(check::CheckArgs),
     /// Gate current results against a baseline: exit 0 passed, 1 failed, 2 bad input.
     Compare(compare::CompareArgs),
     /// Manage the committed baselines.
     Baseline(baseline::BaselineArgs),
-    /// Results in another tool's format (Bencher, github-action-benchmark).
+    /// Results in another tool's format (Bencher, github-action-benchmark, OpenMetrics), or
+    /// pushed to a Prometheus Pushgateway.
     Export(export::ExportArgs),
     /// One run from the same suites measured on several load machines.
     Merge(merge::MergeArgs),
@@ -42,19 +46,19 @@ pub enum Command {
     Report(report_html::ReportArgs),
 }
 
-/// Runs a parsed command line and returns the exit code.
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Runs a parsed command line. An error is bad input or usage (exit 2).
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let code = match &cli.command {
-        Command::Compare(args) => return compare::run(args),
+        Command::Check(args) => i32::from(check::run(args)?),
+        Command::Compare(args) => i32::from(compare::run(args)?),
         Command::Baseline(args) => baseline::run(args)?,
         Command::Export(args) => export::run(args)?,
         Command::Merge(args) => merge::run(args)?,
         Command::Import(args) => import::run(args)?,
         Command::Comment(args) => comment::run(args)?,
         Command::History(args) => history::run(args)?,
-        Command::Calibrate(args) => calibrate::run(args)? as i32,
-        Command::Report(args) => report_html::run(args)? as i32,
+        Command::Calibrate(args) => calibrate::run(args)?,
+        Command::Report(args) => report_html::run(args)?,
     };
-    // Exit codes are 0, 1 and 2; anything else a command returns is a failure.
-    Ok(u8::try_from(code).ok().filter(|c| *c <= 2).unwrap_or(2))
+    Ok(Outcome::from_code(code))
 }

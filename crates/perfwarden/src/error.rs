@@ -19,6 +19,9 @@ pub enum Error {
     /// from a run with failed suites).
     #[error("{}: {what}", path.display())]
     Refused { path: PathBuf, what: String },
+    /// A service that did not do what was asked (a Pushgateway that is down or refuses).
+    #[error("{endpoint}: {what}")]
+    Endpoint { endpoint: String, what: String },
     #[error("{}: cannot write: {source}", path.display())]
     Write {
         path: PathBuf,

@@ -9,6 +9,9 @@
 //! the `Authorization` header is marked sensitive, and errors name the endpoint (a method and
 //! a path, never a header) with GitHub's own message.
 //!
+//! The client is blocking (ureq): the command sends a few requests, one after another, and
+//! needs no async runtime.
+//!
 //! The pure parts (repository names, the `Link` header, rate-limit headers, fitting the body
 //! into GitHub's limit) live in [`rules`]; this file is the HTTP edge.
 
@@ -16,9 +19,12 @@ mod rules;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, LINK, USER_AGENT};
-use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
+use ureq::config::RedirectAuthHeaders;
+use ureq::http::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LINK, USER_AGENT,
+};
+use ureq::http::{self, Method, StatusCode, Uri};
 
 pub use rules::{
     MARKER, MAX_COMMENT_CHARS, RateLimit, Repo, fit_comment, github_message, is_marked, next_link,
@@ -31,6 +37,9 @@ pub const DEFAULT_API_URL: &str = "https://api.github.com";
 const PER_PAGE: u32 = 100;
 /// A bound on pagination, so a server that links pages in a loop cannot hold us forever.
 const MAX_PAGES: usize = 200;
+/// The most bytes read from one response: a page of 100 comments of 65,536 characters each,
+/// four bytes a character at worst, with room for the JSON around them.
+const MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// A GitHub token. Its `Debug` output never shows the secret.
 #[derive(Clone)]
@@ -119,7 +128,7 @@ pub enum GitHubError {
     Request {
         endpoint: String,
         #[source]
-        source: reqwest::Error,
+        source: ureq::Error,
     },
     #[error("{endpoint}: unexpected response: {what}")]
     BadResponse { endpoint: String, what: String },
@@ -185,8 +194,10 @@ pub struct Upserted {
 /// A REST client for the comment calls, holding the token.
 #[derive(Debug)]
 pub struct Client {
-    http: reqwest::Client,
-    api: Url,
+    http: ureq::Agent,
+    /// The API root as given, without a trailing slash: paths are appended to it.
+    base: String,
+    api: Uri,
     headers: HeaderMap,
     policy: RetryPolicy,
 }
@@ -204,8 +215,9 @@ impl Client {
         let bad = || GitHubError::BadApiUrl {
             url: api_url.to_string(),
         };
-        let api = Url::parse(api_url.trim_end_matches('/')).map_err(|_| bad())?;
-        if !matches!(api.scheme(), "http" | "https") || api.cannot_be_a_base() {
+        let base = api_url.trim_end_matches('/').to_string();
+        let api = Uri::try_from(base.as_str()).map_err(|_| bad())?;
+        if origin(&api).is_none() {
             return Err(bad());
         }
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.0))
@@ -225,16 +237,18 @@ impl Client {
             USER_AGENT,
             HeaderValue::from_static(concat!("perfwarden/", env!("CARGO_PKG_VERSION"))),
         );
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
+        let http = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_global(Some(Duration::from_secs(30)))
+            // Every status comes back as a response: 4xx and 5xx are classified below.
+            .http_status_as_error(false)
+            // As GitHub redirects a renamed repository: the token follows on the same host.
+            .redirect_auth_headers(RedirectAuthHeaders::SameHost)
             .build()
-            .map_err(|source| GitHubError::Request {
-                endpoint: api_url.to_string(),
-                source,
-            })?;
+            .new_agent();
         Ok(Client {
             http,
+            base,
             api,
             headers,
             policy,
@@ -244,7 +258,7 @@ impl Client {
     /// Posts `body` on `repo#pr`, or updates perfwarden's earlier comment there. With `author`,
     /// only a marked comment by that login counts as perfwarden's (a marker pasted by someone
     /// else is left alone).
-    pub async fn upsert_comment(
+    pub fn upsert_comment(
         &self,
         repo: &Repo,
         pr: u64,
@@ -259,7 +273,7 @@ impl Client {
             pr,
             action: "write",
         };
-        if let Some(found) = self.find_comment(repo, pr, author).await? {
+        if let Some(found) = self.find_comment(repo, pr, author)? {
             if found.body.as_deref() == Some(&*body) {
                 return Ok(Upserted {
                     action: Action::Unchanged,
@@ -271,9 +285,7 @@ impl Client {
                 "/repos/{}/{}/issues/comments/{}",
                 repo.owner, repo.name, found.id
             ))?;
-            let done = self
-                .send_json(Method::PATCH, url, Some(&payload), &write)
-                .await?;
+            let done = self.send_json(Method::PATCH, url, Some(&payload), &write)?;
             return Ok(Upserted {
                 action: Action::Updated,
                 id: done.id,
@@ -284,9 +296,7 @@ impl Client {
             "/repos/{}/{}/issues/{}/comments",
             repo.owner, repo.name, pr
         ))?;
-        let done = self
-            .send_json(Method::POST, url, Some(&payload), &write)
-            .await?;
+        let done = self.send_json(Method::POST, url, Some(&payload), &write)?;
         Ok(Upserted {
             action: Action::Created,
             id: done.id,
@@ -296,7 +306,7 @@ impl Client {
 
     /// perfwarden's earlier comment on `repo#pr`: the first marked one, following the
     /// `Link: rel="next"` pages.
-    pub async fn find_comment(
+    pub fn find_comment(
         &self,
         repo: &Repo,
         pr: u64,
@@ -313,24 +323,27 @@ impl Client {
         ))?;
         for _ in 0..MAX_PAGES {
             let endpoint = self.endpoint(&Method::GET, &url);
-            let resp = self.send(Method::GET, url, None, &read).await?;
+            let mut resp = self.send(Method::GET, url, None, &read)?;
             let next = resp
                 .headers()
                 .get(LINK)
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_link);
-            let page: Vec<Comment> = resp.json().await.map_err(|e| GitHubError::BadResponse {
-                endpoint: endpoint.clone(),
-                what: format!("not a list of comments: {}", e.without_url()),
-            })?;
+            let page: Vec<Comment> =
+                read_json(&mut resp).map_err(|e| GitHubError::BadResponse {
+                    endpoint: endpoint.clone(),
+                    what: format!("not a list of comments: {e}"),
+                })?;
             if let Some(ours) = page.into_iter().find(|c| is_ours(c, author)) {
                 return Ok(Some(ours));
             }
             let Some(link) = next else {
                 return Ok(None);
             };
-            url = match Url::parse(&link) {
-                Ok(u) if u.origin() == self.api.origin() => u,
+            url = match Uri::try_from(link.as_str()) {
+                // `new` checked that the API root has an origin: a link without one never
+                // matches.
+                Ok(u) if origin(&u) == origin(&self.api) => u,
                 _ => {
                     return Err(GitHubError::ForeignLink {
                         endpoint,
@@ -349,15 +362,16 @@ impl Client {
         })
     }
 
-    fn url(&self, path_and_query: &str) -> Result<Url, GitHubError> {
-        let base = self.api.as_str().trim_end_matches('/');
-        Url::parse(&format!("{base}{path_and_query}")).map_err(|_| GitHubError::BadApiUrl {
-            url: self.api.to_string(),
+    fn url(&self, path_and_query: &str) -> Result<Uri, GitHubError> {
+        Uri::try_from(format!("{}{path_and_query}", self.base)).map_err(|_| {
+            GitHubError::BadApiUrl {
+                url: self.api.to_string(),
+            }
         })
     }
 
     /// `METHOD /path?query`, relative to the API root: what errors name.
-    fn endpoint(&self, method: &Method, url: &Url) -> String {
+    fn endpoint(&self, method: &Method, url: &Uri) -> String {
         let prefix = self.api.path().trim_end_matches('/');
         let path = url.path().strip_prefix(prefix).unwrap_or(url.path());
         match url.query() {
@@ -366,55 +380,69 @@ impl Client {
         }
     }
 
-    async fn send_json(
+    fn send_json(
         &self,
         method: Method,
-        url: Url,
+        url: Uri,
         body: Option<&serde_json::Value>,
         op: &Op<'_>,
     ) -> Result<Comment, GitHubError> {
         let endpoint = self.endpoint(&method, &url);
-        let resp = self.send(method, url, body, op).await?;
-        resp.json().await.map_err(|e| GitHubError::BadResponse {
+        let mut resp = self.send(method, url, body, op)?;
+        read_json(&mut resp).map_err(|e| GitHubError::BadResponse {
             endpoint,
-            what: format!("not a comment: {}", e.without_url()),
+            what: format!("not a comment: {e}"),
         })
     }
 
     /// Sends one request, waiting and retrying within the policy when GitHub asks us to
     /// (rate limits) or fails on its side (5xx); every other failure is one clear error.
-    async fn send(
+    fn send(
         &self,
         method: Method,
-        url: Url,
+        url: Uri,
         body: Option<&serde_json::Value>,
         op: &Op<'_>,
-    ) -> Result<reqwest::Response, GitHubError> {
+    ) -> Result<http::Response<ureq::Body>, GitHubError> {
         let endpoint = self.endpoint(&method, &url);
+        let failed = |source| GitHubError::Request {
+            endpoint: endpoint.clone(),
+            source,
+        };
+        let body = body.map(|b| b.to_string().into_bytes());
         let mut waited = Duration::ZERO;
         let mut attempt = 1;
         loop {
-            let mut req = self
-                .http
-                .request(method.clone(), url.clone())
-                .headers(self.headers.clone());
-            if let Some(b) = body {
-                req = req.json(b);
+            let mut req = http::Request::builder()
+                .method(method.clone())
+                .uri(url.clone());
+            if let Some(headers) = req.headers_mut() {
+                headers.extend(self.headers.clone());
             }
-            let resp = req.send().await.map_err(|e| GitHubError::Request {
-                endpoint: endpoint.clone(),
-                source: e.without_url(),
-            })?;
+            let sent = match &body {
+                Some(b) => req
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(b.as_slice())
+                    .map(|r| self.http.run(r)),
+                None => req.body(()).map(|r| self.http.run(r)),
+            };
+            let mut resp = sent.map_err(ureq::Error::from).flatten().map_err(failed)?;
             let status = resp.status();
             if status.is_success() {
                 return Ok(resp);
             }
-            let headers = resp.headers().clone();
-            let message = github_message(&resp.text().await.unwrap_or_default());
+            let text = resp
+                .body_mut()
+                .with_config()
+                .lossy_utf8(true)
+                .read_to_string()
+                .unwrap_or_default();
+            let headers = resp.headers();
+            let message = github_message(&text);
             let can_retry = attempt < self.policy.max_attempts;
-            if let Some(limit) = rate_limit(status, &headers, &message, now_epoch_secs()) {
+            if let Some(limit) = rate_limit(status, headers, &message, now_epoch_secs()) {
                 if can_retry && waited + limit.wait <= self.policy.max_wait {
-                    tokio::time::sleep(limit.wait).await;
+                    std::thread::sleep(limit.wait);
                     waited += limit.wait;
                     attempt += 1;
                     continue;
@@ -427,7 +455,7 @@ impl Client {
             }
             let backoff = Duration::from_secs(1 << (attempt - 1).min(4));
             if status.is_server_error() && can_retry && waited + backoff <= self.policy.max_wait {
-                tokio::time::sleep(backoff).await;
+                std::thread::sleep(backoff);
                 waited += backoff;
                 attempt += 1;
                 continue;
@@ -435,6 +463,36 @@ impl Client {
             return Err(classify(status, endpoint, message, op));
         }
     }
+}
+
+/// A JSON body, read up to [`MAX_RESPONSE_BYTES`]; the error says what went wrong.
+fn read_json<T: serde::de::DeserializeOwned>(
+    resp: &mut http::Response<ureq::Body>,
+) -> Result<T, String> {
+    let bytes = resp
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_vec()
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+}
+
+/// Scheme, host and port (the scheme's default when none is written): what must match for a
+/// URL to be the API's. `None` for anything but an absolute http(s) URL without credentials.
+fn origin(uri: &Uri) -> Option<(String, String, u16)> {
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return None;
+    }
+    let port = authority.port_u16().unwrap_or(default_port);
+    Some((scheme, authority.host().to_ascii_lowercase(), port))
 }
 
 fn is_ours(comment: &Comment, author: Option<&str>) -> bool {

@@ -1,7 +1,7 @@
 //! perfwarden: benchmark results, the regression gate and its reports.
 //!
 //! Data flows one way: [`results`] → [`gate`] → [`report`] → GitHub ([`github`]). The gate and
-//! the renderers are pure; reading files, and talking to GitHub
+//! the renderers are pure; reading files, running benches ([`rerun`]) and talking to GitHub
 //! sit at the edges. The suites that measure services live in the `perfwarden-harness`
 //! package, which depends on this one for the results schema. See ARCHITECTURE.md.
 
@@ -14,7 +14,9 @@ pub mod gate;
 pub mod github;
 pub mod history;
 pub mod profile;
+pub mod pushgateway;
 pub mod report;
+pub mod rerun;
 pub mod results;
 
 pub use error::Error;

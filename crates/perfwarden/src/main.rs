@@ -7,18 +7,17 @@ mod cli;
 use std::process::ExitCode;
 
 use clap::Parser;
+use perfwarden::commands::Outcome;
 
 fn main() -> ExitCode {
     // clap prints help and version to stdout with exit code 0, and usage errors to stderr
     // with exit code 2, which is ours for bad usage too.
     let args = cli::Cli::parse();
-    match cli::run(args) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("perfwarden: error: {}", one_line(&e));
-            ExitCode::from(2)
-        }
-    }
+    let outcome = cli::run(args).unwrap_or_else(|e| {
+        eprintln!("perfwarden: error: {}", one_line(&e));
+        Outcome::BadInput
+    });
+    ExitCode::from(outcome)
 }
 
 /// The error and its causes on one line. A cause whose text the message before it already

@@ -8,9 +8,11 @@ use std::process::Command;
 use anyhow::{Result, ensure};
 use perfwarden::calibrate::{self, analysis};
 use perfwarden::commands::calibrate::{CalibrateArgs, run};
-use perfwarden::confirm::{self, Status};
+use perfwarden::confirm;
+use perfwarden::gate::confirmation::Status;
 use perfwarden::gate::{self, Config};
 use perfwarden::profile::Profile;
+use perfwarden::report::markdown;
 use perfwarden::results::{Direction, Environment, Metric, Run, Unit, read_run};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -253,25 +255,32 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
 
     // The code did not change: the 50% was the machine. Drift, and drift does not fail.
     let report = confirm::confirm(&comparison, &baseline, &opts, &mut |_| {});
-    assert_eq!(report.confirmations.len(), 1, "{report:?}");
-    assert_eq!(report.confirmations[0].status, Status::Drift, "{report:?}");
-    assert_eq!(report.exit_code(&comparison), 0);
-    let p = report.confirmations[0].paired.as_ref().unwrap();
-    assert_eq!(p.worse_ratios, vec![1.0, 1.0, 1.0]);
+    assert_eq!(report.metrics.len(), 1, "{report:?}");
+    let only = &report.metrics["demo/case/work"];
+    assert_eq!(only.status, Status::Drift, "{report:?}");
+    assert_eq!(
+        only.paired.as_ref().unwrap().worse_ratios,
+        vec![1.0, 1.0, 1.0]
+    );
+    let mut judged = comparison.clone();
+    gate::confirmation::apply(&mut judged, report).map_err(anyhow::Error::msg)?;
+    assert_eq!(judged.exit_code(), 0);
 
     // The code got 50% worse: confirmed in every round, and it fails.
     scratch_crate(&repo, 150)?;
     git(&repo, &["commit", "-qam", "slower"])?;
     let report = confirm::confirm(&comparison, &baseline, &opts, &mut |_| {});
     assert_eq!(
-        report.confirmations[0].status,
+        report.metrics["demo/case/work"].status,
         Status::Confirmed,
         "{report:?}"
     );
-    assert_eq!(report.exit_code(&comparison), 1);
-    let md = confirm::report::markdown(&report);
+    let mut judged = comparison.clone();
+    gate::confirmation::apply(&mut judged, report).map_err(anyhow::Error::msg)?;
+    assert_eq!(judged.exit_code(), 1);
+    let md = markdown::render(&judged);
     assert!(
-        md.contains("| `demo/case/work` | critical | confirmed | +50.0% | 3/3 (need 3) |"),
+        md.contains("**+50%** critical · confirmed (paired +50%, 3/3 beyond)"),
         "{md}"
     );
     // The baseline's worktree is gone again.
@@ -282,14 +291,16 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
         baseline.environment.git_commit = commit.map(str::to_string);
         let comparison = gate::compare(&baseline, &current, &Config::default())?;
         let report = confirm::confirm(&comparison, &baseline, &opts, &mut |_| {});
-        let Status::Unconfirmed { reason } = &report.confirmations[0].status else {
+        let Status::Unconfirmed { reason } = &report.metrics["demo/case/work"].status else {
             panic!("{report:?}");
         };
         assert!(
             reason.contains("not in the repository") || reason.contains("names no git commit"),
             "{reason}"
         );
-        assert_eq!(report.exit_code(&comparison), 1);
+        let mut judged = comparison.clone();
+        gate::confirmation::apply(&mut judged, report).map_err(anyhow::Error::msg)?;
+        assert_eq!(judged.exit_code(), 1);
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! The committed JSON Schema (baselines/schema/results-v1.schema.json) says what
+//! The committed JSON Schema (schema/results-v1.schema.json) says what
 //! `src/results/schema.rs` reads: checked field by field against serde, on generated runs,
 //! on every committed results file, and on the malformed ones.
 
@@ -12,8 +12,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn schema_path() -> PathBuf {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .join("baselines/schema/results-v1.schema.json")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("schema/results-v1.schema.json")
 }
 
 fn schema() -> Value {
@@ -198,7 +197,6 @@ const NOT_RESULTS: &[&str] = &[
     "fixtures/collections.json",
     "fixtures/malformed",
     "fixtures/criterion",
-    "baselines/schema",
 ];
 
 fn json_files_under(dir: &Path, out: &mut Vec<PathBuf>) {

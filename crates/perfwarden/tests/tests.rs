@@ -19,5 +19,7 @@ mod results;
 mod schema;
 // perfwarden calibrate on generated runs; compare --confirm on a scratch git repo and bench.
 mod calibrate;
+// OpenMetrics export, read by independent parsers; the Grafana dashboard's panels and queries.
+mod openmetrics;
 // The HTML report: escaping, self-contained, and rendered by headless Chromium.
 mod html;

@@ -130,6 +130,11 @@ impl Sandbox {
             "PERFWARDEN_ITERATIONS",
             "CARGO_TARGET_DIR",
             "PERFWARDEN_RESULTS_DIR",
+            "PERFWARDEN_BASE_SHA",
+            "PERFWARDEN_SUITES",
+            "PERFWARDEN_HISTORY",
+            "PERFWARDEN_BIN",
+            "RUN_URL",
         ] {
             cmd.env_remove(var);
         }
@@ -193,69 +198,160 @@ fn machine_class_and_argument_checks() {
 }
 
 #[test]
-fn gate_passes_compare_its_arguments_and_records_the_status() {
+fn gate_judges_with_the_base_commits_config_and_baselines_never_the_prs() {
     if !tools_present() {
         return;
     }
     let s = sandbox();
     let output = s.file("github_output");
     let out_env = output.to_str().unwrap();
-
-    // No baseline for the class yet: a report saying so, status 0, compare not run.
-    let out = s.run(
-        "gate.sh",
-        &["baselines/gha-x-4core"],
-        &[("GITHUB_OUTPUT", out_env)],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(
-        std::fs::read_to_string(s.file("target/perfwarden-report/report.md")).unwrap(),
-        "<!-- perfwarden-report -->\n### perfwarden: no baseline for machine class `gha-x-4core` yet\n\n\
-Nothing was gated. The baseline workflow measures this machine class on the default\n\
-branch and opens a pull request adding `baselines/gha-x-4core`; once merged, runs are gated against it.\n"
-    );
-    assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=0\n");
-
-    // With a baseline, compare runs with exactly these arguments and its status is kept.
-    std::fs::create_dir_all(s.file("baselines/gha-x-4core")).unwrap();
-    std::fs::write(s.file("baselines/gha-x-4core/redis_cache.json"), "{}").unwrap();
+    // The pull request's own tree loosens the gate; the base checkout does not.
+    std::fs::write(s.file("perfwarden.toml"), "[gate]\nthreshold = 1000\n").unwrap();
+    std::fs::create_dir_all(s.file("base/baselines/gha-x-4core")).unwrap();
+    std::fs::write(s.file("base/perfwarden.toml"), "[gate]\nthreshold = 10\n").unwrap();
     let fake = s.file("fake-perfwarden");
     std::fs::write(
         &fake,
-        "#!/usr/bin/env bash\nprintf '%s\\n' \"$@\" > args.txt\nexit 1\n",
+        "#!/usr/bin/env bash\n[[ $1 == check ]] && printf '%s\\n' \"$@\" > args.txt\nexit 1\n",
     )
     .unwrap();
     make_executable(&fake);
-    std::fs::remove_file(&output).unwrap();
     let env = [
         ("GITHUB_OUTPUT", out_env),
         ("PERFWARDEN_BIN", fake.to_str().unwrap()),
         ("PERFWARDEN_THRESHOLD", "7.5"),
+        ("PERFWARDEN_BASE_SHA", SHA),
         ("GITHUB_REPOSITORY", "octo/perf"),
         ("GITHUB_RUN_ID", "3"),
     ];
-    let out = s.run("gate.sh", &["baselines/gha-x-4core"], &env);
-    assert!(out.status.success());
+    let out = s.run("gate.sh", &["base"], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=1\n");
     assert_eq!(
         std::fs::read_to_string(s.file("args.txt")).unwrap(),
-        "compare\n--baseline\nbaselines/gha-x-4core\n--current\ntarget/perfwarden\n\
---out-dir\ntarget/perfwarden-report\n--threshold\n7.5\n"
+        format!(
+            "check\n--config\nbase/perfwarden.toml\n--baselines-dir\nbase/baselines\n\
+--out-dir\ntarget/perfwarden-report\n--threshold\n7.5\n--base\n{SHA}\n"
+        )
     );
-    // The fake compare wrote no report: the stale one is gone and the PR is told why.
+    // The fake check wrote no report: the stale one is gone and the PR is told why.
     assert_eq!(
         std::fs::read_to_string(s.file("target/perfwarden-report/report.md")).unwrap(),
         "<!-- perfwarden-report -->\n### perfwarden: the gate could not run (exit status 1)\n\n\
-`perfwarden compare` wrote no report; its error is in the log of https://github.com/octo/perf/actions/runs/3.\n"
+`perfwarden check` wrote no report; its error is in the log of https://github.com/octo/perf/actions/runs/3.\n"
     );
-    let out = s.run("gate.sh", &["--strict", "baselines/gha-x-4core"], &env);
+    let out = s.run("gate.sh", &["--strict", "base"], &env);
     assert_eq!(out.status.code(), Some(1));
 
-    let out = s.run(
-        "gate.sh",
-        &["baselines/gha-x-4core"],
-        &[("PERFWARDEN_THRESHOLD", "10; echo pwned")],
+    // A base without a config is judged by the built-in defaults, still not the PR's file.
+    std::fs::remove_file(s.file("base/perfwarden.toml")).unwrap();
+    s.run("gate.sh", &["base"], &env);
+    let args = std::fs::read_to_string(s.file("args.txt")).unwrap();
+    assert!(
+        args.contains("--config\ntarget/perfwarden-report/base-defaults.toml\n"),
+        "{args}"
     );
+    assert_eq!(
+        std::fs::read_to_string(s.file("target/perfwarden-report/base-defaults.toml")).unwrap(),
+        ""
+    );
+
+    for bad in [
+        ("PERFWARDEN_THRESHOLD", "10; echo pwned"),
+        ("PERFWARDEN_BASE_SHA", "HEAD~1"),
+    ] {
+        let out = s.run("gate.sh", &["base"], &[bad]);
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
+
+/// The comment's verdict comes from the results data, judged by perfwarden itself against
+/// the base commit's config and baselines: a PR that loosened its own config and wrote its
+/// own "passed" report still gets a failing verdict, and nothing it rendered is posted.
+#[test]
+fn the_trusted_verdict_ignores_what_the_pr_job_rendered() {
+    if !tools_present() {
+        return;
+    }
+    let s = sandbox();
+    let env_json = r#"{"machine_class":"gha-x-4core","cpu_model":"t","cores":4,"os":"linux","rustc":"r","git_commit":"abc","timestamp":"2026-12-01T00:00:00Z","profile":"pr"}"#;
+    let run = |value: f64| {
+        format!(
+            r#"{{"schema_version":1,"environment":{env_json},"suites":[{{"suite":"demo","status":"passed"}}],"metrics":[{{"suite":"demo","benchmark":"case","metric":"latency","unit":"ms","direction":"lower_is_better","value":{value}}}]}}"#
+        )
+    };
+    std::fs::create_dir_all(s.file("base/baselines/gha-x-4core")).unwrap();
+    std::fs::write(s.file("base/baselines/gha-x-4core/demo.json"), run(10.0)).unwrap();
+    std::fs::write(s.file("base/perfwarden.toml"), "[gate]\nthreshold = 10\n").unwrap();
+    std::fs::create_dir_all(s.file("art/perfwarden")).unwrap();
+    std::fs::create_dir_all(s.file("art/perfwarden-report")).unwrap();
+    std::fs::write(s.file("art/perfwarden/demo.json"), run(11.5)).unwrap();
+    std::fs::write(
+        s.file("art/perfwarden-report/report.md"),
+        "<!-- perfwarden-report -->\n**perfwarden: passed** @everyone [click](https://evil)\n",
+    )
+    .unwrap();
+    std::fs::write(s.file("perfwarden.toml"), "[gate]\nthreshold = 1000\n").unwrap();
+    let output = s.file("github_output");
+    let env = [
+        ("PERFWARDEN_BIN", env!("CARGO_BIN_EXE_perfwarden")),
+        ("GITHUB_OUTPUT", output.to_str().unwrap()),
+        ("RUN_URL", "https://github.com/octo/perf/actions/runs/3"),
+    ];
+    let out = s.run("trusted-verdict.sh", &["art", "base", "trusted"], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=1\n");
+    let report = std::fs::read_to_string(s.file("trusted/report.md")).unwrap();
+    assert!(
+        report.contains("**perfwarden: failed, 1 regression**"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("evil") && !report.contains("@everyone"),
+        "{report}"
+    );
+    assert!(
+        report.contains("[perf-pr run](https://github.com/octo/perf/actions/runs/3)"),
+        "{report}"
+    );
+
+    // A confirmation the PR job claims is checked against the ratios it carries: "drift"
+    // with ratios that are all beyond the threshold is confirmed, and still fails.
+    std::fs::write(
+        s.file("art/perfwarden-report/confirmation.json"),
+        r#"{"baseline_commit":"abc","rounds":3,"profile":"pr","metrics":{"demo/case/latency":{"status":"drift","paired":{"worse_ratios":[1.3,1.3,1.3],"beyond":3,"needed":3,"paired_change":0.3}}}}"#,
+    )
+    .unwrap();
+    std::fs::remove_file(&output).unwrap();
+    s.run("trusted-verdict.sh", &["art", "base", "trusted"], &env);
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=1\n");
+    let report = std::fs::read_to_string(s.file("trusted/report.md")).unwrap();
+    assert!(
+        report.contains("· confirmed (paired +30%, 3/3 beyond)"),
+        "{report}"
+    );
+
+    // A confirmation about a metric the gate did not flag is refused: exit 2, and the
+    // comment says the results could not be judged.
+    std::fs::write(
+        s.file("art/perfwarden-report/confirmation.json"),
+        r#"{"baseline_commit":"abc","rounds":1,"metrics":{"demo/case/other":{"status":"unconfirmed","reason":"x"}}}"#,
+    )
+    .unwrap();
+    std::fs::remove_file(&output).unwrap();
+    let out = s.run("trusted-verdict.sh", &["art", "base", "trusted"], &env);
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=2\n");
+    assert!(
+        text(&out.stderr).contains("confirmation.json"),
+        "{}",
+        text(&out.stderr)
+    );
+    let report = std::fs::read_to_string(s.file("trusted/report.md")).unwrap();
+    assert!(report.contains("could not be judged"), "{report}");
+
+    // A symbolic link in the artifact is refused before anything is read.
+    std::os::unix::fs::symlink("/etc/passwd", s.file("art/perfwarden/x.json")).unwrap();
+    let out = s.run("trusted-verdict.sh", &["art", "base", "trusted"], &env);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -286,7 +382,8 @@ fn the_pr_number_from_an_artifact_is_believed_only_after_checks() {
     };
     // A fork's run lists no pull request: the head commit decides.
     assert_eq!(check("42\n", "[]", SHA).0, Some(0));
-    assert_eq!(check("42\n", "[]", SHA).1, "number=42\nskip=false\n");
+    let ok = format!("number=42\nbase={SHA}\nskip=false\n");
+    assert_eq!(check("42\n", "[]", SHA).1, ok);
     // The pull request moved on since: no comment from this stale run.
     assert_eq!(
         check("42\n", "[]", "ffffffffffffffffffffffffffffffffffffffff").1,
@@ -294,7 +391,7 @@ fn the_pr_number_from_an_artifact_is_believed_only_after_checks() {
     );
     // A same-repository run lists its pull request, and the artifact must agree.
     let listed = r#"[{"number": 42, "head": {"sha": "x"}}]"#;
-    assert_eq!(check("42", listed, SHA).1, "number=42\nskip=false\n");
+    assert_eq!(check("42", listed, SHA).1, ok);
     let (code, written, err) = check("41", listed, SHA);
     assert_eq!((code, written.as_str()), (Some(1), ""));
     assert!(
@@ -309,8 +406,8 @@ fn the_pr_number_from_an_artifact_is_believed_only_after_checks() {
             "{bad:?} was believed"
         );
     }
-    // Only the valid cases asked GitHub about the pull request.
-    assert_eq!(s.gh_calls().len(), 4);
+    // Only the valid cases asked GitHub about the pull request (its head, then its base).
+    assert_eq!(s.gh_calls().len(), 7);
     assert_eq!(
         s.gh_calls()[0],
         "api repos/octo/perf/pulls/42 --jq .head.sha"
@@ -476,4 +573,25 @@ fn a_nightly_regression_opens_an_issue_or_comments_on_the_open_one() {
             .success()
     );
     assert!(s.gh_calls()[5].starts_with("issue comment 12 --body-file "));
+}
+
+/// scripts/drill.sh end to end, on the gate's own Criterion bench at the smoke profile:
+/// a baseline, an unchanged commit checked 5 times (all pass), a real slowdown (fails,
+/// confirmed), and the slowdown with a loosened config through scripts/gate.sh (fails).
+#[test]
+#[ignore = "runs scripts/drill.sh: builds and runs benches for several minutes"]
+fn drill() {
+    if !tools_present() {
+        return;
+    }
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+    let out = Command::new("bash")
+        .arg(root.join("scripts/drill.sh"))
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    println!("{stdout}");
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("drill: passed"), "{stdout}");
 }

@@ -26,6 +26,7 @@ mod open;
 mod progress;
 mod recorder;
 mod report;
+mod share;
 mod slowdown;
 
 use std::time::Duration;
@@ -37,7 +38,8 @@ pub use open::open_loop;
 pub use progress::ProgressMode;
 pub use recorder::Window;
 pub use report::{LittleCheck, LoadMode, LoadReport};
-pub use slowdown::Slowdown;
+pub use share::{JOB_INDEX_VAR, START_AT_VAR, START_GRACE, Share, WORKER_VAR, WORKERS_VAR};
+pub use slowdown::{SLOWDOWN_VAR, Slowdown};
 
 /// How a load run is shaped; the same for both loops.
 #[derive(Clone, Debug)]
@@ -64,6 +66,8 @@ pub struct LoadConfig {
     /// `duration` then being an upper bound. For results that depend on how many requests
     /// ran rather than on how fast the machine is (a cache's hit rate as it warms).
     pub max_requests: Option<u64>,
+    /// Open loop only: this load machine's share of the plan (the whole plan by default).
+    pub share: Share,
     /// Where the run's time comes from: the real clock, or a virtual one in tests.
     pub clock: Clock,
 }
@@ -84,6 +88,7 @@ impl LoadConfig {
             progress: ProgressMode::Auto,
             slowdown: Slowdown::NONE,
             max_requests: None,
+            share: Share::WHOLE,
             clock: Clock::Real,
         }
     }
@@ -121,6 +126,11 @@ impl LoadConfig {
 
     pub fn max_requests(mut self, max_requests: Option<u64>) -> LoadConfig {
         self.max_requests = max_requests;
+        self
+    }
+
+    pub fn share(mut self, share: Share) -> LoadConfig {
+        self.share = share;
         self
     }
 

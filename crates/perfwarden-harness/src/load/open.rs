@@ -20,9 +20,9 @@ use super::clock::{Clock, VirtualClock};
 
 use tokio::sync::Semaphore;
 
-use super::LoadConfig;
 use super::recorder::{Failure, Recorder, Shared};
 use super::report::{LoadMode, LoadReport};
+use super::{LoadConfig, Share};
 
 /// The pacer never sleeps longer than this, so it notices an aborted run promptly.
 const PACER_MAX_SLEEP: Duration = Duration::from_millis(10);
@@ -31,7 +31,8 @@ const LEAD_IN: Duration = Duration::from_millis(5);
 
 /// Runs `op` at `rate` requests per second for `cfg.warmup + cfg.duration`, with at most
 /// `max_in_flight` requests outstanding. Slot `k` is due at `start + k / rate` and is sent
-/// as `op(k)`. Requests due during the warm-up are sent but not recorded. Slots still
+/// as `op(k)`; with a [`Share`] in `cfg`, only this worker's slots are sent (at `rate / n`),
+/// from the shared start. Requests due during the warm-up are sent but not recorded. Slots still
 /// unsent `cfg.late_after` past the end of the run are counted as dropped.
 ///
 /// # Panics
@@ -64,14 +65,26 @@ where
         shared.clone(),
     ));
     let clock = cfg.clock.clone();
-    let t0 = clock.now() + LEAD_IN;
+    // A worker's share of a plan starts at the shared wall-clock time; its caller checked that
+    // the time has not passed (`Share::start`), and a start found late here is kept, late. A
+    // virtual clock has no wall-clock time to share.
+    let share = cfg.share;
+    let t0 = match &clock {
+        Clock::Real => share.start(LEAD_IN).unwrap_or_else(|_| Instant::now()),
+        Clock::Virtual(_) => clock.now() + LEAD_IN,
+    };
     let measure_start = t0 + cfg.warmup;
     let end = measure_start + cfg.duration;
-    let slots = (cfg.total().as_secs_f64() * rate).ceil() as u64;
+    let slots = share.count((cfg.total().as_secs_f64() * rate).ceil() as u64);
     let permits = Arc::new(Semaphore::new(0));
     let next_slot = Arc::new(AtomicU64::new(0));
 
-    let schedule = Schedule { t0, rate, slots };
+    let schedule = Schedule {
+        t0,
+        rate,
+        share,
+        slots,
+    };
     let pacer = Pacer::start(
         &clock,
         schedule,
@@ -93,8 +106,8 @@ where
             let mut rec = Recorder::new(measure_start, end, window, shared);
             while let Ok(permit) = permits.acquire().await {
                 permit.forget();
-                let k = next_slot.fetch_add(1, Ordering::Relaxed);
-                let intended = schedule.due_at(k);
+                let j = next_slot.fetch_add(1, Ordering::Relaxed);
+                let (k, intended) = (share.slot(j), schedule.due_at(j));
                 let fut = op(k);
                 let sent = clock.now();
                 let failure = Failure::of(clock.timeout(timeout, fut).await, timeout);
@@ -137,7 +150,7 @@ where
     LoadReport::from_recorder(
         cfg,
         LoadMode::Open {
-            rate,
+            rate: share.rate(rate),
             max_in_flight,
         },
         measured,
@@ -147,17 +160,20 @@ where
     )
 }
 
-/// When the open loop's slots are due: slot `k` at `t0 + k / rate`, `slots` of them.
+/// When this machine's slots are due: the plan's slot `k` at `t0 + k / rate`, of which this
+/// share sends `slots`, its `j`-th being the plan's `share.slot(j)`.
 #[derive(Clone, Copy, Debug)]
 struct Schedule {
     t0: Instant,
     rate: f64,
+    share: Share,
     slots: u64,
 }
 
 impl Schedule {
-    fn due_at(&self, k: u64) -> Instant {
-        self.t0 + Duration::from_secs_f64(k as f64 / self.rate)
+    /// When this share's `j`-th slot is due.
+    fn due_at(&self, j: u64) -> Instant {
+        self.t0 + Duration::from_secs_f64(self.share.slot(j) as f64 / self.rate)
     }
 }
 

@@ -5,7 +5,7 @@
 //! the gate would have had. The spread between runs (coefficient of variation) becomes the
 //! metric's noise floor in the baselines, which the gate then uses to widen its threshold.
 //!
-//! - [`runner`]: builds and runs the bench, one `CARGO_TARGET_DIR` per run (I/O);
+//! - [`crate::rerun`]: builds and runs the bench, one `CARGO_TARGET_DIR` per run (I/O);
 //! - [`analysis`] and [`stats`]: the pure analysis;
 //! - [`floor`]: writes the noise floor into the baseline files (atomically);
 //! - [`report`]: the Markdown table.
@@ -13,7 +13,6 @@
 pub mod analysis;
 pub mod floor;
 pub mod report;
-pub mod runner;
 pub mod stats;
 
 use std::path::{Path, PathBuf};
@@ -26,8 +25,8 @@ use crate::results::{self, Run};
 /// What can go wrong while calibrating; each names the bench or file it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum CalibrateError {
-    #[error("bench {bench}: {what}")]
-    Bench { bench: String, what: String },
+    #[error(transparent)]
+    Bench(#[from] crate::rerun::RerunError),
     #[error(transparent)]
     Results(#[from] crate::error::Error),
     #[error("{}: {what}", path.display())]
@@ -42,7 +41,7 @@ impl CalibrateError {
         match self {
             CalibrateError::Results(e) => e.is_bad_input(),
             CalibrateError::Runs { .. } | CalibrateError::Compare(_) => true,
-            CalibrateError::Bench { .. } => false,
+            CalibrateError::Bench(_) => false,
         }
     }
 }
@@ -79,7 +78,7 @@ pub fn read_runs(dir: &Path, profile: Profile) -> Result<(Vec<Run>, Vec<Run>), C
         raw.sort();
         raw.iter()
             .map(|p| {
-                runner::collect(p, profile).map_err(|what| CalibrateError::Runs {
+                crate::rerun::collect(p, profile).map_err(|what| CalibrateError::Runs {
                     path: p.clone(),
                     what,
                 })

@@ -4,9 +4,9 @@
 
 use std::path::PathBuf;
 
-use crate::calibrate::{self, CalibrateError, analysis, floor, report, runner};
-use crate::gate::Config;
+use crate::calibrate::{self, CalibrateError, analysis, floor, report};
 use crate::profile::Profile;
+use crate::rerun::{self, BenchCommand, RerunError};
 use crate::results::{self, Run};
 
 #[derive(Debug, clap::Args)]
@@ -56,13 +56,7 @@ pub struct CalibrateArgs {
 /// Runs the command: 0 when every metric meets the goals, 1 when some do not (the table
 /// says which and why).
 pub fn run(args: &CalibrateArgs) -> Result<i32, CalibrateError> {
-    let config = match &args.config {
-        Some(p) => Config::load(p)?,
-        None if std::path::Path::new("perfwarden.toml").exists() => {
-            Config::load(std::path::Path::new("perfwarden.toml"))?
-        }
-        None => Config::default(),
-    };
+    let (config, _) = super::publish::load_config(args.config.as_deref())?;
     if let Some(f) = args.inject_slowdown
         && !(f > 0.0 && f <= 10.0)
     {
@@ -106,22 +100,26 @@ pub fn run(args: &CalibrateArgs) -> Result<i32, CalibrateError> {
 /// calibration spreads over both sides instead of looking like (or hiding) the slowdown.
 fn measure(args: &CalibrateArgs) -> Result<(Vec<Run>, Vec<Run>), CalibrateError> {
     let name = args.bench.clone().unwrap_or_default();
-    let workdir = std::env::current_dir().map_err(|e| CalibrateError::Bench {
+    let workdir = std::env::current_dir().map_err(|e| RerunError {
         bench: name.clone(),
         what: format!("no current directory: {e}"),
     })?;
-    let binary = match &args.binary {
-        Some(b) => b.clone(),
-        None => runner::build_bench(&workdir, &name, None)?,
+    let mut cmd = match &args.binary {
+        Some(binary) => BenchCommand {
+            name: name.clone(),
+            binary: binary.clone(),
+            workdir,
+            args: Vec::new(),
+            profile: args.profile,
+            instructions: None,
+        },
+        None => rerun::build_benches(&workdir, std::slice::from_ref(&name), None)?
+            .pop()
+            .expect("one command per bench built"),
     };
-    let cmd = runner::BenchCommand {
-        name: name.clone(),
-        binary,
-        workdir,
-        args: args.bench_args.clone(),
-        profile: args.profile,
-        instructions: args.instructions.clone(),
-    };
+    cmd.args = args.bench_args.clone();
+    cmd.profile = args.profile;
+    cmd.instructions = args.instructions.clone();
     let keep = args
         .keep
         .clone()

@@ -5,8 +5,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Context;
-
 use crate::error::Error;
 use crate::github::{Action, Client, DEFAULT_API_URL, Repo, RetryPolicy, Token};
 
@@ -53,12 +51,7 @@ pub fn run_with(args: &CommentArgs, token: &Token, out: &mut dyn Write) -> anyho
         ..RetryPolicy::default()
     };
     let client = Client::new(&args.api_url, token, policy)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let done =
-        runtime.block_on(client.upsert_comment(&repo, args.pr, &body, args.author.as_deref()))?;
+    let done = client.upsert_comment(&repo, args.pr, &body, args.author.as_deref())?;
     let verb = match done.action {
         Action::Created => "created",
         Action::Updated => "updated",

@@ -1,10 +1,10 @@
 //! `perfwarden report --html <file>`: the gate's comparison as one self-contained HTML page
 //! with charts. Reads and judges everything first, then writes the page atomically.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::gate::{self, Config};
+use crate::gate;
 use crate::report::html;
 use crate::results;
 
@@ -37,13 +37,7 @@ pub fn run(args: &ReportArgs) -> Result<i32, Error> {
         .clone()
         .unwrap_or_else(|| args.baselines_dir.join(&current.environment.machine_class));
     let baseline = results::read_run_set(&baseline_path)?;
-    let config = match &args.config {
-        Some(p) => Config::load(p)?,
-        None if Path::new("perfwarden.toml").exists() => {
-            Config::load(Path::new("perfwarden.toml"))?
-        }
-        None => Config::default(),
-    };
+    let (config, _) = super::publish::load_config(args.config.as_deref())?;
     let comparison = gate::compare(&baseline, &current, &config).map_err(|e| Error::BadInput {
         path: current_path.clone(),
         what: format!("cannot compare with {}: {e}", baseline_path.display()),

@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use super::budget::{self, BudgetCheck};
 use super::config::{Config, MismatchPolicy, MissingPolicy, Resolved};
 use super::noise;
-use super::verdict::{Comparison, MetricComparison, Observed, Totals, Verdict};
-use crate::results::{Direction, Metric, Run, SuiteOutcome, Unit};
+use super::verdict::{Comparison, MetricComparison, Observed, Reference, Totals, Verdict};
+use crate::results::{Direction, Metric, Run, SuiteOutcome, Unit, hist};
 
 /// Tolerance on "beyond the threshold", so that 100 → 110 against 10% (a relative change
 /// of 0.10000000000000009 in floating point) is exactly at the threshold, not beyond it.
@@ -38,6 +38,12 @@ pub enum CompareError {
 
 /// Compares `current` against `baseline` under `config`.
 pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Comparison, CompareError> {
+    // A percentile computed from a histogram carries the interval of its order statistic,
+    // so the noise test runs on it instead of taking it at face value.
+    let (baseline, current) = (
+        &hist::with_percentile_intervals(baseline),
+        &hist::with_percentile_intervals(current),
+    );
     let (b_env, c_env) = (&baseline.environment, &current.environment);
     let machine_mismatch = b_env.machine_class != c_env.machine_class;
     let relative_gated =
@@ -138,6 +144,8 @@ pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Compari
         warnings,
         metrics,
         totals,
+        reference: Reference::Committed,
+        confirmation: None,
     })
 }
 
@@ -170,7 +178,7 @@ impl Judged {
     }
 }
 
-/// The decision rule for a metric present on both sides (ARCHITECTURE.md, "The gate's
+/// The decision rule for a metric present on both sides (docs/decision-rule.md, "The gate's
 /// decision rule").
 fn judge(base: &Metric, cur: &Metric, resolved: &Resolved, config: &Config) -> Judged {
     let configured = resolved.threshold;
@@ -298,6 +306,7 @@ fn assemble(
         threshold: judged.threshold,
         configured_threshold: resolved.threshold,
         threshold_source: resolved.source.clone(),
+        confirmation: None,
         budgets,
         reason: judged.reason,
     }

@@ -5,12 +5,10 @@
 //! written in percent there (`threshold = 10`) and held as fractions here (`0.10`).
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 
 use super::glob::Pattern;
-use crate::error::Error;
 use crate::profile::Profile;
 use crate::results::{Metric, Unit};
 
@@ -130,18 +128,6 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads `perfwarden.toml` (or any file of that shape). Errors name the file.
-    pub fn load(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Config::from_toml(&text).map_err(|what| Error::BadInput {
-            path: path.to_path_buf(),
-            what,
-        })
-    }
-
     /// Parses and validates the text of a config file. The error is one line.
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let file: raw::File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;

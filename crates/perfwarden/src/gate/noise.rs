@@ -1,6 +1,6 @@
 //! The noise rule: is a change beyond the threshold real, or can the noise explain it?
 //!
-//! Two kinds of noise, two checks (ARCHITECTURE.md, "The gate's decision rule", says why):
+//! Two kinds of noise, two checks (docs/decision-rule.md says why):
 //! - Within-run noise: where both sides carry samples, a standard deviation with a sample
 //!   count, or a confidence interval, Welch's t-test on the two means must reject "no
 //!   change" at the configured significance (p < 0.01 by default).

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::budget::BudgetCheck;
+use super::confirmation::{Confirmation, MetricConfirmation};
 use crate::results::{Direction, Environment, Interval, Unit};
 
 /// The verdict on one metric, declared from the most to the least severe.
@@ -134,6 +135,9 @@ pub struct MetricComparison {
     pub budgets: Vec<BudgetCheck>,
     /// One sentence saying why.
     pub reason: String,
+    /// What re-measuring said, for a flagged metric that was re-measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<MetricConfirmation>,
 }
 
 impl MetricComparison {
@@ -197,6 +201,23 @@ pub struct Comparison {
     /// One entry per metric id on either side, sorted by id.
     pub metrics: Vec<MetricComparison>,
     pub totals: Totals,
+    /// What the baseline side is: committed results, or a commit measured now.
+    pub reference: Reference,
+    /// How the flagged metrics were re-measured (the per-metric outcome is on each metric).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<Confirmation>,
+}
+
+/// Where the baseline side of a comparison came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reference {
+    /// Results committed in the repository (or a file given on the command line).
+    #[default]
+    Committed,
+    /// No baseline existed for this machine class: `commit` was built and measured now, on
+    /// this machine, interleaved with the current tree.
+    MeasuredNow { commit: String, rounds: usize },
 }
 
 impl Comparison {

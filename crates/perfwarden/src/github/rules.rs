@@ -5,16 +5,14 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use ureq::http::StatusCode;
+use ureq::http::header::HeaderMap;
 
 use super::GitHubError;
 
-/// The hidden line that starts every perfwarden report, by which the bot finds its comment.
-pub const MARKER: &str = "<!-- perfwarden-report -->";
-
-/// GitHub refuses comment bodies longer than this many characters.
-pub const MAX_COMMENT_CHARS: usize = 65_536;
+/// The hidden first line by which perfwarden finds its own comment, and GitHub's limit on a
+/// comment body: one definition each, the report's ([`crate::report::markdown`]).
+pub use crate::report::markdown::{GITHUB_LIMIT as MAX_COMMENT_CHARS, MARKER};
 
 /// What replaces the end of a report too long for one comment.
 const CUT_NOTE: &str = "\n\n_perfwarden: this report was cut to fit GitHub's comment limit; the full report is in the workflow run's artifact._\n";

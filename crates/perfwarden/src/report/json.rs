@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::gate::{Comparison, MetricComparison, Totals};
+use crate::gate::{Comparison, Confirmation, MetricComparison, Reference, Totals};
 use crate::results::Environment;
 
 /// The version of the verdict file's shape.
@@ -31,6 +31,9 @@ struct VerdictFile<'a> {
     relative_gated: bool,
     warnings: &'a [String],
     inputs: &'a Inputs,
+    reference: &'a Reference,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmation: Option<&'a Confirmation>,
     baseline: &'a Environment,
     current: &'a Environment,
     metrics: &'a [MetricComparison],
@@ -49,6 +52,8 @@ pub fn render(c: &Comparison, inputs: &Inputs) -> String {
         relative_gated: c.relative_gated,
         warnings: &c.warnings,
         inputs,
+        reference: &c.reference,
+        confirmation: c.confirmation.as_ref(),
         baseline: &c.baseline,
         current: &c.current,
         metrics: &c.metrics,

@@ -3,7 +3,8 @@
 //! `String`; the whole stays under GitHub's comment limit.
 
 use super::format::{self, code};
-use crate::gate::{Comparison, MetricComparison, Verdict};
+use crate::gate::confirmation::Status;
+use crate::gate::{Comparison, MetricComparison, Reference, Verdict};
 use crate::results::Environment;
 
 /// The first line of every report: the bot finds (and updates) its own comment by it.
@@ -18,15 +19,32 @@ const NOTE_ROOM: usize = 160;
 /// At most this many warning lines; the rest are counted.
 const MAX_WARNINGS: usize = 10;
 
+/// What a report may carry beside the comparison: links for the reader and the recent trend
+/// of regressed metrics. Both are made by trusted code (the links from the CI run's own
+/// identifiers, the charts from the nightly history), never taken from the measured run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    /// `(text, url)` pairs, e.g. the CI run and its artifact.
+    pub links: Vec<(String, String)>,
+    /// `(metric id, Mermaid block)` for regressed metrics with a history.
+    pub trends: Vec<(String, String)>,
+}
+
 /// The report within GitHub's limit.
 pub fn render(c: &Comparison) -> String {
-    render_limited(c, GITHUB_LIMIT)
+    render_limited(c, &Extras::default(), GITHUB_LIMIT)
+}
+
+/// The report with its extras, within GitHub's limit.
+pub fn render_with(c: &Comparison, extras: &Extras) -> String {
+    render_limited(c, extras, GITHUB_LIMIT)
 }
 
 /// The report within `limit` bytes. The verdict line, the warnings and the environments are
 /// always there; table rows are added in order of importance (regressions, broken budgets,
-/// improvements, then the folded rest) while they fit, and a note counts the ones left out.
-pub fn render_limited(c: &Comparison, limit: usize) -> String {
+/// trends, improvements, then the folded rest) while they fit, and a note counts the ones
+/// left out.
+pub fn render_limited(c: &Comparison, extras: &Extras, limit: usize) -> String {
     let mut tail = String::new();
     environments(&mut tail, c);
     footer(&mut tail);
@@ -35,6 +53,8 @@ pub fn render_limited(c: &Comparison, limit: usize) -> String {
     out.push_str(MARKER);
     out.push('\n');
     verdict_line(&mut out, c);
+    reference(&mut out, c);
+    links(&mut out, extras);
     warnings(&mut out, c);
 
     let mut room = Room {
@@ -42,6 +62,7 @@ pub fn render_limited(c: &Comparison, limit: usize) -> String {
         left_out: 0,
     };
     regressions(&mut out, c, &mut room);
+    trends(&mut out, extras, &mut room);
     budgets(&mut out, c, &mut room);
     improvements(&mut out, c, &mut room);
     folded(&mut out, c, &mut room);
@@ -189,6 +210,107 @@ fn verdict_line(out: &mut String, c: &Comparison) {
     ));
 }
 
+/// What the baseline side is when it is not a committed file, and how flags were
+/// re-measured.
+fn reference(out: &mut String, c: &Comparison) {
+    if let Reference::MeasuredNow { commit, rounds } = &c.reference {
+        out.push_str(&format!(
+            "\n> **Reference:** no baseline is committed for machine class {}, so commit {} \
+             was built and measured now, on this machine, in {rounds} rounds interleaved with \
+             this tree. It is not a committed baseline.\n",
+            code(&c.current.machine_class),
+            code(short_commit(commit)),
+        ));
+    }
+    let Some(conf) = &c.confirmation else {
+        return;
+    };
+    let count = |want: &str| {
+        c.metrics
+            .iter()
+            .filter_map(|m| m.confirmation.as_ref())
+            .filter(|m| m.status.as_str() == want)
+            .count()
+    };
+    let commit = conf
+        .baseline_commit
+        .as_deref()
+        .map_or_else(|| "(unknown)".into(), |s| code(short_commit(s)));
+    out.push_str(&format!(
+        "\nFlagged metrics were re-measured against commit {commit} in {} alternating rounds \
+         (baseline, current) at profile {}: {} confirmed, {} drift (does not fail), {} \
+         unconfirmed.\n",
+        conf.rounds,
+        code(&conf.profile),
+        count("confirmed"),
+        count("drift"),
+        count("unconfirmed"),
+    ));
+}
+
+/// One metric's confirmation, for its table row.
+fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
+    let paired = c.paired.as_ref().map(|p| {
+        format!(
+            " (paired {}, {}/{} beyond)",
+            format::change(p.paired_change),
+            p.beyond,
+            p.worse_ratios.len()
+        )
+    });
+    match &c.status {
+        Status::Unconfirmed { reason } => format!("unconfirmed: {}", format::text(reason)),
+        s => format!("{}{}", s.as_str(), paired.unwrap_or_default()),
+    }
+}
+
+/// Links for the reader (the run, its artifact with the HTML report).
+fn links(out: &mut String, extras: &Extras) {
+    if extras.links.is_empty() {
+        return;
+    }
+    let links: Vec<String> = extras
+        .links
+        .iter()
+        .map(|(text, url)| format!("[{}]({})", format::text(text), url_text(url)))
+        .collect();
+    out.push_str(&format!("\n{}\n", links.join(" · ")));
+}
+
+/// A URL as link target: only http(s) and characters that cannot end the link or start
+/// markup; anything else is dropped.
+fn url_text(url: &str) -> String {
+    let ok = url.starts_with("https://") || url.starts_with("http://");
+    if !ok {
+        return String::new();
+    }
+    url.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "/:.-_~?=&%#+".contains(*c))
+        .collect()
+}
+
+/// The recent trend of regressed metrics, as Mermaid charts, while they fit.
+fn trends(out: &mut String, extras: &Extras, room: &mut Room) {
+    if extras.trends.is_empty() {
+        return;
+    }
+    let title = "\n<details><summary>Nightly trend of the regressed metrics</summary>\n\n";
+    let end = "\n</details>\n";
+    if !room.fits(out, title.len() + end.len()) {
+        return;
+    }
+    out.push_str(title);
+    for (id, chart) in &extras.trends {
+        let block = format!("{}\n\n{chart}\n", code(id));
+        if !room.fits(out, block.len() + end.len()) {
+            room.left_out += 1;
+            continue;
+        }
+        out.push_str(&block);
+    }
+    out.push_str(end);
+}
+
 /// Git commits are shown short, like `git log --oneline`.
 fn short_commit(s: &str) -> &str {
     if s.len() > 7 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -267,6 +389,9 @@ fn change_row(m: &MetricComparison) -> String {
     }
     if !m.gated && matches!(m.relative, Verdict::Critical | Verdict::Regression) {
         change.push_str(" (not gated)");
+    }
+    if let Some(conf) = &m.confirmation {
+        change.push_str(&format!(" · {}", confirmation_cell(conf)));
     }
     let interval = m.change_interval.map_or_else(
         || "n/a".into(),

@@ -7,4 +7,6 @@ pub mod github;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod openmetrics;
+mod openmetrics_names;
 pub mod text;

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 
-use super::schema::{self, Direction, Metric, Stat, Unit};
+use super::schema::{self, Direction, Interval, Metric, Run, Stat, Unit};
 
 /// The V2 + DEFLATE cookie (HdrHistogram's `V2_COMPRESSED_COOKIE`, word size 8).
 const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9314;
@@ -148,6 +148,73 @@ pub fn stat_value(h: &hdrhistogram::Histogram<u64>, stat: Stat) -> f64 {
     }
 }
 
+/// The confidence level of the intervals [`with_percentile_intervals`] gives percentiles.
+pub const PERCENTILE_LEVEL: f64 = 0.95;
+
+/// The quantile a percentile statistic stands for.
+fn quantile_of(stat: Stat) -> Option<f64> {
+    match stat {
+        Stat::P50 => Some(0.50),
+        Stat::P90 => Some(0.90),
+        Stat::P95 => Some(0.95),
+        Stat::P99 => Some(0.99),
+        Stat::P999 => Some(0.999),
+        _ => None,
+    }
+}
+
+/// The distribution-free interval of the `q` quantile of the `n` values in `h`: the order
+/// statistics at ranks `nq ± z·sqrt(nq(1-q))` (the normal approximation of the binomial),
+/// widened to the histogram's bucket edges. In the histogram's unit.
+pub fn quantile_interval(h: &hdrhistogram::Histogram<u64>, q: f64, level: f64) -> (f64, f64) {
+    let n = h.len() as f64;
+    // The standard normal quantile of (1 + level) / 2.
+    let z = std::f64::consts::SQRT_2 * statrs::function::erf::erf_inv(level);
+    let half = z * (q * (1.0 - q) / n.max(1.0)).sqrt();
+    let lo = h.value_at_quantile((q - half).max(0.0));
+    let hi = h.value_at_quantile((q + half).min(1.0));
+    (
+        h.lowest_equivalent(lo) as f64,
+        h.highest_equivalent(hi) as f64,
+    )
+}
+
+/// `run` with an interval on every percentile metric that points at one of its histograms
+/// and has none: [`quantile_interval`] at [`PERCENTILE_LEVEL`], in the metric's unit. A
+/// histogram that does not decode leaves its metrics as they are (validation reports it).
+pub fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> {
+    use std::borrow::Cow;
+    let wanted = |m: &Metric| {
+        m.ci.is_none() && m.histogram.is_some() && m.stat.and_then(quantile_of).is_some()
+    };
+    if !run.metrics.iter().any(wanted) {
+        return Cow::Borrowed(run);
+    }
+    let mut decoded = std::collections::HashMap::new();
+    let mut out = run.clone();
+    for m in out.metrics.iter_mut().filter(|m| wanted(m)) {
+        let (Some(id), Some(q)) = (m.histogram.as_deref(), m.stat.and_then(quantile_of)) else {
+            continue;
+        };
+        let h = decoded.entry(id.to_string()).or_insert_with(|| {
+            let stored = run.histograms.iter().find(|h| h.id == id)?;
+            Some((stored.unit, decode(&stored.hdr).ok()?))
+        });
+        let Some((unit, h)) = h else { continue };
+        let Some(f) = unit_factor(*unit, m.unit) else {
+            continue;
+        };
+        let (lo, hi) = quantile_interval(h, q, PERCENTILE_LEVEL);
+        // The interval must hold the value the suite wrote (the same histogram's quantile).
+        m.ci = Some(Interval {
+            lower: (lo * f).min(m.value),
+            upper: (hi * f).max(m.value),
+            level: PERCENTILE_LEVEL,
+        });
+    }
+    Cow::Owned(out)
+}
+
 /// The value of a metric computed from a histogram recorded in `hist_unit`, expressed in
 /// `metric_unit`. `None` when the units do not convert (a count is always a count).
 pub fn metric_value(
@@ -210,6 +277,41 @@ mod tests {
             h.record(v * 10).unwrap();
         }
         h
+    }
+
+    #[test]
+    fn percentile_intervals_are_the_order_statistics_around_the_rank() {
+        // 1,000 values 10, 20, …, 10,000: the p50 is 5,000; at 95% its ranks are
+        // 500 ± 1.96·sqrt(250) ≈ 469 to 531, so about 4,690 to 5,310.
+        let (lo, hi) = quantile_interval(&sample(), 0.5, 0.95);
+        assert!((4_680.0..=4_700.0).contains(&lo), "{lo}");
+        assert!((5_300.0..=5_320.0).contains(&hi), "{hi}");
+        // More values, a narrower interval.
+        let mut big = sample();
+        for _ in 0..99 {
+            big.add(sample()).unwrap();
+        }
+        let (blo, bhi) = quantile_interval(&big, 0.5, 0.95);
+        assert!(bhi - blo < (hi - lo) / 5.0, "{blo}..{bhi}");
+
+        let (metrics, hist) = latency_metrics("s", "b", &sample(), Unit::Microseconds);
+        let mut run = Run::new(crate::results::Environment::detect(
+            crate::profile::Profile::Smoke,
+        ));
+        run.metrics = metrics;
+        run.histograms.push(hist);
+        let with = with_percentile_intervals(&run);
+        for m in &with.metrics {
+            let expect = m.stat.and_then(quantile_of).is_some();
+            assert_eq!(m.ci.is_some(), expect, "{}", m.metric);
+            if let Some(ci) = &m.ci {
+                assert!(
+                    ci.lower <= m.value && m.value <= ci.upper,
+                    "{ci:?} {}",
+                    m.value
+                );
+            }
+        }
     }
 
     #[test]

@@ -207,32 +207,37 @@ pub fn read_run_set(path: &Path) -> Result<Run, Error> {
         });
     };
     let mut run = read_run(first)?;
-    let mut ids: BTreeSet<String> = run.metrics.iter().map(|m| m.id()).collect();
-    let mut hist_ids: BTreeSet<String> = run.histograms.iter().map(|h| h.id.clone()).collect();
     for file in rest {
-        let other = read_run(file)?;
-        let clash = |what: String| Error::BadInput {
+        absorb(&mut run, read_run(file)?).map_err(|what| Error::BadInput {
             path: file.clone(),
             what: format!("{what} is also in another file of {}", path.display()),
-        };
-        for m in &other.metrics {
-            if !ids.insert(m.id()) {
-                return Err(clash(format!("metric {}", one_line(&m.id()))));
-            }
-        }
-        for h in &other.histograms {
-            if !hist_ids.insert(h.id.clone()) {
-                return Err(clash(format!("histogram {:?}", h.id)));
-            }
-        }
-        run.metrics.extend(other.metrics);
-        // A suite may write several files; it ended as badly as the worst of them says.
-        for s in &other.suites {
-            super::merge::add_suite_status(&mut run.suites, s, s.reason.clone());
-        }
-        run.histograms.extend(other.histograms);
+        })?;
     }
     Ok(run)
+}
+
+/// Adds `other`, a part of the same run (another suite's file, another bench's output), to
+/// `run`. A metric or histogram id both have is an error naming it.
+pub fn absorb(run: &mut Run, other: Run) -> Result<(), String> {
+    let ids: BTreeSet<String> = run.metrics.iter().map(|m| m.id()).collect();
+    let hist_ids: BTreeSet<&str> = run.histograms.iter().map(|h| h.id.as_str()).collect();
+    if let Some(m) = other.metrics.iter().find(|m| ids.contains(&m.id())) {
+        return Err(format!("metric {}", one_line(&m.id())));
+    }
+    if let Some(h) = other
+        .histograms
+        .iter()
+        .find(|h| hist_ids.contains(h.id.as_str()))
+    {
+        return Err(format!("histogram {:?}", h.id));
+    }
+    run.metrics.extend(other.metrics);
+    // A suite may write several files; it ended as badly as the worst of them says.
+    for s in &other.suites {
+        super::merge::add_suite_status(&mut run.suites, s, s.reason.clone());
+    }
+    run.histograms.extend(other.histograms);
+    Ok(())
 }
 
 /// The `*.json` files directly inside `dir`, sorted.

@@ -1,8 +1,10 @@
 //! Writing results to disk: atomically, so an interrupted write leaves the old file or
 //! the new one, never half of either.
 
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::schema::Run;
 use crate::error::Error;
@@ -59,18 +61,72 @@ pub fn write_atomic_all(files: &[(PathBuf, Vec<u8>)]) -> Result<(), Error> {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-        tmp.write_all(bytes).map_err(io)?;
-        tmp.as_file().sync_all().map_err(io)?;
+        let mut tmp = Staged::create_in(dir).map_err(io)?;
+        tmp.write_and_close(bytes).map_err(io)?;
         staged.push((path, tmp));
     }
-    for (path, tmp) in staged {
-        tmp.persist(path).map_err(|e| Error::Write {
+    for (path, mut tmp) in staged {
+        std::fs::rename(&tmp.path, path).map_err(|source| Error::Write {
             path: path.clone(),
-            source: e.error,
+            source,
         })?;
+        tmp.renamed = true;
     }
     Ok(())
+}
+
+/// A temporary file beside its target, removed when dropped unless it was renamed into place
+/// (so a failed write leaves nothing behind).
+struct Staged {
+    path: PathBuf,
+    /// Open until written and synced; closed before the rename.
+    file: Option<File>,
+    renamed: bool,
+}
+
+impl Staged {
+    /// A new file `.perfwarden-<pid>-<n>.tmp` in `dir`, readable and writable by its owner
+    /// only until it is renamed.
+    fn create_in(dir: &Path) -> io::Result<Staged> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = dir.join(format!(".perfwarden-{}-{n}.tmp", std::process::id()));
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            match options.open(&path) {
+                Ok(file) => {
+                    return Ok(Staged {
+                        path,
+                        file: Some(file),
+                        renamed: false,
+                    });
+                }
+                // Left by a process that had this id before: take the next name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Writes `bytes`, syncs them to disk and closes the file.
+    fn write_and_close(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let mut file = self.file.take().expect("written once");
+        file.write_all(bytes)?;
+        file.sync_all()
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // Closed first: an open file cannot be removed everywhere.
+        drop(self.file.take());
+        if !self.renamed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 impl Run {

@@ -293,5 +293,9 @@ fn a_huge_report_stays_under_githubs_limit_with_the_verdict_and_regressions_firs
 
 #[test]
 fn a_huge_report_truncated_small() {
-    insta::assert_snapshot!(markdown::render_limited(&huge(), 4_000));
+    insta::assert_snapshot!(markdown::render_limited(
+        &huge(),
+        &markdown::Extras::default(),
+        4_000
+    ));
 }

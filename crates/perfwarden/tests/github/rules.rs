@@ -43,8 +43,8 @@ fn link_headers_repos_and_long_bodies() {
 
 #[test]
 fn which_responses_are_rate_limits() {
-    use reqwest::StatusCode;
-    use reqwest::header::{HeaderMap, HeaderValue};
+    use ureq::http::StatusCode;
+    use ureq::http::header::{HeaderMap, HeaderValue};
     let headers = |pairs: &[(&'static str, &'static str)]| {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {

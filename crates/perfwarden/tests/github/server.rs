@@ -1,6 +1,6 @@
 //! A small HTTP/1.1 server for the GitHub tests: it records every request and answers with
 //! what the test's handler returns, the way GitHub's REST API would. One thread per
-//! connection, keep-alive honoured, so reqwest's connection pool behaves as against GitHub.
+//! connection, keep-alive honoured, so the client's connection pool behaves as against GitHub.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

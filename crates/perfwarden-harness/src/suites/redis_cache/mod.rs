@@ -16,7 +16,8 @@
 //! `hit_path/<collection>` (warm-cache hits and their ratio to redis-benchmark's GET),
 //! `raw` (bare GET/SET from our client and from redis-benchmark), `fault/<collection>` (the
 //! degraded window). Without a Qdrant the suite runs its Redis-only part and says which
-//! metrics it could not measure.
+//! metrics it could not measure. [`worker`] is the worker mode: one load machine's share of
+//! an open-loop hit-path plan (`workers/hit_path/<collection>`), merged with the others'.
 
 pub mod cache;
 pub mod codec;
@@ -33,6 +34,7 @@ pub mod redis_benchmark;
 pub(crate) mod report;
 pub mod runner;
 pub mod tally;
+pub mod worker;
 
 pub use options::{Options, Plan};
 pub use record::SUITE;

@@ -1,15 +1,31 @@
-//! Runs a bench binary repeatedly and keeps each run. Every run gets its own
-//! `CARGO_TARGET_DIR`, so a suite's `perfwarden/<suite>.json` and Criterion's estimates land in
-//! a directory of their own and no run sees another's (Criterion would otherwise compare
-//! against the previous run and the suites would overwrite each other's files).
+//! Re-running benches: the machinery `check`, `calibrate` and `confirm` share. It runs
+//! benches as child processes (`cargo bench --no-run`, then the built binaries); it never
+//! links them. Every run gets its own `CARGO_TARGET_DIR`, so a suite's
+//! `perfwarden/<suite>.json` and Criterion's estimates land in a directory of their own and
+//! no run sees another's (Criterion would otherwise compare against the previous run and the
+//! suites would overwrite each other's files).
+//!
+//! - [`worktree`]: another commit of the repository checked out beside it;
+//! - [`interleave`]: two trees' benches built and run alternately, A B A B;
+//! - [`instructions`]: a bench's instruction count under callgrind.
+
+pub mod instructions;
+pub mod interleave;
+pub mod worktree;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::CalibrateError;
-use crate::confirm::instructions;
 use crate::profile::Profile;
 use crate::results::{self, Environment, Run, criterion};
+
+/// A bench that could not be built or run, or wrote nothing usable.
+#[derive(Debug, thiserror::Error)]
+#[error("bench {bench}: {what}")]
+pub struct RerunError {
+    pub bench: String,
+    pub what: String,
+}
 
 /// The environment variable both suites and the gate bench read for an injected slowdown.
 pub const SLOWDOWN_VAR: &str = "PERFWARDEN_INJECT_SLOWDOWN";
@@ -28,48 +44,73 @@ pub struct BenchCommand {
     pub profile: Profile,
     /// `suite/benchmark` of an `instructions` metric to add to every run: the binary runs
     /// once more under callgrind with `PERFWARDEN_INSTRUCTIONS_ONCE=1` (see
-    /// [`crate::confirm::instructions`]).
+    /// [`instructions`]).
     pub instructions: Option<String>,
 }
 
-/// Builds `cargo bench --bench <name> --no-run` in `workdir` (into `target_dir` when given,
-/// else cargo's default) and returns the binary.
-pub fn build_bench(
-    workdir: &Path,
-    name: &str,
+/// Builds `cargo bench --no-run` of the bench targets `names` in the workspace at `repo`
+/// (into `target_dir` when given, else cargo's default), one cargo invocation for all, and
+/// returns each as a command to run at `profile` smoke until the caller sets its own.
+pub fn build_benches(
+    repo: &Path,
+    names: &[String],
     target_dir: Option<&Path>,
-) -> Result<PathBuf, CalibrateError> {
+) -> Result<Vec<BenchCommand>, RerunError> {
+    let err = |what: String| RerunError {
+        bench: names.join(","),
+        what,
+    };
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     if let Some(t) = target_dir {
         cmd.env("CARGO_TARGET_DIR", t);
     }
+    cmd.current_dir(repo)
+        .args(["bench", "--no-run", "--message-format=json"]);
+    for n in names {
+        cmd.args(["--bench", n]);
+    }
     let out = cmd
-        .current_dir(workdir)
-        .args([
-            "bench",
-            "--bench",
-            name,
-            "--no-run",
-            "--message-format=json",
-        ])
         .stderr(std::process::Stdio::inherit())
         .output()
-        .map_err(|e| CalibrateError::Bench {
-            bench: name.into(),
-            what: format!("cannot start cargo: {e}"),
-        })?;
+        .map_err(|e| err(format!("cannot start cargo: {e}")))?;
     if !out.status.success() {
-        return Err(CalibrateError::Bench {
-            bench: name.into(),
-            what: format!("cargo bench --no-run failed ({})", out.status),
-        });
+        return Err(err(format!("cargo bench --no-run failed ({})", out.status)));
     }
-    executable_from_messages(&String::from_utf8_lossy(&out.stdout), name).ok_or_else(|| {
-        CalibrateError::Bench {
-            bench: name.into(),
-            what: "cargo built no executable of that name".into(),
-        }
-    })
+    let messages = String::from_utf8_lossy(&out.stdout);
+    names
+        .iter()
+        .map(|name| {
+            let (binary, mut workdir) = artifact(&messages, name).ok_or_else(|| RerunError {
+                bench: name.clone(),
+                what: "cargo built no executable of that name".into(),
+            })?;
+            if workdir.as_os_str().is_empty() {
+                workdir = repo.to_path_buf();
+            }
+            Ok(BenchCommand {
+                name: name.clone(),
+                binary,
+                workdir,
+                args: Vec::new(),
+                profile: Profile::Smoke,
+                instructions: None,
+            })
+        })
+        .collect()
+}
+
+/// Builds one bench target (see [`build_benches`]) and returns its binary.
+pub fn build_bench(
+    workdir: &Path,
+    name: &str,
+    target_dir: Option<&Path>,
+) -> Result<PathBuf, RerunError> {
+    let built = build_benches(workdir, &[name.to_string()], target_dir)?;
+    Ok(built
+        .into_iter()
+        .next()
+        .map(|c| c.binary)
+        .unwrap_or_default())
 }
 
 /// The names of the bench targets of every package in the workspace at `repo`
@@ -107,6 +148,11 @@ pub fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
 
 /// The executable of bench target `name` among cargo's JSON messages.
 pub fn executable_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
+    artifact(messages, name).map(|(exe, _)| exe)
+}
+
+/// The executable of bench target `name` and its package's folder (where cargo runs it).
+fn artifact(messages: &str, name: &str) -> Option<(PathBuf, PathBuf)> {
     messages
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -116,19 +162,27 @@ pub fn executable_from_messages(messages: &str, name: &str) -> Option<PathBuf> {
                 .as_array()
                 .is_some_and(|k| k.iter().any(|k| k == "bench"))
         })
-        .find_map(|v| v["executable"].as_str().map(PathBuf::from))
+        .find_map(|v| {
+            let exe = PathBuf::from(v["executable"].as_str()?);
+            let dir = v["manifest_path"]
+                .as_str()
+                .and_then(|m| Path::new(m).parent())
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            Some((exe, dir))
+        })
 }
 
 impl BenchCommand {
     /// Runs the bench once into `run_dir` (its `CARGO_TARGET_DIR`) and reads what it wrote.
-    pub fn run_once(&self, run_dir: &Path, slowdown: Option<f64>) -> Result<Run, CalibrateError> {
+    pub fn run_once(&self, run_dir: &Path, slowdown: Option<f64>) -> Result<Run, RerunError> {
         let _ = std::fs::remove_dir_all(run_dir);
-        std::fs::create_dir_all(run_dir).map_err(|e| CalibrateError::Bench {
+        std::fs::create_dir_all(run_dir).map_err(|e| RerunError {
             bench: self.name.clone(),
             what: format!("cannot create {}: {e}", run_dir.display()),
         })?;
         let log = run_dir.join("bench.log");
-        let log_file = std::fs::File::create(&log).map_err(|e| CalibrateError::Bench {
+        let log_file = std::fs::File::create(&log).map_err(|e| RerunError {
             bench: self.name.clone(),
             what: format!("cannot create {}: {e}", log.display()),
         })?;
@@ -138,8 +192,11 @@ impl BenchCommand {
             .args(&self.args)
             .env("CARGO_TARGET_DIR", run_dir)
             .env_remove("PERFWARDEN_RESULTS_DIR")
+            // The commit is the tree's own (a worktree of the baseline's commit is not
+            // GITHUB_SHA).
+            .env_remove("GITHUB_SHA")
             .env("PERFWARDEN_PROFILE", self.profile.to_string())
-            .stdout(log_file.try_clone().map_err(|e| CalibrateError::Bench {
+            .stdout(log_file.try_clone().map_err(|e| RerunError {
                 bench: self.name.clone(),
                 what: format!("{}: {e}", log.display()),
             })?)
@@ -148,17 +205,17 @@ impl BenchCommand {
             Some(f) => cmd.env(SLOWDOWN_VAR, f.to_string()),
             None => cmd.env_remove(SLOWDOWN_VAR),
         };
-        let status = cmd.status().map_err(|e| CalibrateError::Bench {
+        let status = cmd.status().map_err(|e| RerunError {
             bench: self.name.clone(),
             what: format!("cannot start {}: {e}", self.binary.display()),
         })?;
         if !status.success() {
-            return Err(CalibrateError::Bench {
+            return Err(RerunError {
                 bench: self.name.clone(),
                 what: format!("exited with {status}; its output is in {}", log.display()),
             });
         }
-        let mut run = collect(run_dir, self.profile).map_err(|what| CalibrateError::Bench {
+        let mut run = collect(run_dir, self.profile).map_err(|what| RerunError {
             bench: self.name.clone(),
             what,
         })?;
@@ -175,7 +232,7 @@ impl BenchCommand {
                 &self.workdir,
                 &run_dir.join("callgrind.out"),
             )
-            .map_err(|what| CalibrateError::Bench {
+            .map_err(|what| RerunError {
                 bench: self.name.clone(),
                 what,
             })?;
@@ -214,7 +271,8 @@ pub fn collect(target_dir: &Path, profile: Profile) -> Result<Run, String> {
             }
         }
     }
-    if run.metrics.is_empty() {
+    // A suite that skipped (its service cannot be had here) says so with no metrics.
+    if run.metrics.is_empty() && run.suites.is_empty() {
         return Err(format!(
             "wrote no metrics (neither {} nor {})",
             suites_dir.display(),

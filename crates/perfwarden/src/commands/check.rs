@@ -1,0 +1,320 @@
+//! `perfwarden check`: the main job in one command, the same on a laptop and in CI. It
+//! builds and runs the benches of a profile once, gates them against the committed baseline
+//! of this machine class, and re-measures whatever the gate flags against the baseline's
+//! commit, A B A B, at the same profile ([`crate::confirm`]). Where no baseline is committed
+//! for this machine class, the merge base with the default branch (or `--base`) is built in
+//! a worktree and measured now, interleaved with this tree, and the report says that this is
+//! the reference. Then it publishes like `compare` ([`super::publish`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::publish::{self, Outputs};
+use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, decide};
+use crate::gate::{self, Comparison, Reference};
+use crate::profile::Profile;
+use crate::report::json;
+use crate::rerun::{self, BenchCommand, interleave, worktree};
+use crate::results::{self, Environment, Run, SuiteOutcome, SuiteStatus};
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  perfwarden check                           # every bench at the pr profile, gated, confirmed
+  perfwarden check --suite redis_cache --profile smoke
+  perfwarden check --base origin/main        # no baseline here: measure origin/main now
+  perfwarden check --config base/perfwarden.toml --baselines-dir base/baselines   # CI")]
+pub struct CheckArgs {
+    /// The run profile of the benches (`PERFWARDEN_PROFILE`).
+    #[arg(
+        long,
+        env = "PERFWARDEN_PROFILE",
+        default_value = "pr",
+        value_name = "PROFILE"
+    )]
+    profile: Profile,
+    /// Only this bench target (repeatable). [default: every bench target of the workspace]
+    #[arg(long = "suite", value_name = "BENCH")]
+    suites: Vec<String>,
+    /// Where per-machine-class baselines live.
+    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    baselines_dir: PathBuf,
+    /// Gate configuration. [default: perfwarden.toml when it exists, else built-in defaults]
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The default threshold in percent, instead of the config's.
+    #[arg(long, value_name = "PERCENT", value_parser = super::compare::parse_percent)]
+    threshold: Option<f64>,
+    /// The commit measured now when no baseline is committed for this machine class.
+    /// [default: the merge base of HEAD with the default branch]
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// Do not re-measure what the gate flags (a flag then fails as the gate said).
+    #[arg(long)]
+    no_confirm: bool,
+    /// Rounds of alternating (baseline, current) runs, to confirm or to measure a base now.
+    #[arg(long, default_value_t = 3, value_name = "K")]
+    rounds: usize,
+    /// Where the runs, the baseline's worktree and the binaries go.
+    /// [default: target/perfwarden/check/]
+    #[arg(long, value_name = "DIR")]
+    work_dir: Option<PathBuf>,
+    #[command(flatten)]
+    outputs: Outputs,
+}
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
+    let repo = std::env::current_dir().context("no current directory")?;
+    let (mut config, config_path) = publish::load_config(args.config.as_deref())?;
+    if let Some(pct) = args.threshold {
+        config.threshold = pct / 100.0;
+    }
+    let benches = benches(&repo, &args.suites)?;
+    let work = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| results::results_dir().join("check"));
+    let class = Environment::detect(args.profile).machine_class;
+    let class_dir = crate::baseline::class_dir(&args.baselines_dir, &class);
+    let committed = results::json_files(&class_dir).is_ok_and(|f| !f.is_empty());
+    let mut log = |line: String| eprintln!("check: {line}");
+
+    let (comparison, current, baseline_path) = if committed {
+        let baseline = results::read_run_set(&class_dir)?;
+        log(format!("building {}", benches.join(", ")));
+        let (current, bench_of) = run_once(&repo, &benches, args.profile, &work, &mut log)?;
+        let mut c = gate::compare(&baseline, &current, &config)
+            .with_context(|| format!("{} vs this run", class_dir.display()))?;
+        if !args.no_confirm && c.totals.failing > 0 {
+            log(format!(
+                "{} metrics fail; re-measuring them against the baseline's commit",
+                c.totals.failing
+            ));
+            let opts = crate::confirm::Options {
+                repo: repo.clone(),
+                rounds: args.rounds.max(1),
+                benches: bench_of,
+                work_dir: work.join("confirm"),
+                profile: args.profile,
+                bench_args: Vec::new(),
+                target_dir: None,
+            };
+            let conf = crate::confirm::confirm(&c, &baseline, &opts, &mut log);
+            confirmation::apply(&mut c, conf).map_err(anyhow::Error::msg)?;
+        }
+        (c, current, class_dir.display().to_string())
+    } else {
+        let base = match &args.base {
+            Some(rev) => rev.clone(),
+            None => merge_base(&repo)?,
+        };
+        log(format!(
+            "no baseline for machine class {class:?} in {}; measuring commit {base} now, \
+             interleaved with this tree",
+            args.baselines_dir.display()
+        ));
+        let (c, current, reference) =
+            measure_now(args, &repo, &base, &benches, &work, &config, &mut log)?;
+        // The reference travels with the results, so a trusted job can judge them the same way.
+        let out_dir = args
+            .outputs
+            .out_dir
+            .clone()
+            .unwrap_or_else(publish::default_out_dir);
+        write_split(&reference, &out_dir.join("reference"))?;
+        (c, current, format!("commit {base} measured now"))
+    };
+
+    write_split(&current, &results::results_dir())?;
+    let inputs = json::Inputs {
+        baseline: baseline_path,
+        current: results::results_dir().display().to_string(),
+        config: config_path.map(|p| p.display().to_string()),
+    };
+    let code = publish::publish(&comparison, &inputs, &args.outputs)?;
+    // A bench that failed measured nothing to gate: the check fails with it.
+    let failed: Vec<&str> = current
+        .suites
+        .iter()
+        .filter(|s| s.status == SuiteOutcome::Failed)
+        .map(|s| s.suite.as_str())
+        .collect();
+    if !failed.is_empty() {
+        eprintln!("check: failed: suite {}", failed.join(", suite "));
+        return Ok(1);
+    }
+    Ok(code)
+}
+
+/// The bench targets to run: the named ones, which must exist, or all of the workspace's.
+fn benches(repo: &Path, named: &[String]) -> anyhow::Result<Vec<String>> {
+    let all = rerun::bench_targets(repo);
+    if all.is_empty() {
+        bail!(
+            "{}: cargo lists no bench targets here (run check from the workspace root)",
+            repo.display()
+        );
+    }
+    if let Some(unknown) = named.iter().find(|n| !all.contains(*n)) {
+        bail!(
+            "--suite {unknown}: no bench target of that name (there are: {})",
+            all.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(if named.is_empty() {
+        all.into_iter().collect()
+    } else {
+        named.to_vec()
+    })
+}
+
+/// Builds the benches once and runs each once; a bench that fails is a failed suite of the
+/// run, not the end of the check. Also returns which bench measured each suite (a Criterion
+/// bench's suites are its groups), for confirming.
+fn run_once(
+    repo: &Path,
+    benches: &[String],
+    profile: Profile,
+    work: &Path,
+    log: &mut dyn FnMut(String),
+) -> anyhow::Result<(Run, BTreeMap<String, String>)> {
+    let built = rerun::build_benches(repo, benches, None)?;
+    let mut run = Run::new(Environment::detect(profile));
+    let mut bench_of = BTreeMap::new();
+    for cmd in built {
+        let cmd = BenchCommand { profile, ..cmd };
+        log(format!("running {} at profile {profile}", cmd.name));
+        match cmd.run_once(&work.join("run").join(&cmd.name), None) {
+            Ok(r) => {
+                run.environment = r.environment.clone();
+                for m in &r.metrics {
+                    bench_of.insert(m.suite.clone(), cmd.name.clone());
+                }
+                results::absorb(&mut run, r).map_err(anyhow::Error::msg)?;
+            }
+            Err(e) => {
+                let failed = SuiteStatus::new(&cmd.name, SuiteOutcome::Failed, Some(e.what));
+                run.suites.push(failed);
+            }
+        }
+    }
+    Ok((run, bench_of))
+}
+
+/// No committed baseline: `base` and this tree, built once each, run alternately for
+/// `rounds` rounds; each side's rounds become samples, the gate judges them, and what it
+/// flags is decided on the paired ratios it already has.
+fn measure_now(
+    args: &CheckArgs,
+    repo: &Path,
+    base: &str,
+    benches: &[String],
+    work: &Path,
+    config: &gate::Config,
+    log: &mut dyn FnMut(String),
+) -> anyhow::Result<(Comparison, Run, Run)> {
+    let commit = worktree::resolve_commit(repo, base).map_err(anyhow::Error::msg)?;
+    let short: String = commit.chars().take(12).collect();
+    let tree_path = work.join(format!("base-{short}"));
+    let _ = std::fs::remove_dir_all(&tree_path);
+    let tree = worktree::Worktree::add(repo, &commit, &tree_path).map_err(anyhow::Error::msg)?;
+    let rounds = args.rounds.max(2);
+    let plan = interleave::Plan {
+        baseline_tree: tree.path.clone(),
+        current_tree: repo.to_path_buf(),
+        benches: benches.to_vec(),
+        rounds,
+        profile: args.profile,
+        bench_args: Vec::new(),
+        target_dir: None,
+        work_dir: work.join("now"),
+    };
+    let pairs = interleave::interleave(&plan, log)?;
+    let (a, b): (Vec<Run>, Vec<Run>) = pairs.iter().cloned().unzip();
+    let baseline = results::rounds_as_samples(&a).context("no rounds ran")?;
+    let current = results::rounds_as_samples(&b).context("no rounds ran")?;
+    let mut c = gate::compare(&baseline, &current, config)
+        .with_context(|| format!("commit {commit} vs this tree"))?;
+    c.reference = Reference::MeasuredNow {
+        commit: commit.clone(),
+        rounds,
+    };
+    if !args.no_confirm {
+        let conf = paired(&c, &pairs, commit, args.profile);
+        confirmation::apply(&mut c, conf).map_err(anyhow::Error::msg)?;
+    }
+    Ok((c, current, baseline))
+}
+
+/// The flagged metrics decided on the interleaved rounds' paired values.
+fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile) -> Confirmation {
+    let value = |run: &Run, id: &str| run.metrics.iter().find(|m| m.id() == id).map(|m| m.value);
+    let mut conf = Confirmation {
+        baseline_commit: Some(commit),
+        rounds: pairs.len(),
+        profile: profile.to_string(),
+        metrics: Default::default(),
+    };
+    for m in c.metrics.iter().filter(|m| confirmation::flagged(m)) {
+        let values: Vec<(f64, f64)> = pairs
+            .iter()
+            .filter_map(|(a, b)| Some((value(a, &m.id)?, value(b, &m.id)?)))
+            .collect();
+        if values.len() != pairs.len() {
+            continue;
+        }
+        if let Some((status, paired)) = decide(&values, m.direction, m.threshold) {
+            let entry = MetricConfirmation {
+                bench: None,
+                status,
+                paired: Some(paired),
+            };
+            conf.metrics.insert(m.id.clone(), entry);
+        }
+    }
+    conf
+}
+
+/// The merge base of HEAD with the default branch (`origin/HEAD`, else `origin/main`,
+/// `main`, `origin/master`, `master`).
+fn merge_base(repo: &Path) -> anyhow::Result<String> {
+    let candidates = [
+        "origin/HEAD",
+        "origin/main",
+        "main",
+        "origin/master",
+        "master",
+    ];
+    for branch in candidates {
+        if let Ok(base) = worktree::git(repo, &["merge-base", "HEAD", branch]) {
+            return Ok(base.trim().to_string());
+        }
+    }
+    bail!(
+        "{}: no default branch to measure against ({} not found); pass --base REV",
+        repo.display(),
+        candidates.join(", ")
+    )
+}
+
+/// A run as one file per suite in `dir` (the results directory, as `cargo bench` leaves
+/// them, so `baseline update`, `report` and `export` read them next). Results there from an
+/// earlier run are replaced as a whole: mixing two runs would gate neither.
+fn write_split(run: &Run, dir: &Path) -> anyhow::Result<()> {
+    let files = crate::baseline::split_by_suite(run)?
+        .into_iter()
+        .map(|(suite, r)| (dir.join(format!("{suite}.json")), r.to_json().into_bytes()))
+        .collect::<Vec<_>>();
+    let stale: Vec<PathBuf> = results::json_files(dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|old| !files.iter().any(|(p, _)| p == old))
+        .collect();
+    results::write_atomic_all(&files)?;
+    for old in stale {
+        std::fs::remove_file(&old).with_context(|| format!("{}", old.display()))?;
+    }
+    Ok(())
+}

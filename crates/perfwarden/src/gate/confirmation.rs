@@ -1,0 +1,262 @@
+//! Confirmation, part of the verdict. Baseline and current runs alternate (A B A B …), so
+//! each round's pair saw the same state of the machine, and the ratio within a pair cancels
+//! the drift that moved both. A flagged change is confirmed when a large majority of the
+//! paired ratios lie beyond the threshold in the worse direction; otherwise it was drift,
+//! which does not fail. Pure: the re-runs themselves are `crate::confirm`'s.
+//!
+//! A confirmation can arrive as data from an untrusted job (the PR's own run): [`apply`]
+//! re-derives every status from the paired ratios under the trusted comparison's own
+//! thresholds, and refuses anything that does not fit it.
+
+use serde::{Deserialize, Serialize};
+
+use super::verdict::{Comparison, MetricComparison, Totals, Verdict};
+use crate::results::Direction;
+
+/// What re-measuring said about one flagged metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Status {
+    /// Most paired ratios are beyond the threshold in the worse direction: a regression.
+    Confirmed,
+    /// The paired ratios do not bear the change out: the machine moved, not the code.
+    Drift,
+    /// Not re-measured; the reason says why (an unknown baseline commit, a failed build).
+    Unconfirmed { reason: String },
+}
+
+impl Status {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Confirmed => "confirmed",
+            Status::Drift => "drift",
+            Status::Unconfirmed { .. } => "unconfirmed",
+        }
+    }
+}
+
+/// The paired evidence about one metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// Per round, current / baseline, oriented so that above 1 is worse.
+    pub worse_ratios: Vec<f64>,
+    /// How many of them lie beyond `1 + threshold`.
+    pub beyond: usize,
+    /// How many must, for the change to be confirmed.
+    pub needed: usize,
+    /// The geometric mean of the worse ratios minus 1 (the paired change, worse positive).
+    pub paired_change: f64,
+}
+
+/// How many of `rounds` paired ratios must lie beyond the threshold: 80%, rounded up (all
+/// of 3 or 4, 4 of 5, 8 of 10).
+pub fn needed(rounds: usize) -> usize {
+    (rounds * 4).div_ceil(5)
+}
+
+/// Decides on paired values `(baseline, current)` of one metric. `None` when a pair has a
+/// value that is not positive (no ratio), or there are no pairs.
+pub fn decide(
+    pairs: &[(f64, f64)],
+    direction: Direction,
+    threshold: f64,
+) -> Option<(Status, Paired)> {
+    if pairs.is_empty() || pairs.iter().any(|&(a, b)| !(a > 0.0 && b > 0.0)) {
+        return None;
+    }
+    let worse_ratios: Vec<f64> = pairs
+        .iter()
+        .map(|&(a, b)| match direction {
+            Direction::LowerIsBetter => b / a,
+            Direction::HigherIsBetter => a / b,
+        })
+        .collect();
+    let beyond = worse_ratios
+        .iter()
+        .filter(|r| **r > 1.0 + threshold)
+        .count();
+    let need = needed(pairs.len());
+    let log_mean = worse_ratios.iter().map(|r| r.ln()).sum::<f64>() / pairs.len() as f64;
+    let status = if beyond >= need {
+        Status::Confirmed
+    } else {
+        Status::Drift
+    };
+    Some((
+        status,
+        Paired {
+            worse_ratios,
+            beyond,
+            needed: need,
+            paired_change: log_mean.exp() - 1.0,
+        },
+    ))
+}
+
+/// One flagged metric's confirmation, as the verdict carries it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricConfirmation {
+    /// The bench target that re-measured it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bench: Option<String>,
+    #[serde(flatten)]
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<Paired>,
+}
+
+/// How the flagged metrics were re-measured, and what that said of each.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The commit the baseline side was built from.
+    pub baseline_commit: Option<String>,
+    /// Rounds of A B runs.
+    pub rounds: usize,
+    /// The profile the re-runs used (the one the flagged metrics were measured at).
+    #[serde(default)]
+    pub profile: String,
+    /// Per flagged metric id.
+    pub metrics: std::collections::BTreeMap<String, MetricConfirmation>,
+}
+
+/// Bounds on a confirmation read from a file someone else wrote.
+const MAX_ROUNDS: usize = 100;
+const MAX_REASON: usize = 300;
+
+/// The confirmation's place in the verdict: each flagged metric gets its
+/// [`MetricConfirmation`], a regression re-measured as drift stops failing (a broken budget
+/// still fails), and the totals are counted again. Statuses are re-derived from the paired
+/// ratios under `comparison`'s thresholds; an entry for a metric the comparison did not flag,
+/// or one that does not hold together, is an error naming it.
+pub fn apply(comparison: &mut Comparison, confirmation: Confirmation) -> Result<(), String> {
+    if confirmation.rounds == 0 || confirmation.rounds > MAX_ROUNDS {
+        return Err(format!(
+            "rounds {} is not between 1 and {MAX_ROUNDS}",
+            confirmation.rounds
+        ));
+    }
+    let mut metrics = confirmation.metrics.clone();
+    for m in comparison.metrics.iter_mut() {
+        let Some(mut c) = metrics.remove(&m.id) else {
+            continue;
+        };
+        if !flagged(m) {
+            return Err(format!("metric {:?} was not flagged by the gate", m.id));
+        }
+        c.status = checked_status(m, &c, confirmation.rounds)?;
+        if c.status == Status::Drift {
+            m.fails = m.budget_broken();
+        }
+        m.confirmation = Some(c);
+    }
+    if let Some(id) = metrics.keys().next() {
+        return Err(format!("metric {id:?} is not in the comparison"));
+    }
+    comparison.totals = Totals::count(&comparison.metrics);
+    comparison.confirmation = Some(Confirmation {
+        metrics: Default::default(),
+        ..confirmation
+    });
+    Ok(())
+}
+
+/// The confirmation folded into `comparison`, whole again (the per-metric outcomes
+/// collected from the metrics), as another job reads it back with [`apply`].
+pub fn collected(comparison: &Comparison) -> Option<Confirmation> {
+    let mut c = comparison.confirmation.clone()?;
+    c.metrics = comparison
+        .metrics
+        .iter()
+        .filter_map(|m| Some((m.id.clone(), m.confirmation.clone()?)))
+        .collect();
+    Some(c)
+}
+
+/// The metrics a confirmation re-measures: those the gate called a regression or critical.
+pub fn flagged(m: &MetricComparison) -> bool {
+    matches!(m.relative, Verdict::Regression | Verdict::Critical)
+}
+
+/// The status the paired ratios support, or why the entry does not hold together.
+fn checked_status(
+    m: &MetricComparison,
+    c: &MetricConfirmation,
+    rounds: usize,
+) -> Result<Status, String> {
+    let bad = |what: String| Err(format!("metric {:?}: {what}", m.id));
+    if let Some(b) = &c.bench
+        && (b.len() > 100
+            || !b
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "_-".contains(ch)))
+    {
+        return bad("the bench is not a bench target name".into());
+    }
+    let Some(p) = &c.paired else {
+        return match &c.status {
+            Status::Unconfirmed { reason } if reason.len() <= MAX_REASON => {
+                Ok(Status::Unconfirmed {
+                    reason: crate::results::one_line(reason),
+                })
+            }
+            Status::Unconfirmed { .. } => bad(format!("the reason is over {MAX_REASON} bytes")),
+            _ => bad("a confirmed or drift status needs its paired ratios".into()),
+        };
+    };
+    if p.worse_ratios.len() != rounds || p.worse_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0))
+    {
+        return bad(format!("expected {rounds} finite positive paired ratios"));
+    }
+    // The ratios are oriented worse-above-1; deciding on (1, r) pairs of a lower-is-better
+    // metric gives back exactly the ratios.
+    let pairs: Vec<(f64, f64)> = p.worse_ratios.iter().map(|r| (1.0, *r)).collect();
+    let (status, again) = decide(&pairs, Direction::LowerIsBetter, m.threshold)
+        .ok_or_else(|| format!("metric {:?}: no paired ratios", m.id))?;
+    if again.beyond != p.beyond || again.needed != p.needed {
+        return bad("the paired counts do not match the ratios".into());
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_real_slowdown_is_confirmed_through_drift() {
+        // The machine drifts by ±30% between rounds; the code is 20% slower in every pair.
+        let pairs = [
+            (100.0, 120.0),
+            (130.0, 156.0),
+            (70.0, 84.0),
+            (100.0, 121.0),
+            (90.0, 108.0),
+        ];
+        let (status, p) = decide(&pairs, Direction::LowerIsBetter, 0.10).unwrap();
+        assert_eq!(status, Status::Confirmed);
+        assert_eq!((p.beyond, p.needed), (5, 4));
+        assert!((p.paired_change - 0.202).abs() < 0.01);
+    }
+
+    #[test]
+    fn drift_between_runs_is_not_a_regression() {
+        // Throughput: the baseline's run was on a quiet machine; paired, nothing changed.
+        let pairs = [(100.0, 98.0), (80.0, 81.0), (95.0, 90.0)];
+        let (status, p) = decide(&pairs, Direction::HigherIsBetter, 0.10).unwrap();
+        assert_eq!(status, Status::Drift);
+        assert_eq!(p.beyond, 0);
+        // One noisy pair out of three is not enough either.
+        let pairs = [(100.0, 70.0), (80.0, 81.0), (95.0, 90.0)];
+        assert_eq!(
+            decide(&pairs, Direction::HigherIsBetter, 0.10).unwrap().0,
+            Status::Drift
+        );
+    }
+
+    #[test]
+    fn majority_rule_and_bad_values() {
+        assert_eq!([1, 3, 4, 5, 10].map(needed), [1, 3, 4, 4, 8]);
+        assert_eq!(decide(&[], Direction::LowerIsBetter, 0.1), None);
+        assert_eq!(decide(&[(0.0, 1.0)], Direction::LowerIsBetter, 0.1), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! Two trees' benches, built once each and run alternately: A B A B … Each round's pair ran
+//! back to back, so both saw the same state of the machine, and a ratio within a pair
+//! cancels the drift that moved both. `check` uses it to measure a baseline commit now, and
+//! `confirm` to re-measure what the gate flagged.
+
+use std::path::{Path, PathBuf};
+
+use super::{BenchCommand, RerunError, build_benches};
+use crate::profile::Profile;
+use crate::results::{self, Run};
+
+/// What to run, and where.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The baseline side (A): usually a worktree of the baseline's commit.
+    pub baseline_tree: PathBuf,
+    /// The current side (B).
+    pub current_tree: PathBuf,
+    /// Bench targets, run in this order within a round.
+    pub benches: Vec<String>,
+    pub rounds: usize,
+    pub profile: Profile,
+    /// Arguments for every bench binary after `--bench`.
+    pub bench_args: Vec<String>,
+    /// `CARGO_TARGET_DIR` for both builds (shared, so only what changed rebuilds); cargo's
+    /// default when `None`.
+    pub target_dir: Option<PathBuf>,
+    /// Where the binaries and each run's output go.
+    pub work_dir: PathBuf,
+}
+
+/// Per round, the baseline's run and the current run (each every bench of the plan as one
+/// run). Progress goes to `log`.
+pub fn interleave(plan: &Plan, log: &mut dyn FnMut(String)) -> Result<Vec<(Run, Run)>, RerunError> {
+    log(format!(
+        "building {} at the baseline and the current tree",
+        plan.benches.join(", ")
+    ));
+    let a = side(plan, &plan.baseline_tree, "baseline")?;
+    let b = side(plan, &plan.current_tree, "current")?;
+    let mut pairs = Vec::with_capacity(plan.rounds);
+    for round in 0..plan.rounds {
+        let (mut ra, mut rb) = (None::<Run>, None::<Run>);
+        for (ca, cb) in a.iter().zip(&b) {
+            let dir = plan.work_dir.join("runs").join(&ca.name);
+            add(
+                &mut ra,
+                ca.run_once(&dir.join(format!("{round:02}-a")), None)?,
+                &ca.name,
+            )?;
+            add(
+                &mut rb,
+                cb.run_once(&dir.join(format!("{round:02}-b")), None)?,
+                &cb.name,
+            )?;
+        }
+        log(format!("round {}/{} done", round + 1, plan.rounds));
+        if let (Some(ra), Some(rb)) = (ra, rb) {
+            pairs.push((ra, rb));
+        }
+    }
+    Ok(pairs)
+}
+
+/// One side's benches, built and copied out: both trees are the same packages, and cargo
+/// may give both builds the same file name in a shared target directory.
+fn side(plan: &Plan, tree: &Path, name: &str) -> Result<Vec<BenchCommand>, RerunError> {
+    touch_sources(tree);
+    let bin_dir = plan.work_dir.join("bin").join(name);
+    std::fs::create_dir_all(&bin_dir).map_err(|e| RerunError {
+        bench: plan.benches.join(","),
+        what: format!("{}: {e}", bin_dir.display()),
+    })?;
+    let built =
+        build_benches(tree, &plan.benches, plan.target_dir.as_deref()).map_err(|e| RerunError {
+            what: format!("{name}: {}", e.what),
+            ..e
+        })?;
+    built
+        .into_iter()
+        .map(|mut cmd| {
+            let copy = bin_dir.join(&cmd.name);
+            std::fs::copy(&cmd.binary, &copy).map_err(|e| RerunError {
+                bench: cmd.name.clone(),
+                what: format!(
+                    "cannot copy {} to {}: {e}",
+                    cmd.binary.display(),
+                    copy.display()
+                ),
+            })?;
+            cmd.binary = copy;
+            cmd.args = plan.bench_args.clone();
+            cmd.profile = plan.profile;
+            Ok(cmd)
+        })
+        .collect()
+}
+
+/// Adds one bench's run to a side's run of the round.
+fn add(side: &mut Option<Run>, run: Run, bench: &str) -> Result<(), RerunError> {
+    match side {
+        None => *side = Some(run),
+        Some(all) => results::absorb(all, run).map_err(|what| RerunError {
+            bench: bench.to_string(),
+            what,
+        })?,
+    }
+    Ok(())
+}
+
+/// Sets the modification time of the tree's files (all but `.git` and `target`) to now.
+/// Both trees are the same packages: in a shared target directory cargo keeps one
+/// fingerprint for both and would call a tree whose files are older than the other's
+/// build "fresh", handing back the other tree's binary. Newer sources force the rebuild.
+fn touch_sources(tree: &Path) {
+    fn walk(p: &Path, now: std::time::SystemTime) {
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == ".git" || n == "target") {
+                return;
+            }
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                walk(&e.path(), now);
+            }
+        } else if let Ok(f) = std::fs::File::options().append(true).open(p) {
+            let _ = f.set_modified(now);
+        }
+    }
+    walk(tree, std::time::SystemTime::now());
+}
