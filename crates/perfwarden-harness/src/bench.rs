@@ -31,8 +31,10 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// The bench of `suite` at `PERFWARDEN_PROFILE` (default `pr`).
+    /// The bench of `suite` at `PERFWARDEN_PROFILE` (default `pr`), with diagnostics set up
+    /// ([`crate::logging::init`], `RUST_LOG`).
     pub fn from_env(suite: &'static Suite) -> Result<Bench, BenchError> {
+        crate::logging::init();
         let profile = Profile::from_env_or(Profile::Pr).map_err(BenchError::Profile)?;
         Ok(Bench { suite, profile })
     }

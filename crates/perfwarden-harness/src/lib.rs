@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod load;
+pub mod logging;
 pub mod qdrant;
 pub(crate) mod record;
 pub mod services;

@@ -2,7 +2,7 @@
 //! suite, written from a current run by `perfwarden baseline update`.
 //!
 //! Everything is checked and serialized before the first byte is written, then every file is
-//! written beside its target and renamed into place (see [`crate::results::write_atomic_all`]):
+//! staged outside `baselines/` and renamed into place (see [`crate::results::write_atomic_all`]):
 //! a refused, invalid or failed update leaves the old baselines as they were, and no reader
 //! ever sees half a file.
 

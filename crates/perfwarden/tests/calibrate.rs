@@ -244,6 +244,7 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
         work_dir: dir.path().join("confirm"),
         profile: Profile::Smoke,
         bench_args: Vec::new(),
+        instructions: Default::default(),
         target_dir: Some(dir.path().join("target")),
     };
     let mut baseline = Run::new(env(Some(&base_commit)));

@@ -180,6 +180,60 @@ fn self_contained_with_every_chart_and_the_verdicts() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn what_fails_comes_first_with_baseline_and_current_intervals() -> Result<()> {
+    let html = page()?;
+    let fails = html
+        .find("What fails the gate")
+        .context("no failing table")?;
+    let first_chart = html.find("<svg").context("no chart")?;
+    assert!(
+        fails < first_chart,
+        "the failing metrics come before the charts"
+    );
+    // mixtral's p99 went from 8 ms to 11.2 ms, each with its ±3% interval.
+    let table = &html[fails..first_chart];
+    assert!(
+        table.contains("qdrant_search/mixtral/grpc/dense/latency_p99")
+            && table.contains("8.000 ms [7.760, 8.240]")
+            && table.contains("11.20 ms [10.86, 11.54]"),
+        "{table}"
+    );
+    Ok(())
+}
+
+#[test]
+fn one_point_series_and_categories_are_markers_not_lines() -> Result<()> {
+    // One size per profile: one chart over the profiles, which are categories.
+    let (mut base, mut cur) = runs();
+    for run in [&mut base, &mut cur] {
+        run.metrics.retain(|m| !m.benchmark.ends_with("/16MB"));
+    }
+    let comparison = gate::compare(&base, &cur, &Config::default())?;
+    let html = render_html(&comparison, &cur);
+    let svg = chart(&html, "gRPC throughput per")?;
+    assert!(svg.contains("<circle"), "the points are drawn");
+    assert_eq!(series_lines(svg), 0, "a line between categories");
+    // Over ordered sizes (two of them), the series are lines.
+    let html = page()?;
+    assert!(series_lines(chart(&html, "gRPC throughput per profile and size")?) > 0);
+    Ok(())
+}
+
+/// The SVG of the chart whose title starts with `title`.
+fn chart<'a>(html: &'a str, title: &str) -> Result<&'a str> {
+    let svg = &html[html.find(title).context("no such chart")?..];
+    Ok(&svg[..svg.find("</svg>").context("unclosed svg")?])
+}
+
+/// Series lines: polylines 2 px wide (axis ticks are 1 px ones).
+fn series_lines(svg: &str) -> usize {
+    svg.split("<polyline")
+        .skip(1)
+        .filter(|p| p.contains("stroke-width=\"2\""))
+        .count()
+}
+
 /// The report draws what the suites' results ask for, whatever the suite is called: no
 /// status naming charts, no suite charts; a suite of another name asking for one, gets it.
 #[test]

@@ -371,10 +371,7 @@ pub async fn sweep_orphans() -> usize {
                 ..Default::default()
             };
             if docker.remove_container(&id, Some(force)).await.is_ok() {
-                eprintln!(
-                    "perfwarden: removed container {} left behind by {owner}",
-                    short(&id)
-                );
+                tracing::info!("removed container {} left behind by {owner}", short(&id));
                 removed += 1;
             }
         }

@@ -28,7 +28,7 @@ pub(crate) const VERSION: &str = "0.14";
 
 /// A running embedded S3 server; dropping it stops the server and its threads.
 #[derive(Debug)]
-pub(crate) struct EmbeddedS3 {
+pub struct EmbeddedS3 {
     addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -36,7 +36,7 @@ pub(crate) struct EmbeddedS3 {
 
 impl EmbeddedS3 {
     /// Serves the directory `root` on 127.0.0.1 with one access key.
-    pub(crate) fn start(
+    pub fn start(
         root: &Path,
         access_key: &str,
         secret_key: &str,
@@ -90,7 +90,7 @@ impl EmbeddedS3 {
         })
     }
 
-    pub(crate) fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 

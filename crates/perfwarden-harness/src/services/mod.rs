@@ -30,7 +30,7 @@
 pub(crate) mod chain;
 pub mod container;
 pub mod docker;
-pub(crate) mod embedded_s3;
+pub mod embedded_s3;
 pub(crate) mod endpoint;
 mod error;
 pub(crate) mod native;
@@ -40,6 +40,7 @@ pub mod qdrant;
 pub mod redis;
 pub(crate) mod resources;
 pub mod s3;
+pub mod sdk_error;
 
 use std::fmt;
 use std::time::Duration;
@@ -105,7 +106,9 @@ pub fn require_or_skip<T>(provided: Provided<T>, key: &str) -> Result<Option<T>,
     match provided.unless_required(key)? {
         Provided::Ready(service) => Ok(Some(service)),
         Provided::Skipped(reason) => {
-            eprintln!("perfwarden: {key}: skipped: {reason}");
+            // The one line a skip owes the user, even in a test binary no one set logging up in.
+            crate::logging::init();
+            tracing::warn!("{key}: skipped: {reason}");
             Ok(None)
         }
     }
@@ -176,7 +179,7 @@ pub(crate) async fn choose(
         match probe {
             Probe::Available => break,
             Probe::Unusable { why } if i + 1 < candidates.len() => {
-                eprintln!("perfwarden: {service}: {kind}: {why}; trying the next provider");
+                tracing::warn!("{service}: {kind}: {why}; trying the next provider");
             }
             _ => {}
         }

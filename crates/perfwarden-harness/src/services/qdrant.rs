@@ -98,7 +98,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<QdrantService>, ServiceE
         Decision::Use(ProviderKind::Native) => native_server(timeout).await?,
         Decision::Use(ProviderKind::Embedded) => unreachable!("Qdrant has no embedded provider"),
     };
-    eprintln!("{}", service.resolved());
+    tracing::info!("{}", service.resolved());
     Ok(Provided::Ready(service))
 }
 

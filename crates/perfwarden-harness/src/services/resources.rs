@@ -171,9 +171,7 @@ impl ResourceSampler {
     /// Starts sampling. For an endpoint perfwarden does not own it says so and samples nothing.
     pub fn start(target: ResourceTarget) -> ResourceSampler {
         if let ResourceTarget::Unowned { service } = &target {
-            eprintln!(
-                "perfwarden: {service}: resources not measured: endpoint not owned by perfwarden"
-            );
+            tracing::info!("{service}: resources not measured: endpoint not owned by perfwarden");
             return ResourceSampler {
                 target,
                 stop: None,

@@ -17,6 +17,7 @@ use super::container::{self, ImageRef};
 use super::embedded_s3::{self, EmbeddedS3};
 use super::endpoint::{self, S3Endpoint};
 use super::native::{self, ChildProcess};
+use super::sdk_error;
 use super::{
     Env, Owned, Provided, ProviderKind, Resolved, ResourceSampler, ResourceTarget, Service,
     ServiceError, ready_timeout,
@@ -105,7 +106,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<S3Service>, ServiceError
         Decision::Use(ProviderKind::Native) => native_server(bucket, timeout).await?,
         Decision::Use(ProviderKind::Embedded) => embedded(bucket).await?,
     };
-    eprintln!("{}", service.resolved());
+    tracing::info!("{}", service.resolved());
     Ok(Provided::Ready(service))
 }
 
@@ -341,10 +342,11 @@ impl S3Service {
         };
         if !missing {
             let e = head.expect_err("checked above");
+            tracing::debug!(error = %DisplayErrorContext(&e), "S3 HeadBucket failed");
             return Err(self.client_error(format!(
                 "bucket {}: {}",
                 self.bucket,
-                DisplayErrorContext(&e)
+                sdk_error::one_line("HeadBucket", &e)
             )));
         }
         let mut create = self.client.create_bucket().bucket(&self.bucket);
@@ -364,11 +366,14 @@ impl S3Service {
             {
                 Ok(())
             }
-            Err(e) => Err(self.client_error(format!(
-                "cannot create bucket {}: {}",
-                self.bucket,
-                DisplayErrorContext(&e)
-            ))),
+            Err(e) => {
+                tracing::debug!(error = %DisplayErrorContext(&e), "S3 CreateBucket failed");
+                Err(self.client_error(format!(
+                    "cannot create bucket {}: {}",
+                    self.bucket,
+                    sdk_error::one_line("CreateBucket", &e)
+                )))
+            }
         }
     }
 

@@ -57,6 +57,12 @@ pub struct CheckArgs {
     /// Rounds of alternating (baseline, current) runs, to confirm or to measure a base now.
     #[arg(long, default_value_t = 3, value_name = "K")]
     rounds: usize,
+    /// Also count the instructions of a CPU-bound bench under callgrind, as metric
+    /// `SUITE/BENCHMARK/instructions` (gated at its own tight threshold beside time), where
+    /// valgrind is installed; the bench must honour PERFWARDEN_INSTRUCTIONS_ONCE (the `gate`
+    /// bench does). E.g. `gate=gate_10k_metrics/compare`. Repeatable.
+    #[arg(long, value_name = "BENCH=SUITE/BENCHMARK")]
+    instructions: Vec<String>,
     /// Where the runs, the baseline's worktree and the binaries go.
     /// [default: target/perfwarden/check/]
     #[arg(long, value_name = "DIR")]
@@ -72,6 +78,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         config.threshold = pct / 100.0;
     }
     let benches = benches(&repo, &args.suites)?;
+    let counted = instructions(&args.instructions, &benches)?;
     let work = args
         .work_dir
         .clone()
@@ -84,7 +91,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     let (comparison, current, baseline_path) = if committed {
         let baseline = results::read_run_set(&class_dir)?;
         log(format!("building {}", benches.join(", ")));
-        let (current, bench_of) = run_once(&repo, &benches, args.profile, &work, &mut log)?;
+        let (current, bench_of) =
+            run_once(&repo, &benches, &counted, args.profile, &work, &mut log)?;
         let mut c = gate::compare(&baseline, &current, &config)
             .with_context(|| format!("{} vs this run", class_dir.display()))?;
         if !args.no_confirm && c.totals.failing > 0 {
@@ -99,6 +107,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                 work_dir: work.join("confirm"),
                 profile: args.profile,
                 bench_args: Vec::new(),
+                instructions: counted.clone(),
                 target_dir: None,
             };
             let conf = crate::confirm::confirm(&c, &baseline, &opts, &mut log);
@@ -115,8 +124,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
              interleaved with this tree",
             args.baselines_dir.display()
         ));
-        let (c, current, reference) =
-            measure_now(args, &repo, &base, &benches, &work, &config, &mut log)?;
+        let (c, current, reference) = measure_now(
+            args,
+            &repo,
+            &base,
+            (&benches, &counted),
+            &work,
+            &config,
+            &mut log,
+        )?;
         // The reference travels with the results, so a trusted job can judge them the same way.
         let out_dir = args
             .outputs
@@ -148,6 +164,29 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     Ok(code)
 }
 
+/// `--instructions BENCH=SUITE/BENCHMARK` as bench → metric prefix, for the benches this
+/// check runs; empty, with one line saying so, where valgrind is not installed.
+fn instructions(pairs: &[String], benches: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let Some((bench, id)) = pair.split_once('=').filter(|(_, id)| id.contains('/')) else {
+            bail!("--instructions {pair:?}: expected BENCH=SUITE/BENCHMARK");
+        };
+        if benches.iter().any(|b| b == bench) {
+            out.insert(bench.to_string(), id.to_string());
+        }
+    }
+    let valgrind = std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !out.is_empty() && !valgrind {
+        eprintln!("check: valgrind is not installed: instruction counts skipped");
+        out.clear();
+    }
+    Ok(out)
+}
+
 /// The bench targets to run: the named ones, which must exist, or all of the workspace's.
 fn benches(repo: &Path, named: &[String]) -> anyhow::Result<Vec<String>> {
     let all = rerun::bench_targets(repo);
@@ -176,6 +215,7 @@ fn benches(repo: &Path, named: &[String]) -> anyhow::Result<Vec<String>> {
 fn run_once(
     repo: &Path,
     benches: &[String],
+    counted: &BTreeMap<String, String>,
     profile: Profile,
     work: &Path,
     log: &mut dyn FnMut(String),
@@ -184,7 +224,12 @@ fn run_once(
     let mut run = Run::new(Environment::detect(profile));
     let mut bench_of = BTreeMap::new();
     for cmd in built {
-        let cmd = BenchCommand { profile, ..cmd };
+        let instructions = counted.get(&cmd.name).cloned();
+        let cmd = BenchCommand {
+            profile,
+            instructions,
+            ..cmd
+        };
         log(format!("running {} at profile {profile}", cmd.name));
         match cmd.run_once(&work.join("run").join(&cmd.name), None) {
             Ok(r) => {
@@ -210,7 +255,7 @@ fn measure_now(
     args: &CheckArgs,
     repo: &Path,
     base: &str,
-    benches: &[String],
+    (benches, counted): (&[String], &BTreeMap<String, String>),
     work: &Path,
     config: &gate::Config,
     log: &mut dyn FnMut(String),
@@ -225,6 +270,7 @@ fn measure_now(
         baseline_tree: tree.path.clone(),
         current_tree: repo.to_path_buf(),
         benches: benches.to_vec(),
+        instructions: counted.clone(),
         rounds,
         profile: args.profile,
         bench_args: Vec::new(),

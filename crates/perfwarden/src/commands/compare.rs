@@ -179,6 +179,7 @@ fn confirm(
             .unwrap_or_else(|| results::results_dir().join("confirm")),
         profile,
         bench_args: args.confirm_bench_args.clone(),
+        instructions: Default::default(),
         target_dir: None,
     };
     Ok(crate::confirm::confirm(

@@ -32,6 +32,9 @@ pub struct Options {
     pub profile: Profile,
     /// Arguments for every bench binary after `--bench`.
     pub bench_args: Vec<String>,
+    /// Bench → `suite/benchmark` whose instructions are counted too, as in the run that is
+    /// confirmed.
+    pub instructions: BTreeMap<String, String>,
     /// `CARGO_TARGET_DIR` for both builds; cargo's default (the environment's) when `None`,
     /// shared so only what changed between the commits rebuilds.
     pub target_dir: Option<PathBuf>,
@@ -113,6 +116,7 @@ pub fn confirm(
         baseline_tree: tree.path.clone(),
         current_tree: opts.repo.clone(),
         benches: by_bench.keys().cloned().collect(),
+        instructions: opts.instructions.clone(),
         rounds: opts.rounds,
         profile: opts.profile,
         bench_args: opts.bench_args.clone(),

@@ -1,6 +1,6 @@
 //! The HTML report: one self-contained page (inline CSS, inline SVG charts drawn with
-//! plotters, no script, no font or image from anywhere) with, per suite, the charts people
-//! read at a glance and the gate's verdicts. [`render_html`] is pure; the command does the
+//! plotters, no script, no font or image from anywhere): the verdict and the metrics that
+//! fail the gate first, then per suite the charts people read at a glance and the verdicts. [`render_html`] is pure; the command does the
 //! I/O. Every name on the page comes from results files that PR code writes, so every one
 //! is escaped ([`esc`]); plotters escapes the text it draws into the SVG itself.
 
@@ -53,6 +53,8 @@ pub fn render_html(comparison: &Comparison, current: &Run) -> String {
         "<title>perfwarden report</title><style>{CSS}</style></head><body>"
     );
     summary(&mut out, comparison);
+    // What failed comes first, before any chart: that is what the reader opened the page for.
+    failing(&mut out, comparison);
     let suites: BTreeSet<&str> = current
         .metrics
         .iter()
@@ -126,6 +128,63 @@ fn summary(out: &mut String, c: &Comparison) {
     );
     for w in &c.warnings {
         let _ = write!(out, "<p class=\"muted\">warning: {}</p>", esc(w));
+    }
+}
+
+/// The metrics that fail the gate (regressions and broken budgets), baseline against
+/// current with their intervals, across all suites.
+fn failing(out: &mut String, c: &Comparison) {
+    let mut rows: Vec<&MetricComparison> = c.metrics.iter().filter(|m| m.fails).collect();
+    if rows.is_empty() {
+        return;
+    }
+    rows.sort_by(|a, b| a.verdict.cmp(&b.verdict).then(a.id.cmp(&b.id)));
+    out.push_str(
+        "<section><h2>What fails the gate</h2><table><tr><th>metric</th><th>baseline</th>\
+         <th>current</th><th>change</th><th>threshold</th><th>verdict</th><th>why</th></tr>",
+    );
+    for m in rows {
+        let change = match (m.change, m.change_interval) {
+            (Some(c), Some([lo, hi])) => format!(
+                "{:+.1}% [{:+.1}%, {:+.1}%]",
+                c * 100.0,
+                lo * 100.0,
+                hi * 100.0
+            ),
+            (Some(c), None) => format!("{:+.1}%", c * 100.0),
+            _ => "-".into(),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{:.1}%</td><td class=\"v-{}\">{}</td><td>{}</td></tr>",
+            esc(&m.id),
+            esc(&observed(&m.baseline, m)),
+            esc(&observed(&m.current, m)),
+            esc(&change),
+            m.threshold * 100.0,
+            m.verdict.as_str(),
+            verdict_word(m.verdict),
+            esc(&m.reason)
+        );
+    }
+    out.push_str("</table></section>");
+}
+
+/// A value with its unit and, where known, its interval: `12.30 ms [11.90, 12.70]`.
+fn observed(o: &Option<crate::gate::Observed>, m: &MetricComparison) -> String {
+    let Some(o) = o else {
+        return "-".into();
+    };
+    match &o.ci {
+        Some(ci) => format!(
+            "{} {} [{}, {}]",
+            num(o.value),
+            m.unit,
+            num(ci.lower),
+            num(ci.upper)
+        ),
+        None => format!("{} {}", num(o.value), m.unit),
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Plan {
     pub current_tree: PathBuf,
     /// Bench targets, run in this order within a round.
     pub benches: Vec<String>,
+    /// Bench → `suite/benchmark` whose instructions are counted too (see
+    /// [`BenchCommand::instructions`]).
+    pub instructions: std::collections::BTreeMap<String, String>,
     pub rounds: usize,
     pub profile: Profile,
     /// Arguments for every bench binary after `--bench`.
@@ -91,6 +94,7 @@ fn side(plan: &Plan, tree: &Path, name: &str) -> Result<Vec<BenchCommand>, Rerun
             cmd.binary = copy;
             cmd.args = plan.bench_args.clone();
             cmd.profile = plan.profile;
+            cmd.instructions = plan.instructions.get(&cmd.name).cloned();
             Ok(cmd)
         })
         .collect()

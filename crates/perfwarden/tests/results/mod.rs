@@ -10,6 +10,7 @@ pub mod arb;
 pub fn fixtures() -> PathBuf {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join("fixtures")
 }
+mod atomic;
 mod baseline;
 mod commands;
 mod criterion;

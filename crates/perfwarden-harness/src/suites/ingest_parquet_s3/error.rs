@@ -98,17 +98,24 @@ impl IngestError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "{failed_files} of {total_files} files could not be uploaded to {endpoint} (bucket \
-     {bucket:?}) after {attempts} attempts each; {events_lost} of {events_sent} events were \
-     not persisted (last error on {last_key}: {last_error})"
+     {bucket:?}; {untried_files} of them not tried once S3 had failed); {events_lost} of \
+     {events_sent} events were not persisted; last failure, on {last_key} after {attempts} \
+     attempts over {elapsed:.1?}: {last_error}"
 )]
 pub struct UploadFailure {
     pub endpoint: String,
     pub bucket: String,
+    /// Files not persisted: tried and failed, or not tried after a failure.
     pub failed_files: u64,
+    /// Of those, the files the run gave up on without trying them.
+    pub untried_files: u64,
     pub total_files: u64,
+    /// The attempts and time of the last failed file (every file has its own count).
     pub attempts: u32,
+    pub elapsed: Duration,
     pub events_lost: u64,
     pub events_sent: u64,
     pub last_key: String,
+    /// The last attempt's error, in one line.
     pub last_error: String,
 }

@@ -54,7 +54,7 @@ pub(crate) mod names;
 pub mod pacing;
 pub mod pipeline;
 pub mod report;
-pub(crate) mod retry;
+pub mod retry;
 pub mod runner;
 pub(crate) mod sampler;
 pub mod scenarios;

@@ -45,11 +45,17 @@ pub struct UploadStats {
     pub multipart_files: u64,
     /// Files that needed more than one attempt (of the object or of a part).
     pub retried_files: u64,
+    /// Attempts beyond the first, over all calls of all files.
+    pub retries: u64,
+    /// Time spent on failed attempts and the waits after them, summed over calls.
+    pub retrying: Duration,
     /// Sum over files of the time each upload took.
     pub busy: Duration,
     /// Event time to the moment its object was visible, microseconds.
     pub lag_us: Histogram<u64>,
     pub failed_files: u64,
+    /// Of the failed files, those not tried because S3 had already failed for good.
+    pub untried_files: u64,
     pub failed_events: u64,
     pub(crate) last_failure: Option<(String, Failed)>,
     pub manifest: Vec<Manifest>,
@@ -65,9 +71,12 @@ impl UploadStats {
             events: 0,
             multipart_files: 0,
             retried_files: 0,
+            retries: 0,
+            retrying: Duration::ZERO,
             busy: Duration::ZERO,
             lag_us: micros_histogram(),
             failed_files: 0,
+            untried_files: 0,
             failed_events: 0,
             last_failure: None,
             manifest: Vec::new(),
@@ -165,8 +174,10 @@ pub async fn run_pipeline(
             endpoint: target.endpoint.clone(),
             bucket: target.bucket.clone(),
             failed_files: upload.failed_files,
+            untried_files: upload.untried_files,
             total_files: upload.failed_files + upload.files,
             attempts: failed.attempts,
+            elapsed: failed.elapsed,
             events_lost: send.events - upload.events.min(send.events),
             events_sent: send.events,
             last_key: last_key.clone(),
@@ -252,6 +263,7 @@ async fn upload_loop(
                 Some(file) if abort.load(Ordering::Relaxed) => {
                     // S3 already failed for good: the file is lost, not tried.
                     stats.failed_files += 1;
+                    stats.untried_files += 1;
                     stats.failed_events += file.rows;
                 }
                 Some(mut file) => {
@@ -294,7 +306,9 @@ fn record(
             stats.events += file.rows;
             stats.busy += up.took;
             stats.multipart_files += u64::from(up.parts > 1);
-            stats.retried_files += u64::from(up.attempts > 1);
+            stats.retried_files += u64::from(up.retried());
+            stats.retries += u64::from(up.tries.attempts.saturating_sub(up.calls));
+            stats.retrying += up.tries.retrying;
             stats.last_visible = Some(stats.last_visible.map_or(at, |t| t.max(at)));
             stats.manifest.push(Manifest {
                 key: file.key,

@@ -7,8 +7,9 @@
 //! `send_slip_p99`. The share is `achieved_ratio` for sustained scenarios, which the seed
 //! judges (budget >= 0.95), and `reached_ratio` for the high targets, which it only
 //! reports, so a budget on `**/achieved_ratio` catches exactly the judged ones. Then `lag_p50`/`lag_p99` (event to
-//! visible object, with the HdrHistogram), `files`, `bytes`, `bytes_per_event` and
-//! `upload_throughput`. `unthrottled` also carries `vs_encode_alone` (goal >= 0.5) and
+//! visible object, with the HdrHistogram), `files`, `bytes`, `bytes_per_event`,
+//! `upload_throughput`, and the retries: `retried_files`, `retries` (attempts beyond the
+//! first) and `retry_time` (seconds of failed attempts and waits, summed over calls). `unthrottled` also carries `vs_encode_alone` (goal >= 0.5) and
 //! `vs_seed` (goal >= 20).
 
 use hdrhistogram::Histogram as Hdr;
@@ -188,6 +189,16 @@ fn scenario_metrics(run: &mut Run, s: &ScenarioRun) {
         ))
         .merge(MergeRule::Mean)
         .label("per", "upload stream"),
+    ]);
+    // Retries are results: an S3 outage the retries rode out shows here, not only as lag.
+    let retries = |name, unit, value: f64| {
+        labels(metric(bench, name, unit, Lower, value)).merge(MergeRule::Sum)
+    };
+    run.metrics.extend([
+        retries("retried_files", Unit::Count, o.upload.retried_files as f64),
+        retries("retries", Unit::Count, o.upload.retries as f64),
+        retries("retry_time", Unit::Seconds, o.upload.retrying.as_secs_f64())
+            .label("per", "summed over upload calls"),
     ]);
 }
 

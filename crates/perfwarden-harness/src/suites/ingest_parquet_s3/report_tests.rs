@@ -38,10 +38,13 @@ fn outcome(events: u64, send_secs: f64, finished_secs: f64) -> (PipelineOutcome,
         bytes: 24_000_000,
         events,
         multipart_files: 1,
-        retried_files: 0,
+        retried_files: 2,
+        retries: 5,
+        retrying: Duration::from_millis(1_500),
         busy: Duration::from_secs(2),
         lag_us,
         failed_files: 0,
+        untried_files: 0,
         failed_events: 0,
         last_failure: None,
         manifest: Vec::new(),
@@ -142,6 +145,9 @@ fn the_report_carries_rates_ratios_lags_and_a_readable_file() {
     assert!((v("sustained_10k/send_slip_p99") - 0.15).abs() < 0.01);
     assert_eq!(v("target_100k/upload_throughput"), 12.0);
     assert_eq!(v("target_100k/bytes_per_event"), 40.0);
+    assert_eq!(v("sustained_10k/retried_files"), 2.0);
+    assert_eq!(v("sustained_10k/retries"), 5.0);
+    assert_eq!(v("sustained_10k/retry_time"), 1.5);
     assert!(
         run.metrics.iter().all(|m| m.benchmark != "target_500k"),
         "a failed scenario has no numbers"

@@ -233,10 +233,18 @@ pub(crate) fn describe(run: &ScenarioRun) -> String {
                 .target_rate
                 .map(|t| format!(" of {t:.0} ({:.1}%)", 100.0 * o.send.achieved_rate() / t))
                 .unwrap_or_default();
+            let up = &o.upload;
+            let retried = match up.retried_files {
+                0 => String::new(),
+                n => format!(
+                    "; {n} files retried ({} retries, {:.1?} retrying)",
+                    up.retries, up.retrying
+                ),
+            };
             format!(
                 "  {name}: {} events, sent at {:.0} events/s{target}, all visible after {:.2?} \
                  ({:.0} events/s end to end); {} files, {:.1} MB, largest {:.1} MB; lag p50 {:.2} s \
-                 p99 {:.2} s; upload {:.1} MB/s per stream; verified{}",
+                 p99 {:.2} s; upload {:.1} MB/s per stream{retried}; verified{}",
                 o.send.events,
                 o.send.achieved_rate(),
                 o.finished,

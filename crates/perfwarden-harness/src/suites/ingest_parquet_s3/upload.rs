@@ -15,7 +15,7 @@ use futures::StreamExt;
 
 use super::config::{PipelineConfig, RetryPolicy};
 use super::error::IngestError;
-use super::retry::{Attempt, Failed, classify, with_retry};
+use super::retry::{Attempt, Failed, Tries, classify, with_retry};
 
 /// Where the suite writes: a client, its bucket, and the endpoint for messages.
 #[derive(Clone, Debug)]
@@ -111,7 +111,7 @@ pub async fn ensure_bucket(
         match t.client.head_bucket().bucket(&t.bucket).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(false),
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(classify("HeadBucket", e)),
         }
     })
     .await;
@@ -154,7 +154,7 @@ pub async fn ensure_bucket(
             {
                 Ok(())
             }
-            Err(e) => Err(classify(e)),
+            Err(e) => Err(classify("CreateBucket", e)),
         }
     })
     .await
@@ -168,16 +168,26 @@ pub async fn ensure_bucket(
 
 /// What one successful upload took.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Uploaded {
-    /// Attempts of the object (PutObject) or of its slowest part (multipart).
-    pub attempts: u32,
+pub struct Uploaded {
+    /// Attempts and retrying time of all the file's calls (PutObject, or every call of a
+    /// multipart upload).
+    pub tries: Tries,
+    /// Calls made for the file: 1 for PutObject, parts + 2 for a multipart upload.
+    pub calls: u32,
     pub parts: usize,
     pub took: Duration,
 }
 
+impl Uploaded {
+    /// Whether any call of the file needed more than one attempt.
+    pub fn retried(&self) -> bool {
+        self.tries.attempts > self.calls
+    }
+}
+
 /// Uploads objects with PutObject, or multipart above the threshold.
 #[derive(Clone, Debug)]
-pub(crate) struct Uploader {
+pub struct Uploader {
     target: S3Target,
     multipart_threshold: u64,
     part_size: u64,
@@ -185,7 +195,7 @@ pub(crate) struct Uploader {
 }
 
 impl Uploader {
-    pub(crate) fn new(target: &S3Target, config: &PipelineConfig) -> Uploader {
+    pub fn new(target: &S3Target, config: &PipelineConfig) -> Uploader {
         Uploader {
             target: target.without_sdk_retries(),
             multipart_threshold: config.multipart_threshold,
@@ -195,16 +205,17 @@ impl Uploader {
     }
 
     /// Uploads `body` to `key`.
-    pub(crate) async fn upload(&self, key: &str, body: Bytes) -> Result<Uploaded, Failed> {
+    pub async fn upload(&self, key: &str, body: Bytes) -> Result<Uploaded, Failed> {
         let started = Instant::now();
-        let (attempts, parts) = if (body.len() as u64) < self.multipart_threshold {
-            let (_, attempts) = with_retry(&self.retry, || self.put(key, body.clone())).await?;
-            (attempts, 1)
+        let (tries, parts) = if (body.len() as u64) < self.multipart_threshold {
+            let (_, tries) = with_retry(&self.retry, || self.put(key, body.clone())).await?;
+            (tries, 1)
         } else {
             self.multipart(key, body).await?
         };
         Ok(Uploaded {
-            attempts,
+            tries,
+            calls: if parts == 1 { 1 } else { parts as u32 + 2 },
             parts,
             took: started.elapsed(),
         })
@@ -222,21 +233,21 @@ impl Uploader {
             .send()
             .await
             .map(|_| ())
-            .map_err(classify)
+            .map_err(|e| classify("PutObject", e))
     }
 
     /// Parts of `part_size` bytes (the last one the remainder), four in flight at once,
     /// each retried on its own; an upload that fails for good is aborted.
-    async fn multipart(&self, key: &str, body: Bytes) -> Result<(u32, usize), Failed> {
+    async fn multipart(&self, key: &str, body: Bytes) -> Result<(Tries, usize), Failed> {
         let t = &self.target;
-        let (created, mut attempts) = with_retry(&self.retry, || async {
+        let (created, mut tries) = with_retry(&self.retry, || async {
             t.client
                 .create_multipart_upload()
                 .bucket(&t.bucket)
                 .key(key)
                 .send()
                 .await
-                .map_err(classify)
+                .map_err(|e| classify("CreateMultipartUpload", e))
         })
         .await?;
         let upload_id = created.upload_id().unwrap_or_default().to_string();
@@ -265,7 +276,7 @@ impl Uploader {
                                     .set_e_tag(out.e_tag().map(str::to_string))
                                     .build()
                             })
-                            .map_err(classify)
+                            .map_err(|e| classify("UploadPart", e))
                     })
                     .await
                 }
@@ -278,7 +289,7 @@ impl Uploader {
         for r in results {
             match r {
                 Ok((part, a)) => {
-                    attempts = attempts.max(a);
+                    tries = tries + a;
                     completed.push(part);
                 }
                 Err(e) => failure = Some(e),
@@ -299,10 +310,10 @@ impl Uploader {
                     )
                     .send()
                     .await
-                    .map_err(classify)
+                    .map_err(|e| classify("CompleteMultipartUpload", e))
             })
             .await
-            .map(|(_, a)| (attempts.max(a), parts)),
+            .map(|(_, a)| (tries + a, parts)),
         };
         if result.is_err() {
             // Best effort: a dead endpoint will not take the abort either.

@@ -21,6 +21,7 @@ use super::columns::{EVENT_ID, SEQ, TIME};
 use super::error::IngestError;
 use super::keys::{KeyParts, day_of, parse_key};
 use super::pipeline::Manifest;
+use super::retry::{causes, detail};
 use super::upload::S3Target;
 
 /// At most this many problems are spelled out; the rest are counted.
@@ -168,7 +169,7 @@ pub async fn list(
         .send();
     let (mut objects, mut count) = (Vec::new(), 0);
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| s3_error(target, "ListObjectsV2", prefix, e))?;
+        let page = page.map_err(|e| s3_error(target, "ListObjectsV2", prefix, detail(&e)))?;
         count += 1;
         for o in page.contents() {
             objects.push((
@@ -188,12 +189,12 @@ async fn get(target: &S3Target, key: &str) -> Result<Bytes, IngestError> {
         .key(key)
         .send()
         .await
-        .map_err(|e| s3_error(target, "GetObject", key, e))?;
+        .map_err(|e| s3_error(target, "GetObject", key, detail(&e)))?;
     let body = out
         .body
         .collect()
         .await
-        .map_err(|e| s3_error(target, "GetObject", key, e))?;
+        .map_err(|e| s3_error(target, "GetObject", key, causes(&e).join(": ")))?;
     Ok(body.into_bytes())
 }
 
@@ -201,14 +202,14 @@ pub(crate) fn s3_error(
     target: &S3Target,
     op: &'static str,
     key: &str,
-    e: impl std::error::Error,
+    reason: String,
 ) -> IngestError {
     IngestError::S3 {
         op,
         endpoint: target.endpoint.clone(),
         bucket: target.bucket.clone(),
         key: key.to_string(),
-        reason: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+        reason,
     }
 }
 
@@ -291,7 +292,7 @@ pub async fn delete_prefix(target: &S3Target, prefix: &str) -> Result<u64, Inges
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| s3_error(target, "DeleteObject", key, e))
+                .map_err(|e| s3_error(target, "DeleteObject", key, detail(&e)))
         })
         .buffer_unordered(16);
     while let Some(done) = deletes.next().await {

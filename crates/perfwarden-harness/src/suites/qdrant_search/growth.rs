@@ -149,7 +149,9 @@ fn record_extrapolation(rec: &mut Recorder<'_>, collection: &str, points: &[Poin
     for (metric, model, unit, direction, get) in series {
         let ys: Vec<f64> = points.iter().map(get).collect();
         let Some(f) = fit(model, &xs, &ys) else {
-            eprintln!("qdrant_search: {bench}/{metric}: cannot fit a curve through sizes {sizes}");
+            tracing::warn!(
+                "qdrant_search: {bench}/{metric}: cannot fit a curve through sizes {sizes}"
+            );
             continue;
         };
         let value = f.predict(EXTRAPOLATE_TO).max(0.0);

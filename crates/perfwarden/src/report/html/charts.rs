@@ -32,9 +32,19 @@ fn y_range(values: impl Iterator<Item = f64>) -> Option<std::ops::Range<f64>> {
     Some(min..top)
 }
 
-/// Series of (label, points) drawn as lines with dots, x labelled by `x_names`.
+/// Whether the x axis is ordered (sizes, time: a line shows the trend) or only categories
+/// (collections, window profiles: a line between them would invent one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum X {
+    Ordered,
+    Categories,
+}
+
+/// Series of (label, points) drawn as lines with dots over an ordered x, as markers alone
+/// over categories or where a series has one point; x labelled by `x_names`.
 fn line_chart(
     title_y: &str,
+    x: X,
     x_names: &[String],
     series: &[(String, Vec<(f64, f64)>)],
     hline: Option<(f64, &str)>,
@@ -86,6 +96,15 @@ fn line_chart(
         }
         for (i, (name, points)) in series.iter().enumerate() {
             let c = color(i);
+            if x == X::Categories || points.len() == 1 {
+                // One point, or points of unordered categories, make no trend: markers.
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 5, c.filled())))
+                    .ok()?
+                    .label(name.clone())
+                    .legend(move |(x, y)| Circle::new((x + 9, y), 5, c.filled()));
+                continue;
+            }
             chart
                 .draw_series(LineSeries::new(points.clone(), c.stroke_width(2)))
                 .ok()?
@@ -157,7 +176,7 @@ fn percentiles(metrics: &[&Metric], names: &[String], labels: &[String]) -> Opti
             (b.to_string(), p)
         })
         .collect();
-    line_chart("latency (ms)", labels, &series, None)
+    line_chart("latency (ms)", X::Ordered, labels, &series, None)
 }
 
 /// `4MB` or `1MB/rtt10ms` → size in MB for ordering.
@@ -227,7 +246,7 @@ fn size_sweep(
                 (p, pts)
             })
             .collect();
-        if let Some(svg) = line_chart(y_label, &sizes, &series, None) {
+        if let Some(svg) = line_chart(y_label, X::Ordered, &sizes, &series, None) {
             out.push((format!("{title} and size: {key}"), svg));
         }
     }
@@ -237,7 +256,8 @@ fn size_sweep(
 /// Values per chart key (group and more), series and size.
 type ByGroup = BTreeMap<String, BTreeMap<String, Vec<(String, f64)>>>;
 
-/// With one size per group, one chart: x the series, one line per group at its size.
+/// With one size per group, one chart: x the series (categories, so markers), one series
+/// per group at its size.
 fn by_series(charts: &ByGroup, y_label: &str) -> Option<String> {
     let names: Vec<String> = charts
         .values()
@@ -257,7 +277,7 @@ fn by_series(charts: &ByGroup, y_label: &str) -> Option<String> {
             (format!("{key} {size}"), points)
         })
         .collect();
-    line_chart(y_label, &names, &series, None)
+    line_chart(y_label, X::Categories, &names, &series, None)
 }
 
 /// The per-second samples of `metric`, one chart per benchmark that kept them, against the
@@ -288,7 +308,7 @@ fn rate_over_time(
         let names: Vec<String> = (0..samples.len()).map(|i| format!("{}s", i + 1)).collect();
         let line = find(&m.benchmark, target).map(|t| (t.value, target));
         let series = vec![(metric.to_string(), points)];
-        if let Some(svg) = line_chart(y_label, &names, &series, line) {
+        if let Some(svg) = line_chart(y_label, X::Ordered, &names, &series, line) {
             out.push((format!("{title}: {}", m.benchmark), svg));
         }
     }
