@@ -6,23 +6,23 @@ use crate::load::{LatencyHistogram, LoadReport};
 use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Run, Stat, Unit};
 
 /// Appends one suite's metrics (and their histograms) to a run.
-pub struct Recorder<'a> {
+pub(crate) struct Recorder<'a> {
     suite: &'static str,
     pub run: &'a mut Run,
 }
 
 impl<'a> Recorder<'a> {
     /// A recorder of `suite`'s metrics into `run`.
-    pub fn new(suite: &'static str, run: &'a mut Run) -> Recorder<'a> {
+    pub(crate) fn new(suite: &'static str, run: &'a mut Run) -> Recorder<'a> {
         Recorder { suite, run }
     }
 
-    pub fn push(&mut self, metric: Metric) {
+    pub(crate) fn push(&mut self, metric: Metric) {
         self.run.metrics.push(metric);
     }
 
     /// A plain metric of this suite.
-    pub fn value(
+    pub(crate) fn value(
         &mut self,
         benchmark: &str,
         metric: &str,
@@ -37,14 +37,20 @@ impl<'a> Recorder<'a> {
     }
 
     /// A rate (higher is better) that adds up across load machines.
-    pub fn rate(&mut self, benchmark: &str, metric: &str, unit: Unit, value: f64) -> &mut Metric {
+    pub(crate) fn rate(
+        &mut self,
+        benchmark: &str,
+        metric: &str,
+        unit: Unit,
+        value: f64,
+    ) -> &mut Metric {
         let m = self.value(benchmark, metric, unit, Direction::HigherIsBetter, value);
         m.merge = Some(MergeRule::Sum);
         m
     }
 
     /// A count (lower is better unless said otherwise) that adds up across load machines.
-    pub fn count(&mut self, benchmark: &str, metric: &str, value: u64) -> &mut Metric {
+    pub(crate) fn count(&mut self, benchmark: &str, metric: &str, value: u64) -> &mut Metric {
         let m = self.value(
             benchmark,
             metric,
@@ -57,7 +63,13 @@ impl<'a> Recorder<'a> {
     }
 
     /// A percentage (higher is better), with the number of requests it counts.
-    pub fn percent(&mut self, benchmark: &str, metric: &str, value: f64, n: u64) -> &mut Metric {
+    pub(crate) fn percent(
+        &mut self,
+        benchmark: &str,
+        metric: &str,
+        value: f64,
+        n: u64,
+    ) -> &mut Metric {
         let m = self.value(
             benchmark,
             metric,
@@ -72,7 +84,7 @@ impl<'a> Recorder<'a> {
     /// `{prefix}_mean`, `_p50`, `_p95`, `_p99` in ms from a µs histogram, stored with the run
     /// as `<suite>/<benchmark>/<prefix>` so the statistics can be recomputed (and merged
     /// across machines). Nothing is recorded for an empty histogram.
-    pub fn latency(&mut self, benchmark: &str, prefix: &str, hist: &LatencyHistogram) {
+    pub(crate) fn latency(&mut self, benchmark: &str, prefix: &str, hist: &LatencyHistogram) {
         let names = [
             (format!("{prefix}_mean"), Stat::Mean),
             (format!("{prefix}_p50"), Stat::P50),
@@ -83,7 +95,7 @@ impl<'a> Recorder<'a> {
     }
 
     /// `<prefix>_p50` and `<prefix>_p99`.
-    pub fn p50_p99(&mut self, benchmark: &str, prefix: &str, hist: &LatencyHistogram) {
+    pub(crate) fn p50_p99(&mut self, benchmark: &str, prefix: &str, hist: &LatencyHistogram) {
         let names = [
             (format!("{prefix}_p50"), Stat::P50),
             (format!("{prefix}_p99"), Stat::P99),
@@ -94,7 +106,7 @@ impl<'a> Recorder<'a> {
     /// Statistics of `hist` (µs) as ms metrics named by `names` (metric, statistic), all
     /// pointing at the histogram, stored once as `<suite>/<benchmark>/<hist_name>`. Nothing
     /// is recorded for an empty histogram.
-    pub fn stats<S: AsRef<str>>(
+    pub(crate) fn stats<S: AsRef<str>>(
         &mut self,
         benchmark: &str,
         hist_name: &str,
@@ -127,14 +139,14 @@ impl<'a> Recorder<'a> {
     }
 
     /// A load report's metrics under `benchmark`.
-    pub fn load(&mut self, benchmark: &str, report: &LoadReport) {
+    pub(crate) fn load(&mut self, benchmark: &str, report: &LoadReport) {
         let (metrics, hists) = report.to_metrics(self.suite, benchmark);
         self.run.metrics.extend(metrics);
         self.run.histograms.extend(hists);
     }
 
     /// Sets `key=value` on every metric of `benchmark` recorded so far.
-    pub fn label_all(&mut self, benchmark: &str, key: &str, value: &str) {
+    pub(crate) fn label_all(&mut self, benchmark: &str, key: &str, value: &str) {
         let suite = self.suite;
         for m in self
             .run

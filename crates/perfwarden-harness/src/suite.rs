@@ -17,12 +17,12 @@ pub struct Suite {
 }
 
 impl Suite {
-    pub const fn new(name: &'static str, charts: fn() -> Vec<Chart>) -> Suite {
+    pub(crate) const fn new(name: &'static str, charts: fn() -> Vec<Chart>) -> Suite {
         Suite { name, charts }
     }
 
     /// How the suite ended, carrying its charts.
-    pub fn status(&self, outcome: SuiteOutcome, reason: Option<String>) -> SuiteStatus {
+    pub(crate) fn status(&self, outcome: SuiteOutcome, reason: Option<String>) -> SuiteStatus {
         SuiteStatus {
             charts: (self.charts)(),
             ..SuiteStatus::new(self.name, outcome, reason)
@@ -30,12 +30,12 @@ impl Suite {
     }
 
     /// The recorder of this suite's metrics into `run`.
-    pub fn recorder<'a>(&self, run: &'a mut Run) -> Recorder<'a> {
+    pub(crate) fn recorder<'a>(&self, run: &'a mut Run) -> Recorder<'a> {
         Recorder::new(self.name, run)
     }
 
     /// One progress line on stderr, prefixed with the suite's name.
-    pub fn say(&self, line: &str) {
+    pub(crate) fn say(&self, line: &str) {
         eprintln!("{}: {line}", self.name);
     }
 }
@@ -47,11 +47,11 @@ impl fmt::Display for Suite {
 }
 
 /// A suite with no chart of its own (the report still draws its baseline comparison).
-pub fn no_charts() -> Vec<Chart> {
+pub(crate) fn no_charts() -> Vec<Chart> {
     Vec::new()
 }
 
 /// Owned strings from string literals, for chart specs.
-pub fn strings(items: &[&str]) -> Vec<String> {
+pub(crate) fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }

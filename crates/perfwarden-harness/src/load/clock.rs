@@ -23,21 +23,21 @@ pub enum Clock {
 }
 
 impl Clock {
-    pub fn now(&self) -> Instant {
+    pub(crate) fn now(&self) -> Instant {
         match self {
             Clock::Real => Instant::now(),
             Clock::Virtual(v) => v.now(),
         }
     }
 
-    pub async fn sleep_until(&self, deadline: Instant) {
+    pub(crate) async fn sleep_until(&self, deadline: Instant) {
         match self {
             Clock::Real => tokio::time::sleep_until(deadline.into()).await,
             Clock::Virtual(v) => v.sleep_until(deadline).await,
         }
     }
 
-    pub async fn sleep(&self, duration: Duration) {
+    pub(crate) async fn sleep(&self, duration: Duration) {
         self.sleep_until(self.now() + duration).await
     }
 
@@ -80,7 +80,7 @@ impl Default for VirtualClock {
 impl VirtualClock {
     /// A clock starting now, that moves only as [`run`](Self::run) or [`spend`](Self::spend)
     /// move it.
-    pub fn new() -> VirtualClock {
+    pub(crate) fn new() -> VirtualClock {
         VirtualClock {
             state: Arc::new(Mutex::new(State {
                 now: Instant::now(),

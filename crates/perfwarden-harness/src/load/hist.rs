@@ -55,12 +55,8 @@ impl LatencyHistogram {
         self.hist.len()
     }
 
-    pub fn inner(&self) -> &Histogram<u64> {
-        &self.hist
-    }
-
     /// The value at `quantile` (0..=1) in microseconds, 0 when empty.
-    pub fn quantile_us(&self, quantile: f64) -> u64 {
+    pub(crate) fn quantile_us(&self, quantile: f64) -> u64 {
         if self.hist.is_empty() {
             0
         } else {
@@ -69,7 +65,7 @@ impl LatencyHistogram {
     }
 
     /// Mean in microseconds, 0 when empty.
-    pub fn mean_us(&self) -> f64 {
+    pub(crate) fn mean_us(&self) -> f64 {
         if self.hist.is_empty() {
             0.0
         } else {
@@ -98,7 +94,7 @@ impl LatencyHistogram {
 
     /// The HdrHistogram V2 + DEFLATE encoding, base64: the form the results schema stores
     /// ([`results::hist`](perfwarden::results::hist)).
-    pub fn encode_base64(&self) -> String {
+    pub(crate) fn encode_base64(&self) -> String {
         hist::encode(&self.hist)
     }
 

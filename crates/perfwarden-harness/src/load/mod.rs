@@ -94,7 +94,7 @@ impl LoadConfig {
     }
 
     /// Builder-style setters for the fields most callers change.
-    pub fn window(mut self, window: Duration) -> LoadConfig {
+    pub(crate) fn window(mut self, window: Duration) -> LoadConfig {
         self.window = window;
         self
     }
@@ -109,7 +109,7 @@ impl LoadConfig {
         self
     }
 
-    pub fn slowdown(mut self, slowdown: Slowdown) -> LoadConfig {
+    pub(crate) fn slowdown(mut self, slowdown: Slowdown) -> LoadConfig {
         self.slowdown = slowdown;
         self
     }

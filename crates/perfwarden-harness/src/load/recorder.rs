@@ -22,11 +22,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub fn new() -> Arc<Shared> {
+    pub(crate) fn new() -> Arc<Shared> {
         Arc::new(Shared::default())
     }
 
-    pub fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
 }
@@ -42,15 +42,6 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn mean(&self) -> Duration {
-        let n = self.ok + self.errors;
-        if n == 0 {
-            Duration::ZERO
-        } else {
-            self.latency_sum / n as u32
-        }
-    }
-
     fn merge(&mut self, other: &Window) {
         self.ok += other.ok;
         self.errors += other.errors;
@@ -84,7 +75,7 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(
+    pub(crate) fn new(
         measure_start: Instant,
         measure_end: Instant,
         window: Duration,
@@ -109,7 +100,7 @@ impl Recorder {
 
     /// Records one finished request. `intended` is when it should have been sent,
     /// `sent` when it was, `done` when its answer (or error) arrived.
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         intended: Instant,
         sent: Instant,
@@ -150,7 +141,7 @@ impl Recorder {
 
     /// Counts a request that ended before the measured period (warm-up) only in the
     /// shared counters, so the abort monitor still sees a dead target during warm-up.
-    pub fn record_warmup(&mut self, sent: Instant, done: Instant, failure: Option<Failure>) {
+    pub(crate) fn record_warmup(&mut self, sent: Instant, done: Instant, failure: Option<Failure>) {
         self.add_busy(sent, done);
         match failure {
             None => self.shared.ok.fetch_add(1, Ordering::Relaxed),
@@ -174,7 +165,7 @@ impl Recorder {
         }
     }
 
-    pub fn merge(&mut self, other: Recorder) {
+    pub(crate) fn merge(&mut self, other: Recorder) {
         self.latency.merge(&other.latency);
         self.service.merge(&other.service);
         self.ok += other.ok;
@@ -202,7 +193,7 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    pub fn error(e: impl std::fmt::Display) -> Failure {
+    pub(crate) fn error(e: impl std::fmt::Display) -> Failure {
         let mut message = e.to_string();
         if message.chars().count() > ERROR_CHARS {
             message = message.chars().take(ERROR_CHARS).collect::<String>() + "…";
@@ -214,7 +205,7 @@ impl Failure {
     }
 
     /// What a request's outcome (`None` when it timed out after `timeout`) says failed.
-    pub fn of<T, E: std::fmt::Display>(
+    pub(crate) fn of<T, E: std::fmt::Display>(
         outcome: Option<Result<T, E>>,
         timeout: Duration,
     ) -> Option<Failure> {
@@ -225,7 +216,7 @@ impl Failure {
         }
     }
 
-    pub fn timeout(after: Duration) -> Failure {
+    pub(crate) fn timeout(after: Duration) -> Failure {
         Failure {
             message: format!("timed out after {after:?}"),
             timeout: true,

@@ -16,10 +16,10 @@ pub enum LoadMode {
 
 /// In the closed loop, below this fraction of the time with a request in flight the client
 /// is what limits the load.
-pub const CLOSED_MIN_UTILISATION: f64 = 0.8;
+pub(crate) const CLOSED_MIN_UTILISATION: f64 = 0.8;
 /// In the open loop, above this fraction of the workers busy the client's in-flight cap is
 /// what limits the load.
-pub const OPEN_MAX_UTILISATION: f64 = 0.9;
+pub(crate) const OPEN_MAX_UTILISATION: f64 = 0.9;
 
 /// The result of one load run.
 #[derive(Clone, Debug)]
@@ -116,7 +116,7 @@ impl LoadReport {
     }
 
     /// Errors and dropped slots as a fraction of all requests due.
-    pub fn error_ratio(&self) -> f64 {
+    pub(crate) fn error_ratio(&self) -> f64 {
         let all = self.ok + self.errors + self.dropped;
         if all == 0 {
             0.0
@@ -126,7 +126,7 @@ impl LoadReport {
     }
 
     /// Late requests as a fraction of those sent.
-    pub fn late_ratio(&self) -> f64 {
+    pub(crate) fn late_ratio(&self) -> f64 {
         let sent = self.ok + self.errors;
         if sent == 0 {
             0.0

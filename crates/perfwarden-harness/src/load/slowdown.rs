@@ -22,10 +22,10 @@ const SPIN_BELOW: Duration = Duration::from_millis(2);
 pub struct Slowdown(f64);
 
 impl Slowdown {
-    pub const NONE: Slowdown = Slowdown(0.0);
+    pub(crate) const NONE: Slowdown = Slowdown(0.0);
 
     /// A slowdown of `fraction` (must be finite and between 0 and 100).
-    pub fn new(fraction: f64) -> Result<Slowdown, String> {
+    pub(crate) fn new(fraction: f64) -> Result<Slowdown, String> {
         if fraction.is_finite() && (0.0..=100.0).contains(&fraction) {
             Ok(Slowdown(fraction))
         } else {
@@ -36,7 +36,7 @@ impl Slowdown {
     }
 
     /// Reads `PERFWARDEN_INJECT_SLOWDOWN`; unset or empty means none.
-    pub fn from_env() -> Result<Slowdown, String> {
+    pub(crate) fn from_env() -> Result<Slowdown, String> {
         match std::env::var(SLOWDOWN_VAR) {
             Ok(v) if !v.trim().is_empty() => {
                 let f: f64 = v.trim().parse().map_err(|_| {
@@ -48,16 +48,12 @@ impl Slowdown {
         }
     }
 
-    pub fn fraction(self) -> f64 {
-        self.0
-    }
-
-    pub fn is_none(self) -> bool {
+    pub(crate) fn is_none(self) -> bool {
         self.0 == 0.0
     }
 
     /// [`apply`](Self::apply) on `clock`: exact on a virtual one.
-    pub async fn apply_on(self, clock: &Clock, sent: Instant) {
+    pub(crate) async fn apply_on(self, clock: &Clock, sent: Instant) {
         match clock {
             Clock::Virtual(v) if !self.is_none() => {
                 let now = v.now();
@@ -69,7 +65,7 @@ impl Slowdown {
 
     /// Waits `fraction` × (now − `sent`), the extra client-side delay for a request sent at
     /// `sent` that has just completed.
-    pub async fn apply(self, sent: Instant) {
+    pub(crate) async fn apply(self, sent: Instant) {
         if self.is_none() {
             return;
         }

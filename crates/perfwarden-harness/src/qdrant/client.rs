@@ -17,14 +17,14 @@ use serde_json::json;
 use super::data::{BUCKET_FIELD, Item};
 
 /// Results per query.
-pub const K: usize = 10;
+pub(crate) const K: usize = 10;
 /// The hybrid query's prefetch limit per source.
-pub const PREFETCH: usize = 20;
+pub(crate) const PREFETCH: usize = 20;
 
 /// Name of the dense vector in every collection the suite creates.
-pub const DENSE: &str = "dense";
+pub(crate) const DENSE: &str = "dense";
 /// Name of the sparse vector.
-pub const SPARSE: &str = "sparse";
+pub(crate) const SPARSE: &str = "sparse";
 
 /// A Qdrant to benchmark: its gRPC client and its REST endpoint.
 #[derive(Clone)]
@@ -121,9 +121,10 @@ pub enum SearchKind {
 }
 
 impl SearchKind {
-    pub const ALL: [SearchKind; 3] = [SearchKind::Dense, SearchKind::Filter, SearchKind::Hybrid];
+    pub(crate) const ALL: [SearchKind; 3] =
+        [SearchKind::Dense, SearchKind::Filter, SearchKind::Hybrid];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SearchKind::Dense => "dense",
             SearchKind::Filter => "filter",
@@ -141,7 +142,7 @@ pub struct Prepared {
 }
 
 /// Builds the request for `query` of `kind` against `collection`.
-pub fn prepare(collection: &str, kind: SearchKind, query: &Item) -> Prepared {
+pub(crate) fn prepare(collection: &str, kind: SearchKind, query: &Item) -> Prepared {
     let dense = Query::new_nearest(query.dense.clone());
     let mut grpc = QueryPointsBuilder::new(collection)
         .limit(K as u64)
@@ -197,7 +198,7 @@ pub fn prepare(collection: &str, kind: SearchKind, query: &Item) -> Prepared {
 
 /// What one search returned.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Found {
+pub(crate) struct Found {
     pub ids: Vec<u64>,
     /// Qdrant's own processing time, as it reports it.
     pub server_time: Option<Duration>,
@@ -236,7 +237,7 @@ fn seconds(t: f64) -> Option<Duration> {
 }
 
 /// Sends one prepared search and returns the ids found (in order) and the server's time.
-pub async fn search(
+pub(crate) async fn search(
     target: &Target,
     protocol: Protocol,
     collection: &str,
@@ -327,7 +328,7 @@ async fn rest_query(
 }
 
 /// An error and its causes on one line (reqwest's top-level message alone says little).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

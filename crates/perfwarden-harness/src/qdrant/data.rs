@@ -22,26 +22,26 @@ use rand_distr::StandardNormal;
 
 /// Environment variable: the data seed (default [`DEFAULT_SEED`]), shared by every suite
 /// that searches these collections so they hold the same points.
-pub const SEED_VAR: &str = "PERFWARDEN_QDRANT_SEED";
+pub(crate) const SEED_VAR: &str = "PERFWARDEN_QDRANT_SEED";
 pub const DEFAULT_SEED: u64 = 20_250_717;
 
 /// Number of clusters per collection.
-pub const CLUSTERS: usize = 32;
+pub(crate) const CLUSTERS: usize = 32;
 /// Dimensions along which a cluster's points vary (its intrinsic dimension).
 const SUBSPACE: usize = 64;
 /// Norm of the isotropic noise, relative to the in-subspace spread.
 const ISO_NOISE: f32 = 0.5;
 /// Size of the sparse vocabulary.
-pub const SPARSE_VOCAB: u32 = 20_000;
+pub(crate) const SPARSE_VOCAB: u32 = 20_000;
 /// Terms in each cluster's topic.
 const TOPIC_TERMS: usize = 64;
 /// Sparse terms drawn from the point's topic, and from the whole vocabulary.
 const TOPIC_NNZ: usize = 16;
 const NOISE_NNZ: usize = 8;
 /// Distinct values of the `bucket` payload; a filter on one keeps 1/BUCKETS of the points.
-pub const BUCKETS: u32 = 10;
+pub(crate) const BUCKETS: u32 = 10;
 /// The payload field filtered on.
-pub const BUCKET_FIELD: &str = "bucket";
+pub(crate) const BUCKET_FIELD: &str = "bucket";
 
 /// Independent random streams derived from one seed.
 const STREAM_CENTERS: u64 = 1;
@@ -115,12 +115,8 @@ impl Generator {
         }
     }
 
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
     /// Point `i` of the collection.
-    pub fn point(&self, i: u64) -> Item {
+    pub(crate) fn point(&self, i: u64) -> Item {
         self.item(mix(self.base, STREAM_POINTS, i))
     }
 
@@ -130,7 +126,7 @@ impl Generator {
     }
 
     /// Points `from..to`, generated on up to `threads` threads.
-    pub fn points(&self, from: u64, to: u64, threads: usize) -> Vec<Item> {
+    pub(crate) fn points(&self, from: u64, to: u64, threads: usize) -> Vec<Item> {
         let n = to.saturating_sub(from) as usize;
         let threads = threads.clamp(1, n.max(1));
         if threads == 1 || n < 64 {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::error::QdrantError;
 
 /// The fixture shipped with perfwarden: the seed's nine collections.
-pub const DEFAULT_FIXTURE: &str = "fixtures/collections.json";
+pub(crate) const DEFAULT_FIXTURE: &str = "fixtures/collections.json";
 
 /// The fixture's path: `PERFWARDEN_QDRANT_FIXTURE`, or the shipped one under the crate root.
 pub fn default_path() -> PathBuf {
@@ -20,7 +20,7 @@ pub fn default_path() -> PathBuf {
 
 /// Qdrant's distance functions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Distance {
+pub(crate) enum Distance {
     Cosine,
     Dot,
     Euclid,
@@ -28,7 +28,7 @@ pub enum Distance {
 }
 
 impl Distance {
-    pub fn parse(name: &str) -> Option<Distance> {
+    pub(crate) fn parse(name: &str) -> Option<Distance> {
         match name {
             "Cosine" => Some(Distance::Cosine),
             "Dot" => Some(Distance::Dot),
@@ -38,7 +38,7 @@ impl Distance {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Distance::Cosine => "Cosine",
             Distance::Dot => "Dot",
@@ -51,7 +51,7 @@ impl Distance {
 /// HNSW index parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Hnsw {
+pub(crate) struct Hnsw {
     pub m: u64,
     pub ef_construct: u64,
     /// Below this many kilobytes of vectors a segment is searched by full scan.
@@ -64,8 +64,8 @@ pub struct CollectionSpec {
     /// The fixture's name, used in benchmark names (`mixtral/grpc/dense`).
     pub name: String,
     pub dim: usize,
-    pub distance: Distance,
-    pub hnsw: Hnsw,
+    pub(crate) distance: Distance,
+    pub(crate) hnsw: Hnsw,
     pub indexing_threshold_kb: u64,
 }
 
@@ -108,7 +108,7 @@ impl Fixture {
     }
 
     /// Parses fixture text; `path` only names the file in errors.
-    pub fn parse(path: &Path, text: &str) -> Result<Fixture, QdrantError> {
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Fixture, QdrantError> {
         let bad = |what: String| QdrantError::Fixture {
             path: path.to_path_buf(),
             what,

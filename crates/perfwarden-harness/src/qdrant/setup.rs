@@ -17,13 +17,13 @@ use super::error::QdrantError;
 use super::fixture::{CollectionSpec, Distance};
 
 /// Environment variable: prefix of the collections the suite creates in Qdrant.
-pub const PREFIX_VAR: &str = "PERFWARDEN_QDRANT_PREFIX";
+pub(crate) const PREFIX_VAR: &str = "PERFWARDEN_QDRANT_PREFIX";
 
 /// The default prefix.
-pub const DEFAULT_PREFIX: &str = "perfwarden_";
+pub(crate) const DEFAULT_PREFIX: &str = "perfwarden_";
 
 /// The prefix from `PERFWARDEN_QDRANT_PREFIX`, or [`DEFAULT_PREFIX`].
-pub fn prefix_from_env() -> String {
+pub(crate) fn prefix_from_env() -> String {
     std::env::var(PREFIX_VAR).unwrap_or_else(|_| DEFAULT_PREFIX.into())
 }
 
@@ -173,7 +173,7 @@ pub struct Upload {
 }
 
 impl Upload {
-    pub fn points_per_s(&self) -> f64 {
+    pub(crate) fn points_per_s(&self) -> f64 {
         self.points as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 }

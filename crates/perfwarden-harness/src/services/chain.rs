@@ -9,7 +9,7 @@ use std::str::FromStr;
 use super::ServiceError;
 
 /// The env var forcing one provider for every service.
-pub const PROVIDER_VAR: &str = "PERFWARDEN_PROVIDER";
+pub(crate) const PROVIDER_VAR: &str = "PERFWARDEN_PROVIDER";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Service {
@@ -20,7 +20,7 @@ pub enum Service {
 
 impl Service {
     /// The lowercase key used in env vars, `PERFWARDEN_REQUIRE_SERVICES` and printed lines.
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Service::Redis => "redis",
             Service::S3 => "s3",
@@ -28,7 +28,7 @@ impl Service {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Service::Redis => "Redis",
             Service::S3 => "S3",
@@ -37,7 +37,7 @@ impl Service {
     }
 
     /// The env var forcing this service's provider, e.g. `PERFWARDEN_REDIS`.
-    pub fn force_var(self) -> &'static str {
+    pub(crate) fn force_var(self) -> &'static str {
         match self {
             Service::Redis => "PERFWARDEN_REDIS",
             Service::S3 => "PERFWARDEN_S3",
@@ -46,7 +46,7 @@ impl Service {
     }
 
     /// The providers this service has, in the chain's order.
-    pub fn providers(self) -> &'static [ProviderKind] {
+    pub(crate) fn providers(self) -> &'static [ProviderKind] {
         use ProviderKind::*;
         match self {
             Service::Redis | Service::Qdrant => &[Endpoint, Container, Native],
@@ -55,7 +55,7 @@ impl Service {
     }
 
     /// What the user sets to name an endpoint, as the skip line says it.
-    pub fn endpoint_hint(self) -> &'static str {
+    pub(crate) fn endpoint_hint(self) -> &'static str {
         match self {
             Service::Redis => "set REDIS_URL",
             Service::S3 => {
@@ -66,7 +66,7 @@ impl Service {
     }
 
     /// The server binary the native provider looks for on PATH.
-    pub fn binary(self) -> &'static str {
+    pub(crate) fn binary(self) -> &'static str {
         match self {
             Service::Redis => "redis-server",
             Service::S3 => "minio",
@@ -90,7 +90,7 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ProviderKind::Endpoint => "endpoint",
             ProviderKind::Container => "container",
@@ -139,7 +139,7 @@ impl Env {
     }
 
     /// The value of `name`, trimmed, or `None` when unset or empty.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
     }
 
@@ -153,7 +153,7 @@ impl Env {
 
 /// What probing found for one provider.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Probe {
+pub(crate) enum Probe {
     /// Not looked at (the chain had already found an earlier provider).
     #[default]
     Unknown,
@@ -171,7 +171,7 @@ pub enum Probe {
 
 /// What the machine offers for one service, as far as it was probed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Availability {
+pub(crate) struct Availability {
     /// The endpoint env vars are set (their values are checked by `endpoint`).
     pub endpoint: bool,
     pub container: Probe,
@@ -182,7 +182,7 @@ pub struct Availability {
 
 /// How a service is forced, if it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Forcing {
+pub(crate) enum Forcing {
     Auto,
     /// `var` set to `value` forces `kind`.
     Provider {
@@ -197,13 +197,13 @@ pub enum Forcing {
 
 /// The chain's answer for one service.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Use(ProviderKind),
     Skip(String),
 }
 
 /// Reads the forcing env vars; the per-service one wins over [`PROVIDER_VAR`].
-pub fn forcing(service: Service, env: &Env) -> Result<Forcing, ServiceError> {
+pub(crate) fn forcing(service: Service, env: &Env) -> Result<Forcing, ServiceError> {
     for var in [service.force_var(), PROVIDER_VAR] {
         let Some(value) = env.get(var) else { continue };
         let lower = value.to_ascii_lowercase();
@@ -228,7 +228,7 @@ pub fn forcing(service: Service, env: &Env) -> Result<Forcing, ServiceError> {
 
 /// The providers to probe, in order. Empty when the service is forced off or forced to a
 /// provider it does not have ([`decide`] then says why).
-pub fn candidates(service: Service, env: &Env) -> Result<Vec<ProviderKind>, ServiceError> {
+pub(crate) fn candidates(service: Service, env: &Env) -> Result<Vec<ProviderKind>, ServiceError> {
     Ok(match forcing(service, env)? {
         Forcing::Auto => service.providers().to_vec(),
         Forcing::Provider { kind, .. } if service.providers().contains(&kind) => vec![kind],
@@ -237,7 +237,11 @@ pub fn candidates(service: Service, env: &Env) -> Result<Vec<ProviderKind>, Serv
 }
 
 /// Picks the first candidate that is available, or says in one line why none is.
-pub fn decide(service: Service, env: &Env, avail: &Availability) -> Result<Decision, ServiceError> {
+pub(crate) fn decide(
+    service: Service,
+    env: &Env,
+    avail: &Availability,
+) -> Result<Decision, ServiceError> {
     let forced = forcing(service, env)?;
     if let Forcing::Off { var } = forced {
         return Ok(Decision::Skip(format!(

@@ -24,9 +24,9 @@ use super::resources::ResourceTarget;
 use super::{Env, ProviderKind, Service, ServiceError};
 
 /// The label every perfwarden container carries: `host:pid:starttime` of its owner.
-pub const OWNER_LABEL: &str = "perfwarden.owner";
+pub(crate) const OWNER_LABEL: &str = "perfwarden.owner";
 /// The label naming the service, for `docker ps --filter label=perfwarden.service=redis`.
-pub const SERVICE_LABEL: &str = "perfwarden.service";
+pub(crate) const SERVICE_LABEL: &str = "perfwarden.service";
 
 /// Pulls give up after this long unless `PERFWARDEN_PULL_TIMEOUT_SECS` says otherwise.
 const DEFAULT_PULL_TIMEOUT: Duration = Duration::from_secs(300);
@@ -35,7 +35,7 @@ const LOG_LINES: usize = 40;
 
 /// An image name and tag, from defaults and the override env vars.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageRef {
+pub(crate) struct ImageRef {
     pub name: String,
     pub tag: String,
 }
@@ -43,7 +43,7 @@ pub struct ImageRef {
 impl ImageRef {
     /// `<prefix>_IMAGE` (which may carry its own `:tag`) and `<prefix>_TAG` override the
     /// defaults, e.g. `PERFWARDEN_REDIS_IMAGE=mirror.local/redis PERFWARDEN_REDIS_TAG=7.4.2`.
-    pub fn from_env(env: &Env, prefix: &str, name: &str, tag: &str) -> ImageRef {
+    pub(crate) fn from_env(env: &Env, prefix: &str, name: &str, tag: &str) -> ImageRef {
         let mut image = ImageRef {
             name: name.to_string(),
             tag: tag.to_string(),
@@ -74,7 +74,7 @@ impl fmt::Display for ImageRef {
 
 /// Whether the container provider can run `image`: Docker answers, and the image is there
 /// or `pull` (testcontainers' own pull, which knows the registry credentials) fetches it.
-pub async fn probe<F>(env: &Env, image: &ImageRef, pull: F) -> Probe
+pub(crate) async fn probe<F>(env: &Env, image: &ImageRef, pull: F) -> Probe
 where
     F: AsyncFnOnce() -> Result<(), String>,
 {
@@ -111,7 +111,7 @@ where
 
 /// The gist of a pull error: testcontainers and Docker wrap the registry's answer in two
 /// layers that repeat the image name and a status code.
-pub fn pull_failure(error: &str) -> &str {
+pub(crate) fn pull_failure(error: &str) -> &str {
     let inner = error.rsplit_once(", error: ").map_or(error, |(_, e)| e);
     match inner.strip_prefix("Docker responded with status code ") {
         Some(rest) => rest.split_once(": ").map_or(inner, |(_, msg)| msg),
@@ -120,7 +120,7 @@ pub fn pull_failure(error: &str) -> &str {
 }
 
 /// A started container: its guard, and where its ports are mapped.
-pub struct Started {
+pub(crate) struct Started {
     pub guard: ContainerGuard,
     /// The host to connect to, e.g. `127.0.0.1`.
     pub host: String,
@@ -130,7 +130,7 @@ pub struct Started {
 
 /// Starts `request` with perfwarden's labels and a bounded startup, and maps `ports`. A
 /// container that does not come up is removed, and the error carries its last log lines.
-pub async fn start<I>(
+pub(crate) async fn start<I>(
     service: Service,
     image: &ImageRef,
     request: ContainerRequest<I>,
@@ -188,7 +188,7 @@ where
 }
 
 /// Owns a running container; dropping it removes the container.
-pub struct ContainerGuard {
+pub(crate) struct ContainerGuard {
     id: String,
     image: String,
     /// The testcontainers handle, type-erased; its own Drop removes the container.
@@ -209,21 +209,21 @@ impl fmt::Debug for ContainerGuard {
 }
 
 impl ContainerGuard {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.id
     }
 
-    pub fn image(&self) -> &str {
+    pub(crate) fn image(&self) -> &str {
         &self.image
     }
 
     /// The last lines the container printed.
-    pub fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         self.logs.text()
     }
 
     /// The error for a container that started but whose service never became ready.
-    pub fn start_error(&self, service: Service, what: String) -> ServiceError {
+    pub(crate) fn start_error(&self, service: Service, what: String) -> ServiceError {
         ServiceError::Start {
             service,
             provider: ProviderKind::Container,
@@ -234,7 +234,7 @@ impl ContainerGuard {
 
     /// Polls `ready` every 100 ms until it answers true, the container stops, or `timeout`
     /// passes; both failures carry the container's log.
-    pub async fn wait_ready<F, Fut>(
+    pub(crate) async fn wait_ready<F, Fut>(
         &self,
         service: Service,
         timeout: Duration,

@@ -21,10 +21,10 @@ use super::resources::ResourceTarget;
 use super::{ProviderKind, Service, ServiceError};
 
 /// The name (and, truncated to 15 bytes, the /proc comm) of the server's threads.
-pub const THREAD_NAME: &str = "perfwarden-s3";
+pub(crate) const THREAD_NAME: &str = "perfwarden-s3";
 
 /// The s3s-fs release this build serves (kept in step with Cargo.lock).
-pub const VERSION: &str = "0.14";
+pub(crate) const VERSION: &str = "0.14";
 
 /// A running embedded S3 server; dropping it stops the server and its threads.
 #[derive(Debug)]

@@ -5,30 +5,30 @@ use reqwest::Url;
 
 use super::{Env, ServiceError};
 
-pub const REDIS_URL: &str = "REDIS_URL";
-pub const S3_ENDPOINT: &str = "S3_ENDPOINT";
-pub const S3_BUCKET: &str = "S3_BUCKET";
-pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
-pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
-pub const AWS_REGION: &str = "AWS_REGION";
+pub(crate) const REDIS_URL: &str = "REDIS_URL";
+pub(crate) const S3_ENDPOINT: &str = "S3_ENDPOINT";
+pub(crate) const S3_BUCKET: &str = "S3_BUCKET";
+pub(crate) const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub(crate) const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub(crate) const AWS_REGION: &str = "AWS_REGION";
 /// `true` or `false` overrides the path-style guess for `S3_ENDPOINT`.
-pub const S3_FORCE_PATH_STYLE: &str = "S3_FORCE_PATH_STYLE";
-pub const QDRANT_URL: &str = "QDRANT_URL";
-pub const QDRANT_API_KEY: &str = "QDRANT_API_KEY";
+pub(crate) const S3_FORCE_PATH_STYLE: &str = "S3_FORCE_PATH_STYLE";
+pub(crate) const QDRANT_URL: &str = "QDRANT_URL";
+pub(crate) const QDRANT_API_KEY: &str = "QDRANT_API_KEY";
 /// The gRPC URL, where it is not `QDRANT_URL`'s host on port 6334.
-pub const QDRANT_GRPC_URL: &str = "QDRANT_GRPC_URL";
+pub(crate) const QDRANT_GRPC_URL: &str = "QDRANT_GRPC_URL";
 
 /// Qdrant's default ports: REST and gRPC.
-pub const QDRANT_HTTP_PORT: u16 = 6333;
-pub const QDRANT_GRPC_PORT: u16 = 6334;
+pub(crate) const QDRANT_HTTP_PORT: u16 = 6333;
+pub(crate) const QDRANT_GRPC_PORT: u16 = 6334;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RedisEndpoint {
+pub(crate) struct RedisEndpoint {
     pub url: String,
 }
 
 #[derive(Clone, PartialEq, Eq)]
-pub struct S3Endpoint {
+pub(crate) struct S3Endpoint {
     pub endpoint: String,
     pub bucket: String,
     pub access_key_id: String,
@@ -51,7 +51,7 @@ impl std::fmt::Debug for S3Endpoint {
 }
 
 #[derive(Clone, PartialEq, Eq)]
-pub struct QdrantEndpoint {
+pub(crate) struct QdrantEndpoint {
     pub http_url: String,
     pub grpc_url: String,
     pub api_key: Option<String>,
@@ -68,7 +68,7 @@ impl std::fmt::Debug for QdrantEndpoint {
 }
 
 /// `REDIS_URL`, if set: `redis://`, `rediss://`, `redis+unix://` or `unix://`.
-pub fn redis(env: &Env) -> Result<Option<RedisEndpoint>, ServiceError> {
+pub(crate) fn redis(env: &Env) -> Result<Option<RedisEndpoint>, ServiceError> {
     let Some(url) = env.get(REDIS_URL) else {
         return Ok(None);
     };
@@ -86,7 +86,7 @@ pub fn redis(env: &Env) -> Result<Option<RedisEndpoint>, ServiceError> {
 
 /// `S3_ENDPOINT` with its bucket, credentials and region, if `S3_ENDPOINT` is set. A partial
 /// setting is an error naming what is missing, never a silent fall-through to another server.
-pub fn s3(env: &Env) -> Result<Option<S3Endpoint>, ServiceError> {
+pub(crate) fn s3(env: &Env) -> Result<Option<S3Endpoint>, ServiceError> {
     let Some(endpoint) = env.get(S3_ENDPOINT) else {
         return Ok(None);
     };
@@ -134,7 +134,7 @@ pub fn s3(env: &Env) -> Result<Option<S3Endpoint>, ServiceError> {
 
 /// AWS serves virtual-hosted buckets; everything else (MinIO, s3s, Ceph, a bare IP) is
 /// addressed path-style, since bucket subdomains of `localhost:9000` do not resolve.
-pub fn needs_path_style(url: &Url) -> bool {
+pub(crate) fn needs_path_style(url: &Url) -> bool {
     !url.host_str()
         .is_some_and(|h| h.ends_with(".amazonaws.com"))
 }
@@ -142,7 +142,7 @@ pub fn needs_path_style(url: &Url) -> bool {
 /// `QDRANT_URL` (REST, as Qdrant's own clients take it) with the gRPC URL beside it: the
 /// same host on 6334, unless `QDRANT_URL` itself names 6334 (then REST is 6333) or
 /// `QDRANT_GRPC_URL` says otherwise.
-pub fn qdrant(env: &Env) -> Result<Option<QdrantEndpoint>, ServiceError> {
+pub(crate) fn qdrant(env: &Env) -> Result<Option<QdrantEndpoint>, ServiceError> {
     let Some(text) = env.get(QDRANT_URL) else {
         return Ok(None);
     };

@@ -27,18 +27,18 @@
 //! # let _ = (&mut conn, metrics); Ok(()) }
 //! ```
 
-pub mod chain;
+pub(crate) mod chain;
 pub mod container;
 pub mod docker;
 pub mod embedded_s3;
-pub mod endpoint;
+pub(crate) mod endpoint;
 mod error;
-pub mod native;
+pub(crate) mod native;
 pub mod owner;
 pub mod proc;
 pub mod qdrant;
 pub mod redis;
-pub mod resources;
+pub(crate) mod resources;
 pub mod s3;
 pub mod sdk_error;
 
@@ -49,17 +49,17 @@ use chain::{Availability, Decision, Probe};
 pub use chain::{Env, ProviderKind, Service};
 use container::ImageRef;
 pub use error::ServiceError;
-pub use resources::{ResourceSampler, ResourceTarget, ResourceUsage};
+pub use resources::{ResourceSampler, ResourceTarget, ResourceUsage, Usage};
 
 /// The env var listing the services (and `service:provider` pairs) whose absence fails a
 /// test instead of skipping it, e.g. `redis,s3,redis:container`.
-pub const REQUIRE_VAR: &str = "PERFWARDEN_REQUIRE_SERVICES";
+pub(crate) const REQUIRE_VAR: &str = "PERFWARDEN_REQUIRE_SERVICES";
 
 /// The env var bounding every readiness wait, in seconds.
-pub const READY_TIMEOUT_VAR: &str = "PERFWARDEN_READY_TIMEOUT_SECS";
+pub(crate) const READY_TIMEOUT_VAR: &str = "PERFWARDEN_READY_TIMEOUT_SECS";
 
 /// Readiness waits give up after this long unless [`READY_TIMEOUT_VAR`] says otherwise.
-pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A service the chain resolved, or the one line saying why it could not.
 #[derive(Debug)]
@@ -70,16 +70,8 @@ pub enum Provided<T> {
 }
 
 impl<T> Provided<T> {
-    /// The service, if one was provided.
-    pub fn ready(self) -> Option<T> {
-        match self {
-            Provided::Ready(t) => Some(t),
-            Provided::Skipped(_) => None,
-        }
-    }
-
     /// The skip reason, if the service was skipped.
-    pub fn skip_reason(&self) -> Option<&str> {
+    pub(crate) fn skip_reason(&self) -> Option<&str> {
         match self {
             Provided::Ready(_) => None,
             Provided::Skipped(reason) => Some(reason),
@@ -90,7 +82,7 @@ impl<T> Provided<T> {
     /// [`REQUIRE_VAR`] names `key` (a service such as `redis`, or a `service:provider` pair
     /// such as `redis:container`), which is an error, so CI cannot pass by skipping what it
     /// meant to measure or test.
-    pub fn unless_required(self, key: &str) -> Result<Provided<T>, ServiceError> {
+    pub(crate) fn unless_required(self, key: &str) -> Result<Provided<T>, ServiceError> {
         match self {
             Provided::Skipped(reason) => {
                 let list = std::env::var(REQUIRE_VAR).unwrap_or_default();
@@ -123,14 +115,14 @@ pub fn require_or_skip<T>(provided: Provided<T>, key: &str) -> Result<Option<T>,
 }
 
 /// True when the comma-separated `list` names `key` (case and spaces ignored).
-pub fn is_required(list: &str, key: &str) -> bool {
+pub(crate) fn is_required(list: &str, key: &str) -> bool {
     list.split(',')
         .map(str::trim)
         .any(|item| item.eq_ignore_ascii_case(key.trim()))
 }
 
 /// The readiness bound: [`READY_TIMEOUT_VAR`] in seconds, else [`DEFAULT_READY_TIMEOUT`].
-pub fn ready_timeout(env: &Env) -> Result<Duration, ServiceError> {
+pub(crate) fn ready_timeout(env: &Env) -> Result<Duration, ServiceError> {
     match env.get(READY_TIMEOUT_VAR) {
         None => Ok(DEFAULT_READY_TIMEOUT),
         Some(text) => match text.parse::<f64>() {
@@ -196,7 +188,7 @@ pub(crate) async fn choose(
 }
 
 /// A URL fit to print: its password, if any, replaced.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));
@@ -208,7 +200,7 @@ pub fn redact_url(url: &str) -> String {
 
 /// What a resolved service prints: provider, server, version and address, in one line.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     pub service: Service,
     pub provider: ProviderKind,
     /// The server program, e.g. `redis-server`, `MinIO`, `s3s-fs`, `qdrant`.

@@ -26,7 +26,7 @@ const LOG_TAIL_BYTES: u64 = 4096;
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// The first executable named `name` on PATH.
-pub fn find_on_path(name: &str) -> Option<PathBuf> {
+pub(crate) fn find_on_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
@@ -41,7 +41,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// A free TCP port on 127.0.0.1. Another process may take it before the server binds it;
 /// the service modules retry a start whose log says the address was in use.
-pub fn free_port() -> std::io::Result<u16> {
+pub(crate) fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
 
@@ -86,7 +86,7 @@ pub(crate) fn binary_for(service: Service) -> Result<PathBuf, ServiceError> {
 
 /// A running child process whose stdout and stderr go to `log`.
 #[derive(Debug)]
-pub struct ChildProcess {
+pub(crate) struct ChildProcess {
     child: Child,
     service: Service,
     log: PathBuf,
@@ -95,7 +95,7 @@ pub struct ChildProcess {
 impl ChildProcess {
     /// Starts `command` with its output appended to `log`, in its own process group, killed
     /// by the kernel should this process die first.
-    pub fn spawn(
+    pub(crate) fn spawn(
         service: Service,
         mut command: Command,
         log: &Path,
@@ -138,27 +138,23 @@ impl ChildProcess {
         })
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    pub fn log_path(&self) -> &Path {
-        &self.log
-    }
-
     /// `Some(status)` once the child has exited.
-    pub fn exited(&mut self) -> Option<ExitStatus> {
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()
     }
 
     /// The end of the child's log, for error messages.
-    pub fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         tail_of_file(&self.log, LOG_TAIL_BYTES)
     }
 
     /// Polls `ready` every 100 ms until it answers true, the child exits, or `timeout`
     /// passes. Both failures carry the child's log.
-    pub async fn wait_ready<F, Fut>(
+    pub(crate) async fn wait_ready<F, Fut>(
         &mut self,
         timeout: Duration,
         mut ready: F,
@@ -186,7 +182,7 @@ impl ChildProcess {
         }
     }
 
-    pub fn start_error(&self, what: String) -> ServiceError {
+    pub(crate) fn start_error(&self, what: String) -> ServiceError {
         ServiceError::Start {
             service: self.service,
             provider: ProviderKind::Native,
@@ -246,7 +242,7 @@ fn die_with_parent(command: &mut Command) {
 }
 
 /// The last `max` bytes of a file, from the first full line on.
-pub fn tail_of_file(path: &Path, max: u64) -> String {
+pub(crate) fn tail_of_file(path: &Path, max: u64) -> String {
     let Ok(mut file) = File::open(path) else {
         return String::new();
     };
@@ -293,7 +289,7 @@ fn spawn_from_spawner(command: Command) -> std::io::Result<Child> {
 }
 
 /// The version a binary prints for `args`, e.g. `redis-server --version`, or `None`.
-pub fn version_output(binary: &Path, args: &[&str]) -> Option<String> {
+pub(crate) fn version_output(binary: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new(binary).args(args).output().ok()?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);

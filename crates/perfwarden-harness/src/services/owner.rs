@@ -10,10 +10,10 @@ use std::path::Path;
 use super::proc::read_proc_stat;
 
 /// Data dirs are named `perfwarden-<what>-<pid>.<start>-<random>` in the temp dir.
-pub const DIR_PREFIX: &str = "perfwarden-";
+pub(crate) const DIR_PREFIX: &str = "perfwarden-";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Owner {
+pub(crate) struct Owner {
     pub host: String,
     pub pid: u32,
     pub start_ticks: u64,
@@ -21,7 +21,7 @@ pub struct Owner {
 
 impl Owner {
     /// This process.
-    pub fn current() -> Owner {
+    pub(crate) fn current() -> Owner {
         let pid = std::process::id();
         Owner {
             host: hostname(),
@@ -31,13 +31,13 @@ impl Owner {
     }
 
     /// `host:pid:start`, the container label's value.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{}:{}:{}", self.host, self.pid, self.start_ticks)
     }
 
     /// Reads a label; host names may hold colons (IPv6 literals), so the last two fields
     /// are the pid and the start time.
-    pub fn parse_label(label: &str) -> Option<Owner> {
+    pub(crate) fn parse_label(label: &str) -> Option<Owner> {
         let mut parts = label.rsplitn(3, ':');
         let start_ticks = parts.next()?.parse().ok()?;
         let pid = parts.next()?.parse().ok()?;
@@ -50,12 +50,12 @@ impl Owner {
     }
 
     /// `<pid>.<start>`, the part of a data dir's name naming its owner.
-    pub fn dir_tag(&self) -> String {
+    pub(crate) fn dir_tag(&self) -> String {
         format!("{}.{}", self.pid, self.start_ticks)
     }
 
     /// The owner named in a data dir's name, e.g. `perfwarden-redis-4242.98765-Ab3dEf`.
-    pub fn from_dir_name(name: &str) -> Option<(u32, u64)> {
+    pub(crate) fn from_dir_name(name: &str) -> Option<(u32, u64)> {
         let rest = name.strip_prefix(DIR_PREFIX)?;
         // <what>-<pid>.<start>-<random>; <what> holds no dash, <random> may.
         let (_, rest) = rest.split_once('-')?;
@@ -70,7 +70,7 @@ pub fn is_alive(pid: u32, start_ticks: u64) -> bool {
     read_proc_stat(pid).is_ok_and(|s| s.start_ticks == start_ticks && s.state != 'Z')
 }
 
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "unknown-host".into())

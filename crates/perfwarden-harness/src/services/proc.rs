@@ -18,7 +18,7 @@ pub struct ProcStat {
 
 /// Parses `/proc/<pid>/stat`. The command name sits in parentheses and may itself hold
 /// spaces and parentheses, so the fields are counted from the last `)`.
-pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
+pub(crate) fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     let open = text.find('(')?;
     let close = text.rfind(')')?;
     let comm = text.get(open + 1..close)?.to_string();
@@ -40,7 +40,7 @@ pub fn read_proc_stat(pid: u32) -> std::io::Result<ProcStat> {
 }
 
 /// `VmRSS` of a `/proc/<pid>/status` text, in bytes.
-pub fn parse_vm_rss(status: &str) -> Option<u64> {
+pub(crate) fn parse_vm_rss(status: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)

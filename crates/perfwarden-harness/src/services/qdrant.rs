@@ -19,14 +19,14 @@ use super::{
 };
 
 /// The container image, pinned.
-pub const IMAGE: &str = "qdrant/qdrant";
-pub const TAG: &str = "v1.18.3";
+pub(crate) const IMAGE: &str = "qdrant/qdrant";
+pub(crate) const TAG: &str = "v1.18.3";
 /// `PERFWARDEN_QDRANT_IMAGE` / `PERFWARDEN_QDRANT_TAG` override them.
-pub const IMAGE_VAR_PREFIX: &str = "PERFWARDEN_QDRANT";
+pub(crate) const IMAGE_VAR_PREFIX: &str = "PERFWARDEN_QDRANT";
 
 /// The gRPC client's per-request bound: generous, since a suite's batch upsert with
 /// `wait` may take long on big collections (qdrant-client's own default is 5 s).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How many times a native start is retried when another process took a free port.
 const PORT_RETRIES: usize = 3;
@@ -325,22 +325,8 @@ fn service(
 }
 
 impl QdrantService {
-    /// Another gRPC client for the same server (for load spread over several channels).
-    pub fn new_client(&self) -> Result<Qdrant, ServiceError> {
-        Qdrant::from_url(&self.grpc_url)
-            .api_key(self.api_key.as_ref())
-            .skip_compatibility_check()
-            .timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| ServiceError::Client {
-                service: Service::Qdrant,
-                address: self.grpc_url.clone(),
-                what: e.to_string(),
-            })
-    }
-
     /// What to hand [`ResourceSampler::start`].
-    pub fn resource_target(&self) -> ResourceTarget {
+    pub(crate) fn resource_target(&self) -> ResourceTarget {
         self.owned.resource_target(Service::Qdrant)
     }
 
@@ -350,7 +336,7 @@ impl QdrantService {
     }
 
     /// The line printed when the service was resolved.
-    pub fn resolved(&self) -> Resolved {
+    pub(crate) fn resolved(&self) -> Resolved {
         let mut detail = format!("gRPC {}", self.grpc_url);
         if let Owned::Container(c) = &self.owned {
             detail = format!("image {}, {detail}", c.image());
@@ -369,14 +355,6 @@ impl QdrantService {
     pub fn pid(&self) -> Option<u32> {
         match &self.owned {
             Owned::Child(c) => Some(c.pid()),
-            _ => None,
-        }
-    }
-
-    /// The container id, for a server in a container.
-    pub fn container_id(&self) -> Option<&str> {
-        match &self.owned {
-            Owned::Container(c) => Some(c.id()),
             _ => None,
         }
     }

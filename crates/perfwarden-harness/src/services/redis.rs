@@ -17,10 +17,10 @@ use super::{
 };
 
 /// The container image, pinned: testcontainers-modules defaults to the long-gone 5.0.
-pub const IMAGE: &str = "redis";
-pub const TAG: &str = "7.4.2";
+pub(crate) const IMAGE: &str = "redis";
+pub(crate) const TAG: &str = "7.4.2";
 /// `PERFWARDEN_REDIS_IMAGE` / `PERFWARDEN_REDIS_TAG` override them (registry mirrors).
-pub const IMAGE_VAR_PREFIX: &str = "PERFWARDEN_REDIS";
+pub(crate) const IMAGE_VAR_PREFIX: &str = "PERFWARDEN_REDIS";
 
 /// How many times a native start is retried when another process took its free port.
 const PORT_RETRIES: usize = 3;
@@ -219,11 +219,6 @@ fn parse_version(info: &str) -> Option<&str> {
 }
 
 impl RedisService {
-    /// The client, for connections of the caller's own kind.
-    pub fn client(&self) -> &::redis::Client {
-        &self.client
-    }
-
     /// One multiplexed connection (cheap to clone; requests are pipelined over it).
     pub async fn connection(&self) -> Result<MultiplexedConnection, ServiceError> {
         self.client
@@ -269,7 +264,7 @@ impl RedisService {
     }
 
     /// The line printed when the service was resolved.
-    pub fn resolved(&self) -> Resolved {
+    pub(crate) fn resolved(&self) -> Resolved {
         let address = self
             .url
             .strip_prefix("redis://")
@@ -325,14 +320,6 @@ impl RedisPool {
     pub fn get(&self) -> MultiplexedConnection {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
         self.conns[i].clone()
-    }
-
-    pub fn len(&self) -> usize {
-        self.conns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
     }
 }
 

@@ -20,7 +20,7 @@ use super::{ProviderKind, Service};
 use perfwarden::results::{Direction, Metric, Unit};
 
 /// How often /proc is read.
-pub const SAMPLE_EVERY: Duration = Duration::from_millis(250);
+pub(crate) const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 
 /// What to sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +77,7 @@ impl ResourceTarget {
 
 /// One reading: cumulative CPU seconds and resident memory at an instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub at: Duration,
     pub cpu_seconds: f64,
     pub memory_bytes: u64,
@@ -135,7 +135,7 @@ impl ResourceUsage {
 }
 
 /// Summarizes samples in time order; `None` with fewer than two.
-pub fn summarize(samples: &[Sample]) -> Option<(f64, f64, u64)> {
+pub(crate) fn summarize(samples: &[Sample]) -> Option<(f64, f64, u64)> {
     let (first, last) = (samples.first()?, samples.last()?);
     let span = last.at.checked_sub(first.at)?.as_secs_f64();
     if samples.len() < 2 || span <= 0.0 {

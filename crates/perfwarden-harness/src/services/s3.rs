@@ -24,16 +24,16 @@ use super::{
 };
 
 /// The MinIO image, pinned (the testcontainers-modules default).
-pub const IMAGE: &str = "minio/minio";
-pub const TAG: &str = "RELEASE.2025-02-28T09-55-16Z";
+pub(crate) const IMAGE: &str = "minio/minio";
+pub(crate) const TAG: &str = "RELEASE.2025-02-28T09-55-16Z";
 /// `PERFWARDEN_MINIO_IMAGE` / `PERFWARDEN_MINIO_TAG` override them.
-pub const IMAGE_VAR_PREFIX: &str = "PERFWARDEN_MINIO";
+pub(crate) const IMAGE_VAR_PREFIX: &str = "PERFWARDEN_MINIO";
 /// The MinIO image's built-in credentials.
 const MINIO_IMAGE_USER: &str = "minioadmin";
 /// The bucket of the servers perfwarden starts, unless `S3_BUCKET` names one.
-pub const DEFAULT_BUCKET: &str = "perfwarden";
+pub(crate) const DEFAULT_BUCKET: &str = "perfwarden";
 /// The region the servers perfwarden starts are addressed in.
-pub const DEFAULT_REGION: &str = "us-east-1";
+pub(crate) const DEFAULT_REGION: &str = "us-east-1";
 
 /// An S3 server and a client configured for it; dropping it stops what perfwarden started.
 pub struct S3Service {
@@ -165,7 +165,7 @@ impl Parts {
 
 /// The SDK's HTTPS client on rustls with ring: without default features the SDK has none, and
 /// its default one would bring aws-lc and a second TLS stack beside reqwest's.
-pub fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
+pub(crate) fn http_client() -> aws_sdk_s3::config::SharedHttpClient {
     use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
     aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
@@ -383,7 +383,7 @@ impl S3Service {
     }
 
     /// What to hand [`ResourceSampler::start`].
-    pub fn resource_target(&self) -> ResourceTarget {
+    pub(crate) fn resource_target(&self) -> ResourceTarget {
         self.owned.resource_target(Service::S3)
     }
 
@@ -393,7 +393,7 @@ impl S3Service {
     }
 
     /// The line printed when the service was resolved.
-    pub fn resolved(&self) -> Resolved {
+    pub(crate) fn resolved(&self) -> Resolved {
         let mut detail = format!("bucket {}", self.bucket);
         if let Owned::Container(c) = &self.owned {
             detail = format!("image {}, {detail}", c.image());
@@ -405,22 +405,6 @@ impl S3Service {
             version: self.version.clone(),
             address: self.endpoint.clone(),
             detail: Some(detail),
-        }
-    }
-
-    /// The pid of the child process, for a native server.
-    pub fn pid(&self) -> Option<u32> {
-        match &self.owned {
-            Owned::Child(c) => Some(c.pid()),
-            _ => None,
-        }
-    }
-
-    /// The container id, for a server in a container.
-    pub fn container_id(&self) -> Option<&str> {
-        match &self.owned {
-            Owned::Container(c) => Some(c.id()),
-            _ => None,
         }
     }
 

@@ -35,7 +35,7 @@ pub enum Op {
 impl Op {
     pub const ALL: [Op; 3] = [Op::Write, Op::Read, Op::Stream];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Op::Write => "write",
             Op::Read => "read",
@@ -45,7 +45,7 @@ impl Op {
 
     /// The raw TCP direction this operation is compared with: uploads for Write,
     /// downloads (reported as `read`) for Read and Stream.
-    pub fn tcp_counterpart(self) -> Op {
+    pub(crate) fn tcp_counterpart(self) -> Op {
         match self {
             Op::Write => Op::Write,
             Op::Read | Op::Stream => Op::Read,
@@ -164,7 +164,7 @@ impl Config {
     }
 
     /// [`Config::with_env`] over any source of variables (for tests).
-    pub fn with_vars(
+    pub(crate) fn with_vars(
         mut self,
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, GrpcWindowsError> {
@@ -207,7 +207,7 @@ impl Config {
     }
 
     /// The largest payload any case moves: the size of the shared payload buffer.
-    pub fn max_bytes(&self) -> usize {
+    pub(crate) fn max_bytes(&self) -> usize {
         self.conditions
             .iter()
             .flat_map(|c| c.sizes.iter().map(|s| s.bytes))

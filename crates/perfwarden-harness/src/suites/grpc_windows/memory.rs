@@ -8,12 +8,12 @@
 //! value is the process-wide peak, and the metric's `peak_rss_scope` label says so.
 
 /// Resets the peak to the current RSS; false where the kernel does not allow it.
-pub fn reset_peak() -> bool {
+pub(crate) fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", b"5").is_ok()
 }
 
 /// The peak RSS in MiB since the last reset (or since the process started).
-pub fn peak_rss_mib() -> Option<f64> {
+pub(crate) fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     parse_vm_hwm_kib(&status).map(|kib| kib as f64 / 1024.0)
 }

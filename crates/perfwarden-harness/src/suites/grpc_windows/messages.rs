@@ -21,18 +21,18 @@
 use bytes::Bytes;
 
 /// The fully qualified service name, as it appears in request paths.
-pub const SERVICE_NAME: &str = "perfwarden.blob.v1.Blob";
-pub const WRITE_PATH: &str = "/perfwarden.blob.v1.Blob/Write";
-pub const READ_PATH: &str = "/perfwarden.blob.v1.Blob/Read";
-pub const STREAM_PATH: &str = "/perfwarden.blob.v1.Blob/Stream";
+pub(crate) const SERVICE_NAME: &str = "perfwarden.blob.v1.Blob";
+pub(crate) const WRITE_PATH: &str = "/perfwarden.blob.v1.Blob/Write";
+pub(crate) const READ_PATH: &str = "/perfwarden.blob.v1.Blob/Read";
+pub(crate) const STREAM_PATH: &str = "/perfwarden.blob.v1.Blob/Stream";
 
 /// Messages may carry a whole 256 MiB payload (Read is one unary message); the limit
 /// leaves room for the protobuf and gRPC framing around it.
-pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024 + 1024 * 1024;
+pub(crate) const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024 + 1024 * 1024;
 
 /// One piece of a Write. `verify` on any chunk asks the server to hash what it receives.
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     #[prost(bytes = "bytes", tag = "1")]
     pub data: Bytes,
     #[prost(bool, tag = "2")]
@@ -42,7 +42,7 @@ pub struct Chunk {
 /// The server's account of a Write: how many bytes arrived and, when asked, their checksum
 /// (zero otherwise).
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct WriteSummary {
+pub(crate) struct WriteSummary {
     #[prost(uint64, tag = "1")]
     pub bytes: u64,
     #[prost(fixed64, tag = "2")]
@@ -52,7 +52,7 @@ pub struct WriteSummary {
 /// Asks for the first `size` bytes of the server's payload; Stream cuts them into
 /// `chunk_bytes` pieces (0 means the default).
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct ReadRequest {
+pub(crate) struct ReadRequest {
     #[prost(uint64, tag = "1")]
     pub size: u64,
     #[prost(uint32, tag = "2")]
@@ -61,7 +61,7 @@ pub struct ReadRequest {
 
 /// A Read response (the whole payload) or one Stream message (a chunk of it).
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct Blob {
+pub(crate) struct Blob {
     #[prost(bytes = "bytes", tag = "1")]
     pub data: Bytes,
 }

@@ -62,11 +62,11 @@ pub use config::{
     SizeCase,
 };
 pub use delay::{DEFAULT_PATH_WINDOW, DelayProxy, probe_netem};
-pub use messages::MAX_MESSAGE_BYTES;
 pub use payload::{Checksum, DEFAULT_SEED, MIB, checksum, generate};
 pub use profiles::WindowProfile;
 pub use report::{Best, SUITE};
-pub use runner::{CaseResult, RAW_TCP, SuiteOutput, benchmark_id, run, size_label};
+pub use runner::SuiteOutput;
+pub(crate) use runner::run;
 pub use service::{BlobServer, DEFAULT_CHUNK_BYTES};
 pub use tcp::{RawTcpClient, RawTcpServer};
 

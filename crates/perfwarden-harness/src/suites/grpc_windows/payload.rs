@@ -49,7 +49,13 @@ impl Default for Checksum {
 }
 
 impl Checksum {
-    pub fn new() -> Checksum {
+    #[cfg(test)]
+    /// Bytes fed so far.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub(crate) fn new() -> Checksum {
         Checksum::default()
     }
 
@@ -57,7 +63,7 @@ impl Checksum {
         self.state = (self.state ^ word).wrapping_mul(K).rotate_left(29);
     }
 
-    pub fn update(&mut self, mut data: &[u8]) {
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
         self.len += data.len() as u64;
         if self.tail_len > 0 {
             let take = (8 - self.tail_len).min(data.len());
@@ -79,16 +85,7 @@ impl Checksum {
         self.tail_len = rest.len();
     }
 
-    /// Bytes fed so far.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn finish(&self) -> u64 {
+    pub(crate) fn finish(&self) -> u64 {
         let mut c = self.clone();
         if c.tail_len > 0 {
             let mut last = [0u8; 8];

@@ -35,9 +35,16 @@ pub struct WindowProfile {
 }
 
 impl WindowProfile {
+    #[cfg(test)]
+    /// The window that bounds one stream in the direction the client receives
+    /// (Read/Stream), if the profile fixes it: the smaller of stream and connection window.
+    pub(crate) fn client_receive_window(&self) -> Option<u32> {
+        self.effective_window(2 * MIB, 5 * MIB)
+    }
+
     /// The control: whatever tonic 0.14 / hyper 1 use when nothing is set. Client 2 MiB
     /// stream and 5 MiB connection window, server 1 MiB and 1 MiB, streams unlimited.
-    pub const LIBRARY: WindowProfile = WindowProfile {
+    pub(crate) const LIBRARY: WindowProfile = WindowProfile {
         name: "library",
         stream_window: None,
         connection_window: None,
@@ -80,7 +87,7 @@ impl WindowProfile {
 
     /// hyper's adaptive window: it pings to estimate the bandwidth-delay product and grows
     /// both windows to match (up to 16 MiB per stream in hyper 1).
-    pub const ADAPTIVE: WindowProfile = WindowProfile {
+    pub(crate) const ADAPTIVE: WindowProfile = WindowProfile {
         name: "adaptive",
         stream_window: None,
         connection_window: None,
@@ -99,14 +106,8 @@ impl WindowProfile {
     ];
 
     /// The profile called `name`, if any.
-    pub fn by_name(name: &str) -> Option<WindowProfile> {
+    pub(crate) fn by_name(name: &str) -> Option<WindowProfile> {
         WindowProfile::ALL.into_iter().find(|p| p.name == name)
-    }
-
-    /// The window that bounds one stream in the direction the client receives
-    /// (Read/Stream), if the profile fixes it: the smaller of stream and connection window.
-    pub fn client_receive_window(&self) -> Option<u32> {
-        self.effective_window(2 * MIB, 5 * MIB)
     }
 
     /// The same for the direction the server receives (Write).
@@ -124,7 +125,7 @@ impl WindowProfile {
     }
 
     /// Applies the profile to a client endpoint.
-    pub fn apply_to_endpoint(&self, endpoint: Endpoint) -> Endpoint {
+    pub(crate) fn apply_to_endpoint(&self, endpoint: Endpoint) -> Endpoint {
         let mut e = endpoint;
         if let Some(w) = self.stream_window {
             e = e.initial_stream_window_size(w);
@@ -142,7 +143,7 @@ impl WindowProfile {
     }
 
     /// Applies the profile to a server builder.
-    pub fn apply_to_server(&self, server: Server) -> Server {
+    pub(crate) fn apply_to_server(&self, server: Server) -> Server {
         let mut s = server;
         if let Some(w) = self.stream_window {
             s = s.initial_stream_window_size(w);

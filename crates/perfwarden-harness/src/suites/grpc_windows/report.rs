@@ -36,7 +36,7 @@ pub struct Best {
 }
 
 impl Best {
-    pub fn benchmark(&self) -> String {
+    pub(crate) fn benchmark(&self) -> String {
         benchmark_id("best", self.op, self.bytes, self.rtt_ms)
     }
 }
@@ -54,7 +54,7 @@ impl SuiteOutput {
     }
 
     /// A gRPC case's throughput as a fraction of raw TCP's; `None` for raw TCP itself.
-    pub fn fraction_of_tcp(&self, r: &CaseResult) -> Option<f64> {
+    pub(crate) fn fraction_of_tcp(&self, r: &CaseResult) -> Option<f64> {
         if r.target == RAW_TCP {
             return None;
         }
@@ -65,7 +65,7 @@ impl SuiteOutput {
 
     /// The best profile per (condition, operation), in the order conditions and operations
     /// were run.
-    pub fn best(&self) -> Vec<Best> {
+    pub(crate) fn best(&self) -> Vec<Best> {
         let mut keys: Vec<(Option<u32>, Op)> = Vec::new();
         for r in self.results.iter().filter(|r| r.target != RAW_TCP) {
             if !keys.contains(&(r.rtt_ms, r.op)) {
@@ -96,7 +96,7 @@ impl SuiteOutput {
     }
 
     /// How delay was emulated, in one sentence.
-    pub fn delay_note(&self) -> String {
+    pub(crate) fn delay_note(&self) -> String {
         let Some(netem) = &self.netem else {
             return "Delay: none (loopback only).".into();
         };
@@ -134,7 +134,7 @@ impl SuiteOutput {
     }
 
     /// The run's metrics and the latency histograms they reference.
-    pub fn metrics(&self) -> (Vec<Metric>, Vec<Histogram>) {
+    pub(crate) fn metrics(&self) -> (Vec<Metric>, Vec<Histogram>) {
         let mut metrics = Vec::new();
         let mut histograms = Vec::new();
         for r in &self.results {

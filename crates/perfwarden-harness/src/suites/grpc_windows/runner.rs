@@ -20,11 +20,11 @@ use super::service::BlobServer;
 use super::tcp::{RawTcpClient, RawTcpServer};
 
 /// The target name of the raw TCP baseline in benchmark ids (`raw_tcp/read/64MB`).
-pub const RAW_TCP: &str = "raw_tcp";
+pub(crate) const RAW_TCP: &str = "raw_tcp";
 
 /// What one case (target × operation × size × condition) measured.
 #[derive(Clone, Debug)]
-pub struct CaseResult {
+pub(crate) struct CaseResult {
     /// A profile name, or [`RAW_TCP`].
     pub target: String,
     pub op: Op,
@@ -43,18 +43,18 @@ pub struct CaseResult {
 
 impl CaseResult {
     /// `default/write/64MB`, `raw_tcp/read/16MB/rtt10ms`.
-    pub fn benchmark(&self) -> String {
+    pub(crate) fn benchmark(&self) -> String {
         benchmark_id(&self.target, self.op, self.bytes, self.rtt_ms)
     }
 
     /// MiB/s: the median of the measured iterations' throughputs. The median rather than
     /// the mean, because on a shared machine one disturbed iteration should not move it.
-    pub fn throughput_mib_s(&self) -> f64 {
+    pub(crate) fn throughput_mib_s(&self) -> f64 {
         median(&self.samples_mib_s)
     }
 
     /// Operations per second at that throughput.
-    pub fn ops_per_s(&self) -> f64 {
+    pub(crate) fn ops_per_s(&self) -> f64 {
         self.throughput_mib_s() * MIB as f64 / self.bytes as f64
     }
 }
@@ -74,7 +74,7 @@ fn median(samples: &[f64]) -> f64 {
 }
 
 /// A payload size as written in benchmark ids: `64MB` (MiB), or `256KB` below 1 MiB.
-pub fn size_label(bytes: usize) -> String {
+pub(crate) fn size_label(bytes: usize) -> String {
     if bytes.is_multiple_of(MIB) {
         format!("{}MB", bytes / MIB)
     } else {
@@ -82,7 +82,7 @@ pub fn size_label(bytes: usize) -> String {
     }
 }
 
-pub fn benchmark_id(target: &str, op: Op, bytes: usize, rtt_ms: Option<u32>) -> String {
+pub(crate) fn benchmark_id(target: &str, op: Op, bytes: usize, rtt_ms: Option<u32>) -> String {
     let mut id = format!("{target}/{}/{}", op.name(), size_label(bytes));
     if let Some(ms) = rtt_ms {
         id.push_str(&format!("/rtt{ms}ms"));
@@ -93,7 +93,7 @@ pub fn benchmark_id(target: &str, op: Op, bytes: usize, rtt_ms: Option<u32>) -> 
 /// Everything a run produced, for [`super::report`].
 #[derive(Debug)]
 pub struct SuiteOutput {
-    pub results: Vec<CaseResult>,
+    pub(crate) results: Vec<CaseResult>,
     /// How delay was emulated, when any condition had one: always the proxy, with the
     /// netem probe's answer kept for the report.
     pub netem: Option<Result<(), String>>,

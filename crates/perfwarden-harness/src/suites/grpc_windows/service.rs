@@ -32,12 +32,12 @@ pub const DEFAULT_CHUNK_BYTES: usize = 4 * 1024 * 1024;
 
 /// The service state shared by all connections.
 #[derive(Clone)]
-pub struct BlobService {
+pub(crate) struct BlobService {
     payload: Bytes,
 }
 
 impl BlobService {
-    pub fn new(payload: Bytes) -> BlobService {
+    pub(crate) fn new(payload: Bytes) -> BlobService {
         BlobService { payload }
     }
 

@@ -17,12 +17,12 @@ use super::names::{AUTH_PAIRS, SERVICE_NAMES};
 use super::world::World;
 
 /// Column positions the verifier reads.
-pub const SEQ: usize = 0;
-pub const TIME: usize = 1;
-pub const EVENT_ID: usize = 2;
+pub(crate) const SEQ: usize = 0;
+pub(crate) const TIME: usize = 1;
+pub(crate) const EVENT_ID: usize = 2;
 
 /// The archive's Arrow schema (UTC microsecond timestamps).
-pub fn schema() -> SchemaRef {
+pub(crate) fn schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
     SCHEMA
         .get_or_init(|| {

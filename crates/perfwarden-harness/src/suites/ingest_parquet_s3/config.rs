@@ -18,7 +18,7 @@ pub const SLOWDOWN_VAR: &str = "PERFWARDEN_INJECT_SLOWDOWN";
 
 pub const MIB: u64 = 1024 * 1024;
 /// S3's smallest allowed multipart part (all but the last).
-pub const MIN_PART_SIZE: u64 = 5 * MIB;
+pub(crate) const MIN_PART_SIZE: u64 = 5 * MIB;
 
 /// Parquet compression. The arrow-rs default is none; the suite's default is ZSTD.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum Codec {
 }
 
 impl Codec {
-    pub fn to_parquet(self) -> Result<Compression, IngestError> {
+    pub(crate) fn to_parquet(self) -> Result<Compression, IngestError> {
         Ok(match self {
             Codec::None => Compression::UNCOMPRESSED,
             Codec::Snappy => Compression::SNAPPY,
@@ -103,18 +103,19 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    #[cfg(test)]
+    /// The sum of all waits: how long a call can keep retrying at most (besides the
+    /// attempts' own time).
+    pub(crate) fn total_wait(&self) -> Duration {
+        (1..self.max_attempts).map(|a| self.delay(a)).sum()
+    }
+
     /// The wait after failed attempt `attempt` (1-based).
-    pub fn delay(&self, attempt: u32) -> Duration {
+    pub(crate) fn delay(&self, attempt: u32) -> Duration {
         let factor = 1u32
             .checked_shl(attempt.saturating_sub(1))
             .unwrap_or(u32::MAX);
         self.base_delay.saturating_mul(factor).min(self.max_delay)
-    }
-
-    /// The sum of all waits: how long a call can keep retrying at most (besides the
-    /// attempts' own time).
-    pub fn total_wait(&self) -> Duration {
-        (1..self.max_attempts).map(|a| self.delay(a)).sum()
     }
 }
 
@@ -168,7 +169,7 @@ impl Default for PipelineConfig {
 
 impl PipelineConfig {
     /// Checks every setting, naming the first that cannot work.
-    pub fn validate(&self) -> Result<(), IngestError> {
+    pub(crate) fn validate(&self) -> Result<(), IngestError> {
         let bad = |setting, what: String| Err(IngestError::Config { setting, what });
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1".into());

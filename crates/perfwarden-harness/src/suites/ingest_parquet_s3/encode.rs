@@ -61,10 +61,6 @@ impl RowGroupEncoder {
         })
     }
 
-    pub fn world(&self) -> &Arc<World> {
-        &self.world
-    }
-
     /// Encodes `events` (at least one) into one row group.
     pub fn encode(&self, events: &[Event]) -> Result<EncodedRowGroup, IngestError> {
         let batch = to_record_batch(&self.world, events);
@@ -109,14 +105,14 @@ impl RowGroupEncoder {
     /// each at most), a null count and flags, the offset index three integers: under 192
     /// bytes. The schema and the embedded Arrow schema are counted once, doubled. Measured
     /// footers come out at a quarter to a half of this bound (see the lane tests).
-    pub fn footer_bound(&self, row_groups: usize, pages: usize) -> u64 {
+    pub(crate) fn footer_bound(&self, row_groups: usize, pages: usize) -> u64 {
         let columns = schema().fields().len();
         let base = 4 * 1024 + 2 * self.kv_len + columns * 64;
         (base + row_groups * columns * 512 + pages * 192) as u64
     }
 
     /// A new, empty file with this encoder's properties.
-    pub fn start_file(&self) -> Result<OpenFile, IngestError> {
+    pub(crate) fn start_file(&self) -> Result<OpenFile, IngestError> {
         let (writer, _) = new_file(&self.props)?;
         Ok(OpenFile {
             writer,
@@ -127,7 +123,7 @@ impl RowGroupEncoder {
     }
 
     /// The size `file` would have once closed if `group` were added to it.
-    pub fn size_with(&self, file: &OpenFile, group: &EncodedRowGroup) -> u64 {
+    pub(crate) fn size_with(&self, file: &OpenFile, group: &EncodedRowGroup) -> u64 {
         file.writer.bytes_written() as u64
             + group.bytes
             + self.footer_bound(file.row_groups + 1, file.pages + group.pages)
@@ -144,7 +140,7 @@ fn new_file(
 }
 
 /// A Parquet file being filled in memory.
-pub struct OpenFile {
+pub(crate) struct OpenFile {
     writer: SerializedFileWriter<Vec<u8>>,
     pub rows: u64,
     pub row_groups: usize,
@@ -153,7 +149,7 @@ pub struct OpenFile {
 
 impl OpenFile {
     /// Appends an encoded row group.
-    pub fn append(&mut self, group: EncodedRowGroup) -> Result<(), IngestError> {
+    pub(crate) fn append(&mut self, group: EncodedRowGroup) -> Result<(), IngestError> {
         let err = |e| IngestError::parquet("appending a row group", e);
         let mut rg = self.writer.next_row_group().map_err(err)?;
         for chunk in group.chunks {
@@ -166,13 +162,8 @@ impl OpenFile {
         Ok(())
     }
 
-    /// Bytes written so far (header and row groups).
-    pub fn bytes_written(&self) -> u64 {
-        self.writer.bytes_written() as u64
-    }
-
     /// Writes the footer and returns the whole file.
-    pub fn finish(self) -> Result<Bytes, IngestError> {
+    pub(crate) fn finish(self) -> Result<Bytes, IngestError> {
         let buf = self
             .writer
             .into_inner()

@@ -17,7 +17,7 @@ use super::world::World;
 
 /// What encoding alone achieved.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EncodeAlone {
+pub(crate) struct EncodeAlone {
     pub events: u64,
     pub files: u64,
     /// Parquet bytes produced.
@@ -27,17 +27,17 @@ pub struct EncodeAlone {
 }
 
 impl EncodeAlone {
-    pub fn events_per_s(&self) -> f64 {
+    pub(crate) fn events_per_s(&self) -> f64 {
         self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
     /// Parquet output in MB (10^6 bytes) per second.
-    pub fn mb_per_s(&self) -> f64 {
+    pub(crate) fn mb_per_s(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
     /// Compressed bytes per event.
-    pub fn bytes_per_event(&self) -> f64 {
+    pub(crate) fn bytes_per_event(&self) -> f64 {
         self.bytes as f64 / self.events.max(1) as f64
     }
 }
@@ -45,7 +45,7 @@ impl EncodeAlone {
 /// Generates `events` events of `mix` (stamped one microsecond apart from now), then
 /// times `config.lanes` threads encoding them in batches of `config.batch_size`, dealt
 /// round robin as the pipeline deals them.
-pub fn measure(
+pub(crate) fn measure(
     world: Arc<World>,
     config: &PipelineConfig,
     mix: EventMix,

@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// Marks an absent string reference (the field does not apply to this event type).
-pub const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// The Windows Security log event IDs the generator produces.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,7 +33,16 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    #[cfg(test)]
+    /// Position in [`EventType::ALL`], for per-type arrays.
+    pub(crate) fn index(self) -> usize {
+        EventType::ALL
+            .iter()
+            .position(|t| *t == self)
+            .expect("every type is in ALL")
+    }
+
+    pub(crate) const ALL: [EventType; 7] = [
         EventType::Logon,
         EventType::LogonFailed,
         EventType::Logoff,
@@ -44,26 +53,18 @@ impl EventType {
     ];
 
     /// The Windows event ID.
-    pub fn id(self) -> u16 {
+    pub(crate) fn id(self) -> u16 {
         self as u16
     }
 
-    pub fn from_id(id: u16) -> Option<EventType> {
+    pub(crate) fn from_id(id: u16) -> Option<EventType> {
         EventType::ALL.into_iter().find(|t| t.id() == id)
-    }
-
-    /// Position in [`EventType::ALL`], for per-type arrays.
-    pub fn index(self) -> usize {
-        EventType::ALL
-            .iter()
-            .position(|t| *t == self)
-            .expect("every type is in ALL")
     }
 
     /// Share of this type in the realistic mix, in parts per thousand. The proportions
     /// follow what a domain's Security log forwarding typically carries: logons and
     /// logoffs dominate, process creation is common where auditing is on, failures rare.
-    pub fn mix_weight(self) -> u32 {
+    pub(crate) fn mix_weight(self) -> u32 {
         match self {
             EventType::Logon => 300,
             EventType::Logoff => 250,
@@ -164,7 +165,7 @@ pub struct Event {
 
 impl Event {
     /// An event of `kind` with every optional field absent.
-    pub fn blank(seq: u64, kind: EventType, computer: u32) -> Event {
+    pub(crate) fn blank(seq: u64, kind: EventType, computer: u32) -> Event {
         Event {
             seq,
             time_us: 0,

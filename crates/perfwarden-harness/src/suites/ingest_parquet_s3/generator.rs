@@ -42,6 +42,12 @@ pub struct Generator {
 }
 
 impl Generator {
+    #[cfg(test)]
+    /// How many events were generated so far (the next sequence number).
+    pub(crate) fn generated(&self) -> u64 {
+        self.next_seq
+    }
+
     /// A generator of `mix` events over `world`, seeded with `seed`. Sequence numbers
     /// start at 0.
     pub fn new(world: Arc<World>, mix: EventMix, seed: u64) -> Generator {
@@ -66,15 +72,6 @@ impl Generator {
         }
     }
 
-    pub fn world(&self) -> &Arc<World> {
-        &self.world
-    }
-
-    /// How many events were generated so far (the next sequence number).
-    pub fn generated(&self) -> u64 {
-        self.next_seq
-    }
-
     /// Appends `n` events to `out`.
     pub fn fill(&mut self, out: &mut Vec<Event>, n: usize) {
         out.reserve(n);
@@ -84,7 +81,7 @@ impl Generator {
         }
     }
 
-    pub fn next_event(&mut self) -> Event {
+    pub(crate) fn next_event(&mut self) -> Event {
         let r = self.rng.next_u64();
         let kind = match self.mix {
             EventMix::Fixed(t) => t,

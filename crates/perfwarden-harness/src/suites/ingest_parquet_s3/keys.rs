@@ -24,7 +24,7 @@ fn date_of_day(day: i64) -> NaiveDate {
 }
 
 /// The partition directory of `kind` on `day`, with the trailing slash.
-pub fn partition(kind: EventType, day: i64) -> String {
+pub(crate) fn partition(kind: EventType, day: i64) -> String {
     let d = date_of_day(day);
     format!(
         "event_type={}/year={:04}/month={:02}/day={:02}/",
@@ -36,7 +36,7 @@ pub fn partition(kind: EventType, day: i64) -> String {
 }
 
 /// The full key of a file of `kind` whose earliest event is at `first_us`.
-pub fn file_key(prefix: &str, kind: EventType, first_us: i64, counter: u64) -> String {
+pub(crate) fn file_key(prefix: &str, kind: EventType, first_us: i64, counter: u64) -> String {
     let t = DateTime::from_timestamp_micros(first_us).expect("event times are in range");
     format!(
         "{prefix}{}events_{}_{:04}{:02}{:02}_{:02}{:02}{:02}_{counter:04}.parquet",

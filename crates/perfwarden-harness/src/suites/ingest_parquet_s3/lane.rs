@@ -22,14 +22,15 @@ use super::world::World;
 
 /// A finished Parquet file, ready to upload.
 #[derive(Clone, Debug)]
-pub struct ClosedFile {
+pub(crate) struct ClosedFile {
     pub key: String,
+    /// What the key names, kept for the tests that check a file holds one type and day.
+    #[cfg(test)]
     pub kind: EventType,
+    #[cfg(test)]
     pub day: i64,
     pub bytes: Bytes,
     pub rows: u64,
-    pub min_time_us: i64,
-    pub max_time_us: i64,
     /// Event times run-length encoded per millisecond: (milliseconds since the epoch,
     /// events), for the event-to-visible lag.
     pub times: Vec<(i64, u32)>,
@@ -37,20 +38,20 @@ pub struct ClosedFile {
 
 /// Hands out the run-wide counter that makes keys unique.
 #[derive(Debug)]
-pub struct KeyAllocator {
+pub(crate) struct KeyAllocator {
     prefix: String,
     next: AtomicU64,
 }
 
 impl KeyAllocator {
-    pub fn new(prefix: impl Into<String>) -> KeyAllocator {
+    pub(crate) fn new(prefix: impl Into<String>) -> KeyAllocator {
         KeyAllocator {
             prefix: prefix.into(),
             next: AtomicU64::new(1),
         }
     }
 
-    pub fn key(&self, kind: EventType, first_us: i64) -> String {
+    pub(crate) fn key(&self, kind: EventType, first_us: i64) -> String {
         file_key(
             &self.prefix,
             kind,
@@ -62,7 +63,7 @@ impl KeyAllocator {
 
 /// What a lane did.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct LaneStats {
+pub(crate) struct LaneStats {
     pub events: u64,
     pub files: u64,
     pub bytes: u64,
@@ -86,7 +87,7 @@ struct Partition {
     file: Option<FileState>,
 }
 
-pub struct Lane {
+pub(crate) struct Lane {
     encoder: RowGroupEncoder,
     keys: Arc<KeyAllocator>,
     max_file_size: u64,
@@ -102,7 +103,13 @@ pub struct Lane {
 }
 
 impl Lane {
-    pub fn new(
+    #[cfg(test)]
+    /// Whether anything is buffered or open.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.partitions.is_empty()
+    }
+
+    pub(crate) fn new(
         world: Arc<World>,
         config: &PipelineConfig,
         keys: Arc<KeyAllocator>,
@@ -123,7 +130,7 @@ impl Lane {
 
     /// Buffers a batch; encodes the row groups it completes and appends the files it
     /// closes to `out`.
-    pub fn handle_batch(
+    pub(crate) fn handle_batch(
         &mut self,
         batch: &[Event],
         out: &mut Vec<ClosedFile>,
@@ -155,7 +162,7 @@ impl Lane {
     }
 
     /// Encodes everything buffered and closes every open file.
-    pub fn flush(&mut self, out: &mut Vec<ClosedFile>) -> Result<(), IngestError> {
+    pub(crate) fn flush(&mut self, out: &mut Vec<ClosedFile>) -> Result<(), IngestError> {
         let started = Instant::now();
         for i in 0..self.partitions.len() {
             let pending = std::mem::take(&mut self.partitions[i].pending);
@@ -171,11 +178,6 @@ impl Lane {
         self.pending = 0;
         self.finish_work(started);
         Ok(())
-    }
-
-    /// Whether anything is buffered or open.
-    pub fn is_empty(&self) -> bool {
-        self.partitions.is_empty()
     }
 
     /// Accounts the work since `started`.
@@ -294,12 +296,12 @@ impl Lane {
         self.stats.bytes += bytes.len() as u64;
         Ok(ClosedFile {
             key,
+            #[cfg(test)]
             kind: p.kind,
+            #[cfg(test)]
             day: p.day,
             bytes,
             rows,
-            min_time_us: state.min_us,
-            max_time_us: state.max_us,
             times: state.times,
         })
     }

@@ -1,6 +1,6 @@
 //! Fixed vocabularies the world is built from: names, process images, Windows codes.
 
-pub const FIRST_NAMES: [&str; 56] = [
+pub(crate) const FIRST_NAMES: [&str; 56] = [
     "james",
     "mary",
     "john",
@@ -59,7 +59,7 @@ pub const FIRST_NAMES: [&str; 56] = [
     "priya",
 ];
 
-pub const LAST_NAMES: [&str; 60] = [
+pub(crate) const LAST_NAMES: [&str; 60] = [
     "smith",
     "johnson",
     "williams",
@@ -123,9 +123,9 @@ pub const LAST_NAMES: [&str; 60] = [
 ];
 
 /// Prefix of the separate admin accounts people use for privileged work.
-pub const ADMIN_PREFIX: &str = "adm_";
+pub(crate) const ADMIN_PREFIX: &str = "adm_";
 
-pub const SERVICE_ACCOUNTS: [&str; 40] = [
+pub(crate) const SERVICE_ACCOUNTS: [&str; 40] = [
     "svc_backup",
     "svc_sql01",
     "svc_sql02",
@@ -169,7 +169,7 @@ pub const SERVICE_ACCOUNTS: [&str; 40] = [
 ];
 
 /// Built-in accounts: (name, domain, SID).
-pub const WELL_KNOWN: [(&str, &str, &str); 6] = [
+pub(crate) const WELL_KNOWN: [(&str, &str, &str); 6] = [
     ("SYSTEM", "NT AUTHORITY", "S-1-5-18"),
     ("LOCAL SERVICE", "NT AUTHORITY", "S-1-5-19"),
     ("NETWORK SERVICE", "NT AUTHORITY", "S-1-5-20"),
@@ -178,10 +178,10 @@ pub const WELL_KNOWN: [(&str, &str, &str); 6] = [
     ("UMFD-0", "Font Driver Host", "S-1-5-96-0-0"),
 ];
 /// Index of SYSTEM within [`WELL_KNOWN`].
-pub const SYSTEM: u32 = 0;
+pub(crate) const SYSTEM: u32 = 0;
 
 /// Names tried by password-guessing from outside; they exist nowhere.
-pub const BOGUS_USERS: [&str; 30] = [
+pub(crate) const BOGUS_USERS: [&str; 30] = [
     "administrator",
     "admin",
     "test",
@@ -214,12 +214,12 @@ pub const BOGUS_USERS: [&str; 30] = [
     "kiosk",
 ];
 
-pub const SERVER_ROLES: [&str; 12] = [
+pub(crate) const SERVER_ROLES: [&str; 12] = [
     "FS", "SQL", "APP", "WEB", "EXCH", "PRT", "BKP", "CTX", "HV", "SCCM", "WSUS", "ADFS",
 ];
 
 /// Process images with argument templates (`{user}`, `{n}`, `{hex}` are filled in).
-pub const PROCESSES: [(&str, &[&str]); 24] = [
+pub(crate) const PROCESSES: [(&str, &[&str]); 24] = [
     (
         r"C:\Windows\System32\svchost.exe",
         &[
@@ -331,16 +331,16 @@ pub const PROCESSES: [(&str, &[&str]); 24] = [
     (r"C:\Windows\System32\winlogon.exe", &[""]),
 ];
 /// Indices of processes the generator names directly.
-pub const PROC_CMD: u32 = 1;
-pub const PROC_POWERSHELL: u32 = 2;
-pub const PROC_EXPLORER: u32 = 3;
-pub const PROC_SVCHOST: u32 = 0;
-pub const PROC_LSASS: u32 = 21;
-pub const PROC_SERVICES: u32 = 22;
-pub const PROC_WINLOGON: u32 = 23;
+pub(crate) const PROC_CMD: u32 = 1;
+pub(crate) const PROC_POWERSHELL: u32 = 2;
+pub(crate) const PROC_EXPLORER: u32 = 3;
+pub(crate) const PROC_SVCHOST: u32 = 0;
+pub(crate) const PROC_LSASS: u32 = 21;
+pub(crate) const PROC_SERVICES: u32 = 22;
+pub(crate) const PROC_WINLOGON: u32 = 23;
 
 /// NTSTATUS and Kerberos result codes as the log prints them.
-pub const STATUS_CODES: [&str; 14] = [
+pub(crate) const STATUS_CODES: [&str; 14] = [
     "0x0",
     "0xc000006d", // STATUS_LOGON_FAILURE
     "0xc000006a", // bad password
@@ -356,15 +356,15 @@ pub const STATUS_CODES: [&str; 14] = [
     "0x18",       // KDC_ERR_PREAUTH_FAILED
     "0xc0000070", // workstation restriction
 ];
-pub const STATUS_OK: u32 = 0;
-pub const STATUS_LOGON_FAILURE: u32 = 1;
-pub const STATUS_BAD_PASSWORD: u32 = 2;
-pub const STATUS_NO_SUCH_USER: u32 = 3;
+pub(crate) const STATUS_OK: u32 = 0;
+pub(crate) const STATUS_LOGON_FAILURE: u32 = 1;
+pub(crate) const STATUS_BAD_PASSWORD: u32 = 2;
+pub(crate) const STATUS_NO_SUCH_USER: u32 = 3;
 /// Sub-statuses a 4625 may carry besides bad password and no such user.
-pub const STATUS_RARE_FAILURES: [u32; 6] = [4, 5, 6, 7, 8, 13];
-pub const KERBEROS_FAILURES: [u32; 3] = [10, 11, 12];
+pub(crate) const STATUS_RARE_FAILURES: [u32; 6] = [4, 5, 6, 7, 8, 13];
+pub(crate) const KERBEROS_FAILURES: [u32; 3] = [10, 11, 12];
 
-pub const PRIVILEGE_LISTS: [&str; 4] = [
+pub(crate) const PRIVILEGE_LISTS: [&str; 4] = [
     "SeAssignPrimaryTokenPrivilege\n\t\t\tSeTcbPrivilege\n\t\t\tSeSecurityPrivilege\n\t\t\tSeTakeOwnershipPrivilege\n\t\t\tSeLoadDriverPrivilege\n\t\t\tSeBackupPrivilege\n\t\t\tSeRestorePrivilege\n\t\t\tSeDebugPrivilege\n\t\t\tSeAuditPrivilege\n\t\t\tSeSystemEnvironmentPrivilege\n\t\t\tSeImpersonatePrivilege\n\t\t\tSeDelegateSessionUserImpersonatePrivilege",
     "SeSecurityPrivilege\n\t\t\tSeBackupPrivilege\n\t\t\tSeRestorePrivilege\n\t\t\tSeTakeOwnershipPrivilege\n\t\t\tSeDebugPrivilege\n\t\t\tSeSystemEnvironmentPrivilege\n\t\t\tSeLoadDriverPrivilege\n\t\t\tSeImpersonatePrivilege\n\t\t\tSeDelegateSessionUserImpersonatePrivilege\n\t\t\tSeEnableDelegationPrivilege",
     "SeAssignPrimaryTokenPrivilege\n\t\t\tSeAuditPrivilege\n\t\t\tSeImpersonatePrivilege",
@@ -372,18 +372,18 @@ pub const PRIVILEGE_LISTS: [&str; 4] = [
 ];
 
 /// LogonProcessName and AuthenticationPackageName pairs.
-pub const AUTH_PAIRS: [(Option<&str>, &str); 5] = [
+pub(crate) const AUTH_PAIRS: [(Option<&str>, &str); 5] = [
     (Some("User32"), "Negotiate"),
     (Some("NtLmSsp"), "NTLM"),
     (Some("Kerberos"), "Kerberos"),
     (Some("Advapi"), "Negotiate"),
     (None, "MICROSOFT_AUTHENTICATION_PACKAGE_V1_0"),
 ];
-pub const AUTH_INTERACTIVE: u32 = 0;
-pub const AUTH_NTLM: u32 = 1;
-pub const AUTH_KERBEROS: u32 = 2;
-pub const AUTH_SERVICE: u32 = 3;
-pub const AUTH_MSV1_0: u32 = 4;
+pub(crate) const AUTH_INTERACTIVE: u32 = 0;
+pub(crate) const AUTH_NTLM: u32 = 1;
+pub(crate) const AUTH_KERBEROS: u32 = 2;
+pub(crate) const AUTH_SERVICE: u32 = 3;
+pub(crate) const AUTH_MSV1_0: u32 = 4;
 
-pub const SERVICE_NAMES: [&str; 2] = ["krbtgt", "kadmin/changepw"];
-pub const ENCRYPTION_TYPES: [&str; 4] = ["0x12", "0x17", "0x11", "0x3"];
+pub(crate) const SERVICE_NAMES: [&str; 2] = ["krbtgt", "kadmin/changepw"];
+pub(crate) const ENCRYPTION_TYPES: [&str; 4] = ["0x12", "0x17", "0x11", "0x3"];

@@ -45,14 +45,14 @@ pub struct Clock {
 }
 
 impl Clock {
-    pub fn now() -> Clock {
+    pub(crate) fn now() -> Clock {
         Clock {
             start: Instant::now(),
             start_unix_us: chrono::Utc::now().timestamp_micros(),
         }
     }
 
-    pub fn unix_us(&self, at: Instant) -> i64 {
+    pub(crate) fn unix_us(&self, at: Instant) -> i64 {
         self.start_unix_us + at.saturating_duration_since(self.start).as_micros() as i64
     }
 }
@@ -83,13 +83,13 @@ impl SendReport {
 }
 
 /// Microsecond histogram bounded at ten minutes.
-pub fn micros_histogram() -> Histogram<u64> {
+pub(crate) fn micros_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid bounds")
 }
 
 /// Sends batches round robin to `lanes` until the stop condition, `abort`, or a lane
 /// hanging up (its thread failed; the pipeline reports why).
-pub fn run_sender(
+pub(crate) fn run_sender(
     generator: &mut Generator,
     spec: &LoadSpec,
     batch_size: usize,

@@ -57,7 +57,7 @@ pub struct UploadStats {
     /// Of the failed files, those not tried because S3 had already failed for good.
     pub untried_files: u64,
     pub failed_events: u64,
-    pub last_failure: Option<(String, Failed)>,
+    pub(crate) last_failure: Option<(String, Failed)>,
     pub manifest: Vec<Manifest>,
     /// When the last object became visible.
     pub last_visible: Option<Instant>,
@@ -85,7 +85,7 @@ impl UploadStats {
     }
 
     /// Upload throughput per stream: bytes over the summed upload times, MB/s (10^6).
-    pub fn mb_per_s(&self) -> f64 {
+    pub(crate) fn mb_per_s(&self) -> f64 {
         self.bytes as f64 / 1e6 / self.busy.as_secs_f64().max(1e-9)
     }
 }
@@ -95,7 +95,6 @@ impl UploadStats {
 pub struct PipelineOutcome {
     pub send: SendReport,
     pub upload: UploadStats,
-    pub lanes: Vec<LaneStats>,
     /// From the start until the last object was visible (or the run ended).
     pub finished: Duration,
     pub clock: Clock,
@@ -103,7 +102,7 @@ pub struct PipelineOutcome {
 
 impl PipelineOutcome {
     /// Events per second from the first send until every event was visible in S3.
-    pub fn end_to_end_rate(&self) -> f64 {
+    pub(crate) fn end_to_end_rate(&self) -> f64 {
         self.upload.events as f64 / self.finished.as_secs_f64().max(1e-9)
     }
 }
@@ -157,12 +156,10 @@ pub async fn run_pipeline(
         })?
     };
     let send = join(sender).await?;
-    let mut lanes = Vec::with_capacity(lane_threads.len());
     let mut lane_error = None;
     for t in lane_threads {
-        match join(t).await {
-            Ok(stats) => lanes.push(stats),
-            Err(e) => lane_error = lane_error.or(Some(e)),
+        if let Err(e) = join(t).await {
+            lane_error = lane_error.or(Some(e));
         }
     }
     let upload = upload_task.await.map_err(|e| IngestError::Thread {
@@ -193,7 +190,6 @@ pub async fn run_pipeline(
     Ok(PipelineOutcome {
         send,
         upload,
-        lanes,
         finished,
         clock,
     })

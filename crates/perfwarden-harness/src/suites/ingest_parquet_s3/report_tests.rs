@@ -53,7 +53,6 @@ fn outcome(events: u64, send_secs: f64, finished_secs: f64) -> (PipelineOutcome,
     let o = PipelineOutcome {
         send,
         upload,
-        lanes: Vec::new(),
         finished: Duration::from_secs_f64(finished_secs),
         clock: Clock::now(),
     };

@@ -14,7 +14,7 @@ use super::config::RetryPolicy;
 
 /// How one attempt failed, in one line (see [`one_line`]).
 #[derive(Debug)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     Transient(String),
     Permanent(String),
 }
@@ -23,7 +23,7 @@ pub enum Attempt {
 /// not. Connection failures, timeouts, unreadable responses and 5xx, 408 and 429 statuses
 /// are transient. The SDK's whole account of the error is logged at debug level; the
 /// attempt carries only its one-line summary.
-pub fn classify<E>(
+pub(crate) fn classify<E>(
     op: &'static str,
     e: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> Attempt
@@ -80,7 +80,10 @@ pub struct Failed {
 
 /// Runs `op` until it succeeds, fails permanently, or has been tried `max_attempts`
 /// times. Returns the value and what the retries cost.
-pub async fn with_retry<T, F, Fut>(policy: &RetryPolicy, mut op: F) -> Result<(T, Tries), Failed>
+pub(crate) async fn with_retry<T, F, Fut>(
+    policy: &RetryPolicy,
+    mut op: F,
+) -> Result<(T, Tries), Failed>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Attempt>>,

@@ -47,7 +47,7 @@ impl SuiteOptions {
 
 /// One scenario's run.
 #[derive(Debug)]
-pub struct ScenarioRun {
+pub(crate) struct ScenarioRun {
     pub scenario: Scenario,
     pub config: PipelineConfig,
     pub result: Result<(PipelineOutcome, VerifyReport), IngestError>,
@@ -55,13 +55,13 @@ pub struct ScenarioRun {
 
 impl ScenarioRun {
     /// Achieved over target send rate, for scenarios with a target.
-    pub fn ratio(&self) -> Option<f64> {
+    pub(crate) fn ratio(&self) -> Option<f64> {
         let (outcome, _) = self.result.as_ref().ok()?;
         Some(outcome.send.achieved_rate() / self.scenario.load.target_rate?)
     }
 
     /// Why the scenario failed, if it did: an error, or a sustained rate under 95%.
-    pub fn failure(&self) -> Option<String> {
+    pub(crate) fn failure(&self) -> Option<String> {
         match &self.result {
             Err(e) => Some(e.to_string()),
             Ok(_) if self.scenario.kind == Kind::Sustained => {
@@ -86,8 +86,8 @@ pub struct SuiteRun {
     pub run_id: String,
     pub bucket: Bucket,
     /// None when the plan left encode-alone out.
-    pub encode: Option<Result<EncodeAlone, IngestError>>,
-    pub scenarios: Vec<ScenarioRun>,
+    pub(crate) encode: Option<Result<EncodeAlone, IngestError>>,
+    pub(crate) scenarios: Vec<ScenarioRun>,
 }
 
 impl SuiteRun {
@@ -104,13 +104,13 @@ impl SuiteRun {
         f
     }
 
-    pub fn scenario(&self, name: &str) -> Option<&ScenarioRun> {
+    pub(crate) fn scenario(&self, name: &str) -> Option<&ScenarioRun> {
         self.scenarios.iter().find(|s| s.scenario.name == name)
     }
 }
 
 /// A run id: UTC time and process id, sortable and unique per machine.
-pub fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     format!(
         "{}-{}",
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
@@ -222,7 +222,7 @@ async fn run_scenario(
 }
 
 /// One line about a scenario's run.
-pub fn describe(run: &ScenarioRun) -> String {
+pub(crate) fn describe(run: &ScenarioRun) -> String {
     let name = &run.scenario.name;
     match &run.result {
         Err(e) => format!("  {name}: FAILED: {e}"),

@@ -8,7 +8,7 @@
 const SLOTS: usize = 1 << 16;
 
 #[derive(Clone, Debug)]
-pub struct Sampler {
+pub(crate) struct Sampler {
     slots: Vec<u32>,
 }
 
@@ -17,7 +17,7 @@ impl Sampler {
     ///
     /// # Panics
     /// When there are no weights, more than 65,536 of them, or none is positive.
-    pub fn weighted(weights: &[f64]) -> Sampler {
+    pub(crate) fn weighted(weights: &[f64]) -> Sampler {
         assert!(
             !weights.is_empty() && weights.len() <= SLOTS,
             "1..=65536 outcomes"
@@ -56,14 +56,14 @@ impl Sampler {
     }
 
     /// Zipf over `n` outcomes with exponent `s`: outcome `i` has weight `1 / (i + 1)^s`.
-    pub fn zipf(n: usize, s: f64) -> Sampler {
+    pub(crate) fn zipf(n: usize, s: f64) -> Sampler {
         let weights: Vec<f64> = (1..=n).map(|k| 1.0 / (k as f64).powf(s)).collect();
         Sampler::weighted(&weights)
     }
 
     /// The outcome for 16 random bits.
     #[inline]
-    pub fn pick(&self, bits: u16) -> u32 {
+    pub(crate) fn pick(&self, bits: u16) -> u32 {
         self.slots[bits as usize]
     }
 }

@@ -21,12 +21,12 @@ use super::pacing::{LoadSpec, Stop};
 use perfwarden::profile::Profile;
 
 /// The rate the seed's server reached unthrottled.
-pub const SEED_RATE: f64 = 48_000.0;
+pub(crate) const SEED_RATE: f64 = 48_000.0;
 /// Sustained runs pass at this share of their target.
-pub const PASS_RATIO: f64 = 0.95;
+pub(crate) const PASS_RATIO: f64 = 0.95;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Unthrottled,
     /// A target the pipeline must hold (pass/fail at [`PASS_RATIO`]).
     Sustained,
@@ -35,7 +35,7 @@ pub enum Kind {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     /// The benchmark name in results.
     pub name: String,
     pub kind: Kind,
@@ -47,7 +47,7 @@ pub struct Scenario {
 /// Everything a profile runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
-    pub scenarios: Vec<Scenario>,
+    pub(crate) scenarios: Vec<Scenario>,
     /// Events for the encode-alone measurement (0: not measured).
     pub encode_events: u64,
     pub encode_mix: EventMix,
@@ -128,7 +128,7 @@ impl Plan {
 }
 
 /// The name of the encode-alone measurement in results and selections.
-pub const ENCODE_ALONE: &str = "encode_alone";
+pub(crate) const ENCODE_ALONE: &str = "encode_alone";
 
 #[cfg(test)]
 mod tests {

@@ -70,7 +70,7 @@ impl S3Target {
     }
 
     /// The same target with the SDK's retries off and bounded connect and attempt times.
-    pub fn without_sdk_retries(&self) -> S3Target {
+    pub(crate) fn without_sdk_retries(&self) -> S3Target {
         let config = self
             .client
             .config()
@@ -204,10 +204,6 @@ impl Uploader {
         }
     }
 
-    pub fn target(&self) -> &S3Target {
-        &self.target
-    }
-
     /// Uploads `body` to `key`.
     pub async fn upload(&self, key: &str, body: Bytes) -> Result<Uploaded, Failed> {
         let started = Instant::now();
@@ -335,7 +331,7 @@ impl Uploader {
 }
 
 /// Byte ranges `[start, end)` of the parts of an object of `len` bytes.
-pub fn part_ranges(len: u64, part_size: u64) -> Vec<(u64, u64)> {
+pub(crate) fn part_ranges(len: u64, part_size: u64) -> Vec<(u64, u64)> {
     (0..len.div_ceil(part_size))
         .map(|i| (i * part_size, ((i + 1) * part_size).min(len)))
         .collect()

@@ -17,20 +17,20 @@ use super::names::{
 };
 
 /// Counts of each kind of entity.
-pub const PEOPLE: usize = 3_000;
-pub const ADMINS: usize = 60;
-pub const WORKSTATIONS: usize = 300;
-pub const SERVERS: usize = 90;
-pub const DOMAIN_CONTROLLERS: usize = 6;
-pub const EXTERNAL_ADDRESSES: usize = 200;
-pub const COMMAND_LINES: usize = 1_500;
+pub(crate) const PEOPLE: usize = 3_000;
+pub(crate) const ADMINS: usize = 60;
+pub(crate) const WORKSTATIONS: usize = 300;
+pub(crate) const SERVERS: usize = 90;
+pub(crate) const DOMAIN_CONTROLLERS: usize = 6;
+pub(crate) const EXTERNAL_ADDRESSES: usize = 200;
+pub(crate) const COMMAND_LINES: usize = 1_500;
 
 const DOMAINS: [&str; 3] = ["CORP", "EMEA", "APAC"];
 const DNS_SUFFIX: &str = "corp.example.com";
 
 /// An account as the Security log names it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
+pub(crate) struct Account {
     pub name: String,
     pub domain: String,
     pub sid: String,
@@ -38,7 +38,7 @@ pub struct Account {
 
 /// A host: its NetBIOS name (WorkstationName), its FQDN (Computer) and its IPv4 address.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Host {
+pub(crate) struct Host {
     pub name: String,
     pub fqdn: String,
     pub ip: String,
@@ -46,13 +46,13 @@ pub struct Host {
 
 /// Ranges of account indices by kind; each range is `start..start + len`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span {
+pub(crate) struct Span {
     pub start: u32,
     pub len: u32,
 }
 
 impl Span {
-    pub fn at(self, i: u32) -> u32 {
+    pub(crate) fn at(self, i: u32) -> u32 {
         debug_assert!(i < self.len);
         self.start + i
     }
@@ -61,19 +61,19 @@ impl Span {
 /// Everything events refer to. Built once per seed and shared read-only.
 #[derive(Debug)]
 pub struct World {
-    pub accounts: Vec<Account>,
-    pub people: Span,
-    pub admins: Span,
-    pub services: Span,
-    pub well_known: Span,
-    pub bogus: Span,
+    pub(crate) accounts: Vec<Account>,
+    pub(crate) people: Span,
+    pub(crate) admins: Span,
+    pub(crate) services: Span,
+    pub(crate) well_known: Span,
+    pub(crate) bogus: Span,
     /// One machine account (`NAME$`) per host, in host order.
-    pub machines: Span,
+    pub(crate) machines: Span,
     /// Workstations, then servers, then domain controllers.
-    pub hosts: Vec<Host>,
-    pub workstations: Span,
-    pub servers: Span,
-    pub controllers: Span,
+    pub(crate) hosts: Vec<Host>,
+    pub(crate) workstations: Span,
+    pub(crate) servers: Span,
+    pub(crate) controllers: Span,
     /// Source addresses: `0..hosts.len()` are the hosts' own, the rest external.
     pub external_ips: Vec<String>,
     pub processes: Vec<&'static str>,
@@ -83,6 +83,12 @@ pub struct World {
 }
 
 impl World {
+    #[cfg(test)]
+    /// The accounts' total count: a few thousand.
+    pub(crate) fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
     /// The world for `seed`: the same seed always gives the same world.
     pub fn new(seed: u64) -> World {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5749_4e44_4f57_5321);
@@ -204,7 +210,7 @@ impl World {
     }
 
     /// The source address text for a source index (a host's IP or an external one).
-    pub fn source_ip(&self, source: u32) -> &str {
+    pub(crate) fn source_ip(&self, source: u32) -> &str {
         let s = source as usize;
         match self.hosts.get(s) {
             Some(h) => &h.ip,
@@ -213,25 +219,20 @@ impl World {
     }
 
     /// The workstation name for a source index; external sources have none.
-    pub fn source_name(&self, source: u32) -> Option<&str> {
+    pub(crate) fn source_name(&self, source: u32) -> Option<&str> {
         self.hosts.get(source as usize).map(|h| h.name.as_str())
     }
 
-    pub fn status(&self, i: u32) -> &'static str {
+    pub(crate) fn status(&self, i: u32) -> &'static str {
         STATUS_CODES[i as usize]
     }
 
-    pub fn privileges(&self, i: u32) -> &'static str {
+    pub(crate) fn privileges(&self, i: u32) -> &'static str {
         PRIVILEGE_LISTS[i as usize]
     }
 
-    pub fn encryption(&self, i: u32) -> &'static str {
+    pub(crate) fn encryption(&self, i: u32) -> &'static str {
         ENCRYPTION_TYPES[i as usize]
-    }
-
-    /// The accounts' total count: a few thousand.
-    pub fn account_count(&self) -> usize {
-        self.accounts.len()
     }
 }
 

@@ -20,17 +20,17 @@ use perfwarden::results::{Direction, Unit};
 
 /// How one branch of a fan-out ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Branch {
+pub(crate) enum Branch {
     Ok,
     Error,
     Timeout,
 }
 
 /// One branch: its collection, outcome and time.
-pub type BranchResult = (Branch, Duration);
+pub(crate) type BranchResult = (Branch, Duration);
 
 /// Sends query `q` to every collection at once, each under its own `timeout`.
-pub async fn parallel_once(
+pub(crate) async fn parallel_once(
     target: &Target,
     colls: &[Arc<Collection>],
     protocol: Protocol,
@@ -71,7 +71,7 @@ async fn branch(
 
 /// Fan-outs of `rounds` queries, each sent sequentially then in parallel.
 #[derive(Clone, Debug)]
-pub struct Fanout {
+pub(crate) struct Fanout {
     pub sequential: LatencyHistogram,
     pub parallel: LatencyHistogram,
     /// The slowest branch of each parallel fan-out.
@@ -87,7 +87,7 @@ pub struct Fanout {
 
 impl Fanout {
     /// Mean sequential time over mean parallel time.
-    pub fn speedup(&self) -> f64 {
+    pub(crate) fn speedup(&self) -> f64 {
         let par = self.parallel.mean_us();
         if par > 0.0 {
             self.sequential.mean_us() / par
@@ -97,7 +97,7 @@ impl Fanout {
     }
 
     /// The fraction of the sequential time the parallel fan-out saves (seed 001: ≥ 0.3).
-    pub fn time_saved(&self) -> f64 {
+    pub(crate) fn time_saved(&self) -> f64 {
         let seq = self.sequential.mean_us();
         if seq > 0.0 {
             1.0 - self.parallel.mean_us() / seq
@@ -107,7 +107,7 @@ impl Fanout {
     }
 
     /// Mean parallel time over mean slowest-branch time: 1.0 is the ideal.
-    pub fn over_slowest(&self) -> f64 {
+    pub(crate) fn over_slowest(&self) -> f64 {
         let slow = self.slowest.mean_us();
         if slow > 0.0 {
             self.parallel.mean_us() / slow
@@ -119,7 +119,7 @@ impl Fanout {
 
 /// Runs `rounds` fan-outs, sequential then parallel for the same query, so both see the
 /// same queries and the same state of the server.
-pub async fn measure(
+pub(crate) async fn measure(
     target: &Target,
     colls: &[Arc<Collection>],
     protocol: Protocol,

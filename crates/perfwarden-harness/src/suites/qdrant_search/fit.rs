@@ -7,7 +7,7 @@
 
 /// The shape of a fitted curve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Model {
+pub(crate) enum Model {
     /// `y = a + b·ln x`
     Log,
     /// `y = a·x^b`
@@ -16,7 +16,7 @@ pub enum Model {
 
 /// A fitted curve.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Fit {
+pub(crate) struct Fit {
     pub model: Model,
     pub a: f64,
     pub b: f64,
@@ -26,7 +26,7 @@ pub struct Fit {
 }
 
 impl Fit {
-    pub fn predict(&self, x: f64) -> f64 {
+    pub(crate) fn predict(&self, x: f64) -> f64 {
         match self.model {
             Model::Log => self.a + self.b * x.ln(),
             Model::Power => self.a * x.powf(self.b),
@@ -34,7 +34,7 @@ impl Fit {
     }
 
     /// The curve in words, e.g. `y = 1.2 + 0.31·ln(n), R² 0.98 over 3 sizes`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let curve = match self.model {
             Model::Log => format!("y = {:.4} + {:.4}·ln(n)", self.a, self.b),
             Model::Power => format!("y = {:.4e}·n^{:.3}", self.a, self.b),
@@ -45,7 +45,7 @@ impl Fit {
 
 /// Fits `model` to the points; None with fewer than two distinct sizes, or non-positive
 /// values where the model needs logarithms.
-pub fn fit(model: Model, xs: &[f64], ys: &[f64]) -> Option<Fit> {
+pub(crate) fn fit(model: Model, xs: &[f64], ys: &[f64]) -> Option<Fit> {
     if xs.len() != ys.len() || xs.iter().any(|&x| x <= 0.0 || !x.is_finite()) {
         return None;
     }

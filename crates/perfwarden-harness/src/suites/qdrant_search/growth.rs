@@ -16,7 +16,7 @@ use crate::record::Recorder;
 use perfwarden::results::{Direction, Unit};
 
 /// The size the seed asks about (100M+ vectors).
-pub const EXTRAPOLATE_TO: f64 = 100_000_000.0;
+pub(crate) const EXTRAPOLATE_TO: f64 = 100_000_000.0;
 
 /// One measured size.
 #[derive(Clone, Copy, Debug)]

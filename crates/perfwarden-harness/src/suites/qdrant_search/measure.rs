@@ -32,7 +32,7 @@ impl Collection {
     }
 
     /// recall@10 of `ids` as the answer to query `q` of `kind`.
-    pub fn recall(&self, kind: SearchKind, q: usize, ids: &[u64]) -> f64 {
+    pub(crate) fn recall(&self, kind: SearchKind, q: usize, ids: &[u64]) -> f64 {
         match kind {
             SearchKind::Dense => recall(ids, &self.truth.dense[q]),
             SearchKind::Filter => recall(ids, &self.truth.filtered[q]),
@@ -43,7 +43,7 @@ impl Collection {
 
 /// Serial latency, with what Qdrant says it spent and how good the answers were.
 #[derive(Clone, Debug)]
-pub struct Serial {
+pub(crate) struct Serial {
     pub latency: LatencyHistogram,
     pub server: LatencyHistogram,
     pub recall_mean: f64,
@@ -54,7 +54,7 @@ pub struct Serial {
 
 /// Sends every query once, one at a time, after `warmup` unrecorded ones. Gives up (Err,
 /// with what was measured) after a few failures in a row: Qdrant is gone.
-pub async fn serial(
+pub(crate) async fn serial(
     target: &Target,
     coll: &Collection,
     protocol: Protocol,
@@ -126,7 +126,7 @@ pub async fn serial(
 }
 
 /// Closed loop of searches at `concurrency`.
-pub async fn closed(
+pub(crate) async fn closed(
     target: &Arc<Target>,
     coll: &Collection,
     protocol: Protocol,
@@ -172,7 +172,7 @@ pub async fn open(
 
 /// The result of a stress ramp.
 #[derive(Clone, Debug)]
-pub struct Stress {
+pub(crate) struct Stress {
     /// The highest offered rate that met the objective (0 when none did).
     pub max_rate: f64,
     /// Every step: offered rate, whether it met the objective, its report.
@@ -181,7 +181,7 @@ pub struct Stress {
 
 /// Whether a step met the objective: p99 under `slo` with errors (and dropped requests)
 /// under `max_errors`, and not cut short.
-pub fn meets(report: &LoadReport, slo: Duration, max_errors: f64) -> bool {
+pub(crate) fn meets(report: &LoadReport, slo: Duration, max_errors: f64) -> bool {
     report.aborted.is_none()
         && report.ok > 0
         && report.summary().p99_ms < slo.as_secs_f64() * 1000.0
@@ -190,7 +190,7 @@ pub fn meets(report: &LoadReport, slo: Duration, max_errors: f64) -> bool {
 
 /// The next rate of a ramp: grow by half while every step passed, then bisect between the
 /// best passing and the lowest failing rate.
-pub fn next_rate(passed: Option<f64>, failed: Option<f64>, current: f64) -> f64 {
+pub(crate) fn next_rate(passed: Option<f64>, failed: Option<f64>, current: f64) -> f64 {
     match (passed, failed) {
         (_, None) => current * 1.5,
         (Some(lo), Some(hi)) => (lo + hi) / 2.0,
@@ -202,7 +202,7 @@ pub fn next_rate(passed: Option<f64>, failed: Option<f64>, current: f64) -> f64 
 /// the objective with under `max_errors` errors, in at most `steps` runs. Stops early when
 /// a step was aborted (Qdrant stopped answering).
 #[allow(clippy::too_many_arguments)]
-pub async fn stress(
+pub(crate) async fn stress(
     target: &Arc<Target>,
     coll: &Collection,
     protocol: Protocol,

@@ -13,15 +13,15 @@
 //! runs below them (`…/closed_c16`, `…/open_400`), plus `<collection>/setup`,
 //! `fanout/<protocol>` and `growth/<collection>/<points>`.
 
-pub mod fanout;
-pub mod fit;
-pub mod growth;
+pub(crate) mod fanout;
+pub(crate) mod fit;
+pub(crate) mod growth;
 pub mod measure;
-pub mod options;
+pub(crate) mod options;
 pub mod plan;
 pub mod prepare;
-pub mod record;
-pub mod runner;
+pub(crate) mod record;
+pub(crate) mod runner;
 pub mod truth;
 
 pub use crate::qdrant::{Protocol, QdrantError, SearchKind, Target};

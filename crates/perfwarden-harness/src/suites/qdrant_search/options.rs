@@ -13,8 +13,8 @@ use crate::qdrant::setup;
 use perfwarden::profile::Profile;
 
 /// Environment variable: keep the collections after the run (`1`).
-pub const KEEP_VAR: &str = "PERFWARDEN_QDRANT_KEEP";
-pub use crate::qdrant::data::{DEFAULT_SEED, SEED_VAR};
+pub(crate) const KEEP_VAR: &str = "PERFWARDEN_QDRANT_KEEP";
+pub(crate) use crate::qdrant::data::{DEFAULT_SEED, SEED_VAR};
 
 /// Everything that shapes a run besides the Qdrant it runs against.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use perfwarden::profile::Profile;
 
 /// Which (collection, search kind) pairs a load phase covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     /// Every collection, every kind.
     All,
     /// Dense search on every collection, the other kinds on the first collection only.
@@ -34,15 +34,15 @@ pub struct Plan {
     pub serial_warmup: u64,
     /// Closed-loop concurrency levels and their run lengths.
     pub sweep: Vec<usize>,
-    pub sweep_scope: Scope,
+    pub(crate) sweep_scope: Scope,
     pub warmup: Duration,
     pub duration: Duration,
     /// Open-loop offered rates (requests/s).
     pub open_rates: Vec<f64>,
-    pub open_scope: Scope,
+    pub(crate) open_scope: Scope,
     /// Stress ramp: run length per step and maximum steps.
     pub stress_steps: usize,
-    pub stress_scope: Scope,
+    pub(crate) stress_scope: Scope,
     /// The latency objective of the stress ramp (seed 000: p95 < 20 ms; we hold p99 to it).
     pub slo_p99: Duration,
     pub slo_max_errors: f64,
@@ -60,7 +60,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn for_profile(profile: Profile) -> Plan {
+    pub(crate) fn for_profile(profile: Profile) -> Plan {
         let base = Plan {
             profile,
             collections: None,
@@ -147,7 +147,7 @@ impl Plan {
     }
 
     /// Whether `scope` covers the `index`-th collection's `kind` (dense or not).
-    pub fn covers(scope: Scope, collection_index: usize, dense: bool) -> bool {
+    pub(crate) fn covers(scope: Scope, collection_index: usize, dense: bool) -> bool {
         match scope {
             Scope::All => true,
             Scope::DenseAllOthersFirst => dense || collection_index == 0,

@@ -8,9 +8,9 @@
 use crate::qdrant::data::{Item, SPARSE_VOCAB};
 use crate::qdrant::fixture::Distance;
 
-pub use crate::qdrant::client::{K, PREFETCH};
+pub(crate) use crate::qdrant::client::{K, PREFETCH};
 /// Qdrant's default RRF constant.
-pub const RRF_K: usize = 2;
+pub(crate) const RRF_K: usize = 2;
 
 /// The best `cap` (score, id) pairs seen so far, best first; ties go to the lower id.
 #[derive(Clone, Debug)]
@@ -44,7 +44,7 @@ impl TopK {
 
 /// The exact answer for hybrid search of one query.
 #[derive(Clone, Debug, PartialEq)]
-pub struct HybridTruth {
+pub(crate) struct HybridTruth {
     /// Fused scores of every point in either exact top list, best first.
     pub fused: Vec<(u64, f32)>,
 }
@@ -52,14 +52,14 @@ pub struct HybridTruth {
 impl HybridTruth {
     /// The fused score of the K-th best point: any point scoring at least this is a
     /// correct answer (fusion produces ties, which any order may break).
-    pub fn threshold(&self) -> f32 {
+    pub(crate) fn threshold(&self) -> f32 {
         self.fused
             .get(K - 1)
             .or(self.fused.last())
             .map_or(0.0, |x| x.1)
     }
 
-    pub fn score(&self, id: u64) -> f32 {
+    pub(crate) fn score(&self, id: u64) -> f32 {
         self.fused.iter().find(|x| x.0 == id).map_or(0.0, |x| x.1)
     }
 }
@@ -69,11 +69,11 @@ impl HybridTruth {
 pub struct Truth {
     pub dense: Vec<Vec<u64>>,
     pub filtered: Vec<Vec<u64>>,
-    pub hybrid: Vec<HybridTruth>,
+    pub(crate) hybrid: Vec<HybridTruth>,
 }
 
 /// Accumulates the ground truth over points fed in batches.
-pub struct TruthBuilder {
+pub(crate) struct TruthBuilder {
     distance: Distance,
     queries: Vec<Item>,
     /// Each query's sparse vector spread over the vocabulary, for fast sparse dots.
@@ -84,7 +84,7 @@ pub struct TruthBuilder {
 }
 
 impl TruthBuilder {
-    pub fn new(distance: Distance, queries: Vec<Item>) -> TruthBuilder {
+    pub(crate) fn new(distance: Distance, queries: Vec<Item>) -> TruthBuilder {
         let n = queries.len();
         let sparse_queries = queries
             .iter()
@@ -107,7 +107,7 @@ impl TruthBuilder {
     }
 
     /// Feeds points with ids `first_id..first_id + points.len()`, using up to `threads`.
-    pub fn add(&mut self, first_id: u64, points: &[Item], threads: usize) {
+    pub(crate) fn add(&mut self, first_id: u64, points: &[Item], threads: usize) {
         let n = self.queries.len();
         if n == 0 {
             return;
@@ -150,7 +150,7 @@ impl TruthBuilder {
         });
     }
 
-    pub fn finish(self) -> Truth {
+    pub(crate) fn finish(self) -> Truth {
         let hybrid = self
             .dense
             .iter()
@@ -168,7 +168,7 @@ impl TruthBuilder {
 }
 
 /// Reciprocal-rank fusion as Qdrant computes it: each list adds `1 / (rank + RRF_K)`.
-pub fn rrf(lists: &[Vec<u64>]) -> Vec<(u64, f32)> {
+pub(crate) fn rrf(lists: &[Vec<u64>]) -> Vec<(u64, f32)> {
     let mut fused: Vec<(u64, f32)> = Vec::new();
     for list in lists {
         for (rank, &id) in list.iter().enumerate() {
@@ -184,7 +184,7 @@ pub fn rrf(lists: &[Vec<u64>]) -> Vec<(u64, f32)> {
 }
 
 /// Higher is more similar, for every distance.
-pub fn similarity(distance: Distance, a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn similarity(distance: Distance, a: &[f32], b: &[f32]) -> f32 {
     match distance {
         // Vectors are unit length: cosine is the dot product, and L2 ranks the same way.
         Distance::Cosine | Distance::Dot => dot(a, b),
@@ -194,7 +194,7 @@ pub fn similarity(distance: Distance, a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// A dot product written so the compiler vectorizes it (eight independent sums).
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca
@@ -222,7 +222,7 @@ pub fn recall(found: &[u64], exact: &[u64]) -> f64 {
 
 /// recall@K of a hybrid answer: a point counts when its exact fused score reaches the K-th
 /// best fused score (so ties at the boundary do not count against Qdrant).
-pub fn recall_hybrid(found: &[u64], exact: &HybridTruth) -> f64 {
+pub(crate) fn recall_hybrid(found: &[u64], exact: &HybridTruth) -> f64 {
     let want = exact.fused.len().min(K);
     if want == 0 {
         return 1.0;

@@ -61,7 +61,7 @@ impl CacheAside {
     }
 
     /// `GET key`, bounded.
-    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         let mut conn = self.pool.get();
         let cmd = ::redis::cmd("GET").arg(key).to_owned();
         self.bounded("GET", cmd.query_async::<Option<Vec<u8>>>(&mut conn))
@@ -69,7 +69,7 @@ impl CacheAside {
     }
 
     /// `SET key value PX ttl`, bounded.
-    pub async fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
+    pub(crate) async fn set(&self, key: &str, value: &[u8]) -> Result<(), String> {
         let mut conn = self.pool.get();
         let ttl_ms = self.ttl.as_millis().max(1) as u64;
         let cmd = ::redis::cmd("SET")
@@ -98,7 +98,7 @@ impl CacheAside {
     }
 
     /// The encoded placeholder written on misses in Redis-only mode.
-    pub fn placeholder_value(&self) -> &[u8] {
+    pub(crate) fn placeholder_value(&self) -> &[u8] {
         &self.placeholder
     }
 

@@ -12,7 +12,7 @@
 use std::fmt;
 
 /// The format byte this build writes and reads.
-pub const FORMAT: u8 = 1;
+pub(crate) const FORMAT: u8 = 1;
 /// Flag: the value is a placeholder written without a backend, not a search result.
 const FLAG_PLACEHOLDER: u8 = 1;
 const HEADER: usize = 4;
@@ -43,7 +43,7 @@ impl Answer {
 
     /// A placeholder the size of a `limit`-hit answer, so memory and transfer sizes match
     /// those of real answers.
-    pub fn placeholder(limit: usize) -> Answer {
+    pub(crate) fn placeholder(limit: usize) -> Answer {
         Answer {
             hits: vec![Hit { id: 0, score: 0.0 }; limit.min(u16::MAX as usize)],
             placeholder: true,
@@ -51,7 +51,7 @@ impl Answer {
     }
 
     /// The encoded size of an answer of `hits` hits.
-    pub fn encoded_len(hits: usize) -> usize {
+    pub(crate) fn encoded_len(hits: usize) -> usize {
         HEADER + PER_HIT * hits
     }
 

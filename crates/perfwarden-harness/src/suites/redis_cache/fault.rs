@@ -23,7 +23,7 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// `pause`, `shutdown`, or `off` (None).
-    pub fn parse(text: &str) -> Result<Option<FaultKind>, String> {
+    pub(crate) fn parse(text: &str) -> Result<Option<FaultKind>, String> {
         match text.trim() {
             "pause" => Ok(Some(FaultKind::Pause)),
             "shutdown" => Ok(Some(FaultKind::Shutdown)),
@@ -33,18 +33,15 @@ impl FaultKind {
             )),
         }
     }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            FaultKind::Pause => "pause",
-            FaultKind::Shutdown => "shutdown",
-        }
-    }
 }
 
 /// Applies `kind` to `redis` (for `length` when pausing). Returns when the command is
 /// acknowledged (pause) or the server has closed the connection (shutdown).
-pub async fn inject(redis: &RedisService, kind: FaultKind, length: Duration) -> Result<(), String> {
+pub(crate) async fn inject(
+    redis: &RedisService,
+    kind: FaultKind,
+    length: Duration,
+) -> Result<(), String> {
     // A connection of its own: the measured pool must not wait behind the command.
     let mut conn = redis
         .connection()

@@ -11,7 +11,7 @@ use perfwarden::results::{Direction, Unit};
 pub const RATIO_GOAL: f64 = 1.3;
 
 /// How the ratio to redis-benchmark is formed, recorded beside it.
-pub const RATIO_BASIS: &str = "cache-hit p50 (GET + decode, our client: the same number of requests \
+pub(crate) const RATIO_BASIS: &str = "cache-hit p50 (GET + decode, our client: the same number of requests \
     in flight, multiplexed over the plan's connections; warm cache, Zipf draws) / redis-benchmark \
     GET p50 (-c = same concurrency, one connection per client; -d = same value size), same \
     server, back to back in one run; redis-benchmark's latencies lie on an 8 us grid below 16 ms \
@@ -19,7 +19,7 @@ pub const RATIO_BASIS: &str = "cache-hit p50 (GET + decode, our client: the same
     the same grid before dividing";
 
 /// Bare GET and SET from our client.
-pub fn raw(
+pub(crate) fn raw(
     rec: &mut Recorder,
     get: &LoadReport,
     set: &LoadReport,
@@ -58,7 +58,7 @@ pub fn raw(
 }
 
 /// redis-benchmark's GET and SET against the same server.
-pub fn redis_benchmark(
+pub(crate) fn redis_benchmark(
     rec: &mut Recorder,
     rb: &Result<redis_benchmark::Outcome, String>,
     concurrency: usize,
@@ -113,7 +113,7 @@ pub fn redis_benchmark(
 }
 
 /// Hit p50 over redis-benchmark's GET p50 (the goal) and over our own raw GET p50.
-pub fn ratios(rec: &mut Recorder, bench_hit: &str, summary: &mut Summary) -> Option<String> {
+pub(crate) fn ratios(rec: &mut Recorder, bench_hit: &str, summary: &mut Summary) -> Option<String> {
     let hit = summary.hit_p50_ms?;
     let mut line = String::new();
     if let Some(raw) = summary.raw_get_p50_ms.filter(|v| *v > 0.0) {

@@ -33,7 +33,7 @@ pub struct QueryDigest {
 
 impl QueryDigest {
     /// Hashes `vector`'s bytes and, if there is one, the filter's canonical bytes.
-    pub fn of(vector: &[f32], filter: Option<&[u8]>) -> QueryDigest {
+    pub(crate) fn of(vector: &[f32], filter: Option<&[u8]>) -> QueryDigest {
         QueryDigest {
             vector: vector_hash(vector),
             filter: filter.map(fnv1a_64),
@@ -42,26 +42,31 @@ impl QueryDigest {
 }
 
 /// FNV-1a 128 over the little-endian bytes of every component.
-pub fn vector_hash(vector: &[f32]) -> u128 {
+pub(crate) fn vector_hash(vector: &[f32]) -> u128 {
     fnv1a_128(vector.iter().flat_map(|x| x.to_le_bytes()))
 }
 
 /// FNV-1a 128 over `bytes`.
-pub fn fnv1a_128(bytes: impl IntoIterator<Item = u8>) -> u128 {
+pub(crate) fn fnv1a_128(bytes: impl IntoIterator<Item = u8>) -> u128 {
     bytes.into_iter().fold(FNV128_OFFSET, |h, b| {
         (h ^ u128::from(b)).wrapping_mul(FNV128_PRIME)
     })
 }
 
 /// FNV-1a 64 over `bytes`.
-pub fn fnv1a_64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a_64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(FNV64_OFFSET, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(FNV64_PRIME)
     })
 }
 
 /// The key of a query already digested.
-pub fn cache_key(namespace: &str, collection: &str, limit: u64, digest: &QueryDigest) -> String {
+pub(crate) fn cache_key(
+    namespace: &str,
+    collection: &str,
+    limit: u64,
+    digest: &QueryDigest,
+) -> String {
     let mut key = String::with_capacity(namespace.len() + collection.len() + 64);
     key.push_str(namespace);
     key.push_str(collection);

@@ -29,16 +29,8 @@ pub enum Mix {
 }
 
 impl Mix {
-    /// The benchmark name's first part: `zipf` or `uniform`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mix::Zipf { .. } => "zipf",
-            Mix::Uniform => "uniform",
-        }
-    }
-
     /// E.g. `zipf(s=1.2) over 10000 queries`.
-    pub fn describe(self, pool: usize) -> String {
+    pub(crate) fn describe(self, pool: usize) -> String {
         match self {
             Mix::Zipf { exponent } => format!("zipf(s={exponent}) over {pool} queries"),
             Mix::Uniform => format!("uniform over {pool} queries"),
@@ -46,7 +38,7 @@ impl Mix {
     }
 
     /// Each query's probability, by rank (index 0 = most popular).
-    pub fn probabilities(self, pool: usize) -> Vec<f64> {
+    pub(crate) fn probabilities(self, pool: usize) -> Vec<f64> {
         let weights: Vec<f64> = match self {
             Mix::Zipf { exponent } => (1..=pool).map(|r| (r as f64).powf(-exponent)).collect(),
             Mix::Uniform => vec![1.0; pool],
@@ -87,7 +79,7 @@ pub fn draws(mix: Mix, pool: usize, count: usize, seed: u64) -> Vec<u32> {
 
 /// The hit rate of a perfect cache over `draws[from..]`, the cache holding everything
 /// drawn before (requests served one at a time, nothing expiring).
-pub fn ideal_hit_rate(draws: &[u32], from: usize) -> f64 {
+pub(crate) fn ideal_hit_rate(draws: &[u32], from: usize) -> f64 {
     let mut seen = HashSet::with_capacity(draws.len().min(1 << 20));
     let mut hits = 0u64;
     for (i, &d) in draws.iter().enumerate() {
@@ -103,7 +95,7 @@ pub fn ideal_hit_rate(draws: &[u32], from: usize) -> f64 {
 /// The expected hit rate of a perfect cache over requests `from..to` of any draw sequence:
 /// request i hits when its query was drawn by one of the i before it, which has
 /// probability Σ_q p_q (1 − (1 − p_q)^i). Averaged over up to 64 evenly spaced i.
-pub fn expected_hit_rate(mix: Mix, pool: usize, from: u64, to: u64) -> f64 {
+pub(crate) fn expected_hit_rate(mix: Mix, pool: usize, from: u64, to: u64) -> f64 {
     if to <= from {
         return 0.0;
     }
@@ -125,8 +117,9 @@ pub fn expected_hit_rate(mix: Mix, pool: usize, from: u64, to: u64) -> f64 {
     sum / f64::from(n)
 }
 
+#[cfg(test)]
 /// The share of `draws` that fall on the most popular `top` ranks.
-pub fn top_share(draws: &[u32], top: u32) -> f64 {
+pub(crate) fn top_share(draws: &[u32], top: u32) -> f64 {
     if draws.is_empty() {
         return 0.0;
     }

@@ -11,22 +11,22 @@ use crate::qdrant::{data, fixture};
 use perfwarden::profile::Profile;
 
 /// Environment variable: the cache TTL in seconds (default 3,600, the seed's `cache_ttl`).
-pub const TTL_VAR: &str = "PERFWARDEN_REDIS_TTL_SECS";
+pub(crate) const TTL_VAR: &str = "PERFWARDEN_REDIS_TTL_SECS";
 /// Environment variable: the bound on one Redis command in milliseconds; past it the request
 /// falls back to the backend (default 100).
-pub const OP_TIMEOUT_VAR: &str = "PERFWARDEN_REDIS_OP_TIMEOUT_MS";
+pub(crate) const OP_TIMEOUT_VAR: &str = "PERFWARDEN_REDIS_OP_TIMEOUT_MS";
 /// Environment variable: the Zipf exponent of the skewed mix (default 1.2).
-pub const ZIPF_VAR: &str = "PERFWARDEN_REDIS_ZIPF_S";
+pub(crate) const ZIPF_VAR: &str = "PERFWARDEN_REDIS_ZIPF_S";
 /// Environment variable: the fault drill, `pause` (default), `shutdown` or `off`.
-pub const FAULT_VAR: &str = "PERFWARDEN_REDIS_FAULT";
+pub(crate) const FAULT_VAR: &str = "PERFWARDEN_REDIS_FAULT";
 /// Environment variable: the number of multiplexed Redis connections (default: one per 8
 /// requests in flight).
-pub const CONNECTIONS_VAR: &str = "PERFWARDEN_REDIS_CONNECTIONS";
+pub(crate) const CONNECTIONS_VAR: &str = "PERFWARDEN_REDIS_CONNECTIONS";
 /// Environment variable: keep the Qdrant collection after the run (`1`).
-pub const KEEP_VAR: &str = "PERFWARDEN_REDIS_CACHE_KEEP";
+pub(crate) const KEEP_VAR: &str = "PERFWARDEN_REDIS_CACHE_KEEP";
 
 /// The seed's cache TTL.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 
 /// The suite's work under one profile.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +70,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub fn for_profile(profile: Profile) -> Plan {
+    pub(crate) fn for_profile(profile: Profile) -> Plan {
         let pr = Plan {
             profile,
             collection: "mixtral",
@@ -146,7 +146,7 @@ impl Plan {
     }
 
     /// The first sequence number of the steady state.
-    pub fn steady_from(&self) -> u64 {
+    pub(crate) fn steady_from(&self) -> u64 {
         (self.requests as f64 * (1.0 - self.steady_fraction)).round() as u64
     }
 }

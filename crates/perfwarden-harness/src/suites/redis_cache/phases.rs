@@ -141,7 +141,7 @@ pub async fn through_cache(
 
 /// Searches for `draws[seq % len]` straight at the backend: the latency without a cache.
 /// The query is generated before the clock starts, as a cached request's would be.
-pub async fn uncached(
+pub(crate) async fn uncached(
     backend: &Backend,
     queries: &Arc<QueryPool>,
     draws: Arc<Vec<u32>>,
@@ -160,7 +160,7 @@ pub async fn uncached(
 
 /// Bare `GET key` (the key holding `value`) and then `SET key2 value`, each for `cfg`'s
 /// duration: the floor under the cache's own latency, from the same client and pool.
-pub async fn raw(
+pub(crate) async fn raw(
     pool: &Arc<RedisPool>,
     address: &str,
     namespace: &str,

@@ -59,22 +59,6 @@ impl QueryPool {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.digests.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.digests.is_empty()
-    }
-
-    pub fn limit(&self) -> u64 {
-        self.limit
-    }
-
-    pub fn collection(&self) -> &str {
-        &self.collection
-    }
-
     /// Query `rank` of the pool (generated: cost grows with the dimension).
     pub fn query(&self, rank: u32) -> PoolQuery {
         let item = self.generator.query(u64::from(rank));
@@ -120,14 +104,14 @@ impl QueryPool {
     }
 
     /// How many queries have been drawn (and digested) so far.
-    pub fn touched(&self) -> usize {
+    pub(crate) fn touched(&self) -> usize {
         self.digests.iter().filter(|c| c.get().is_some()).count()
     }
 }
 
 /// A query's digest: its vector's bytes and its filter's protobuf encoding, the filter
 /// exactly as it is sent to Qdrant.
-pub fn digest_of(q: &PoolQuery) -> QueryDigest {
+pub(crate) fn digest_of(q: &PoolQuery) -> QueryDigest {
     let filter = q.filter.as_ref().map(|f| f.encode_to_vec());
     QueryDigest::of(&q.item.dense, filter.as_deref())
 }

@@ -8,11 +8,11 @@ use crate::suite::{Suite, no_charts};
 pub const SUITE: Suite = Suite::new("redis_cache", no_charts);
 
 /// One progress line on stderr.
-pub fn say(line: &str) {
+pub(crate) fn say(line: &str) {
     SUITE.say(line);
 }
 
 /// A latency in ms for printing, from µs.
-pub fn ms(hist: &LatencyHistogram, q: f64) -> f64 {
+pub(crate) fn ms(hist: &LatencyHistogram, q: f64) -> f64 {
     hist.quantile_us(q) as f64 / 1000.0
 }

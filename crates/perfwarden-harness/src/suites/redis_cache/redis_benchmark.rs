@@ -28,9 +28,9 @@ use super::error::CacheError;
 use crate::services::native;
 
 /// Environment variable: the redis-benchmark binary (default: `redis-benchmark` on PATH).
-pub const PROGRAM_VAR: &str = "PERFWARDEN_REDIS_BENCHMARK";
+pub(crate) const PROGRAM_VAR: &str = "PERFWARDEN_REDIS_BENCHMARK";
 /// The key redis-benchmark's GET and SET tests use (without `-r`).
-pub const KEY: &str = "key:__rand_int__";
+pub(crate) const KEY: &str = "key:__rand_int__";
 
 /// redis-benchmark's histogram bounds and precision (redis-benchmark.c:
 /// `CONFIG_LATENCY_HISTOGRAM_MIN_VALUE`, `_MAX_VALUE`, `DEFAULT_LATENCY_PRECISION`).
@@ -40,7 +40,7 @@ const HIST_SIGFIG: u8 = 3;
 
 /// The bucket of redis-benchmark's histogram holding `us`: its lowest and highest value
 /// (the highest is what redis-benchmark prints).
-pub fn bucket(us: u64) -> (u64, u64) {
+pub(crate) fn bucket(us: u64) -> (u64, u64) {
     let h = Histogram::<u64>::new_with_bounds(HIST_LOWEST_US, HIST_HIGHEST_US, HIST_SIGFIG)
         .expect("constant bounds are valid");
     let us = us.min(HIST_HIGHEST_US);
@@ -49,7 +49,7 @@ pub fn bucket(us: u64) -> (u64, u64) {
 
 /// One test of a redis-benchmark run.
 #[derive(Clone, Debug, PartialEq)]
-pub struct TestResult {
+pub(crate) struct TestResult {
     /// `GET`, `SET`.
     pub test: String,
     pub rps: f64,
@@ -71,7 +71,7 @@ pub fn find_program() -> Option<PathBuf> {
 /// The command line for the server at `url`: host, port, credentials and database from the
 /// URL, then the tests. TLS (`rediss://`) is refused: redis-benchmark needs certificates
 /// perfwarden does not have.
-pub fn args(
+pub(crate) fn args(
     url: &str,
     concurrency: usize,
     requests: u64,
@@ -120,7 +120,7 @@ fn unquote(field: &str) -> &str {
 
 /// Parses `--csv` output: a header line (6.2 and later) naming the columns, or bare
 /// `"TEST","rps"` lines (earlier releases).
-pub fn parse_csv(text: &str) -> Vec<TestResult> {
+pub(crate) fn parse_csv(text: &str) -> Vec<TestResult> {
     let mut columns: Option<Vec<String>> = None;
     let mut out = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| l.starts_with('"')) {
@@ -151,7 +151,7 @@ pub fn parse_csv(text: &str) -> Vec<TestResult> {
 
 /// Parses `-q` output: `GET: 55710.31 requests per second, p50=0.047 msec` (the p50 since
 /// 6.2), skipping the progress lines it rewrites with carriage returns.
-pub fn parse_quiet(text: &str) -> Vec<TestResult> {
+pub(crate) fn parse_quiet(text: &str) -> Vec<TestResult> {
     text.split(['\r', '\n'])
         .filter_map(|line| {
             let (test, rest) = line.trim().split_once(": ")?;
@@ -178,11 +178,11 @@ pub struct Outcome {
     /// Its `--version` line, e.g. `redis-benchmark 7.0.15`.
     pub version: String,
     pub command: String,
-    pub results: Vec<TestResult>,
+    pub(crate) results: Vec<TestResult>,
 }
 
 impl Outcome {
-    pub fn test(&self, name: &str) -> Option<&TestResult> {
+    pub(crate) fn test(&self, name: &str) -> Option<&TestResult> {
         self.results
             .iter()
             .find(|r| r.test.eq_ignore_ascii_case(name))

@@ -28,7 +28,7 @@ pub struct Summary {
 
 impl Summary {
     /// Prints `line` now and keeps it for the report.
-    pub fn say(&mut self, line: String) {
+    pub(crate) fn say(&mut self, line: String) {
         say(&line);
         self.lines.push(line);
     }
@@ -36,7 +36,7 @@ impl Summary {
 
 /// What the mixed phase's hit rate should be, to print beside it.
 #[derive(Clone, Copy, Debug)]
-pub struct Model {
+pub(crate) struct Model {
     pub mix: Mix,
     pub pool: usize,
     pub requests: u64,
@@ -58,7 +58,7 @@ fn backend_label(backend: bool) -> &'static str {
 }
 
 /// A mixed phase: hit rates, hit (and miss) latency, end-to-end latency.
-pub fn mixed(
+pub(crate) fn mixed(
     rec: &mut Recorder,
     bench: &str,
     model: &Model,
@@ -133,7 +133,13 @@ pub fn mixed(
 }
 
 /// Redis memory after the Zipf phase.
-pub fn memory(rec: &mut Recorder, bench: &str, before: u64, after: u64, keys: usize) -> String {
+pub(crate) fn memory(
+    rec: &mut Recorder,
+    bench: &str,
+    before: u64,
+    after: u64,
+    keys: usize,
+) -> String {
     let m = rec.value(
         bench,
         "redis_used_memory",
@@ -153,7 +159,7 @@ pub fn memory(rec: &mut Recorder, bench: &str, before: u64, after: u64, keys: us
 }
 
 /// The hit path on a warm cache.
-pub fn hit_path(
+pub(crate) fn hit_path(
     rec: &mut Recorder,
     bench: &str,
     report: &LoadReport,
@@ -184,7 +190,7 @@ pub fn hit_path(
 }
 
 /// Search without the cache, and the speed-up the cache gives on the same draws.
-pub fn uncached(
+pub(crate) fn uncached(
     rec: &mut Recorder,
     bench: &str,
     uncached: &LoadReport,
@@ -240,7 +246,7 @@ pub fn uncached(
 
 /// The fault drill: the degraded window (the largest outage, `gap` apart from any other)
 /// and what was served in it.
-pub fn fault(
+pub(crate) fn fault(
     rec: &mut Recorder,
     bench: &str,
     kind: FaultKind,
@@ -351,7 +357,7 @@ fn describe(kind: FaultKind, length: Duration) -> String {
 }
 
 /// `used_memory` from the text of `INFO memory`.
-pub fn parse_used_memory(info: &str) -> Option<u64> {
+pub(crate) fn parse_used_memory(info: &str) -> Option<u64> {
     info.lines()
         .find_map(|l| l.strip_prefix("used_memory:"))
         .and_then(|v| v.trim().parse().ok())

@@ -36,14 +36,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn latency(&self) -> Duration {
+    pub(crate) fn latency(&self) -> Duration {
         self.end.saturating_sub(self.start)
     }
 
     /// Whether the cache was unavailable to this request: its GET failed, so it was served
     /// by the fallback or not at all. A miss whose SET failed afterwards was served the
     /// normal way and does not count, though its Redis error does.
-    pub fn saw_redis_down(&self) -> bool {
+    pub(crate) fn saw_redis_down(&self) -> bool {
         match self.served {
             Served::Degraded => true,
             Served::Failed => self.redis_errors > 0,
@@ -54,7 +54,7 @@ impl Outcome {
 
 /// Requests and hits of one time window.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct WindowTally {
+pub(crate) struct WindowTally {
     pub requests: u64,
     pub hits: u64,
     pub degraded: u64,
@@ -63,7 +63,7 @@ pub struct WindowTally {
 
 impl WindowTally {
     /// Hits per request, in percent (0 for an empty window).
-    pub fn hit_rate(&self) -> f64 {
+    pub(crate) fn hit_rate(&self) -> f64 {
         percent(self.hits, self.requests)
     }
 }
@@ -87,7 +87,7 @@ pub struct Tally {
     pub steady_hits: u64,
     pub window: Duration,
     /// By end time: window k holds requests that ended in `[k·window, (k+1)·window)`.
-    pub windows: Vec<WindowTally>,
+    pub(crate) windows: Vec<WindowTally>,
     /// From the start of the first request the cache was unavailable to (its GET failed)
     /// to the end of the last one.
     pub degraded_window: Option<(Duration, Duration)>,
@@ -177,18 +177,18 @@ impl Tally {
     }
 
     /// Hits per request over the whole phase, in percent, cold start included.
-    pub fn hit_rate(&self) -> f64 {
+    pub(crate) fn hit_rate(&self) -> f64 {
         percent(self.hits, self.requests)
     }
 
     /// Hits per request from `steady_from` on, in percent.
-    pub fn steady_hit_rate(&self) -> f64 {
+    pub(crate) fn steady_hit_rate(&self) -> f64 {
         percent(self.steady_hits, self.steady_requests)
     }
 
     /// The windows' hit rates on one line: `0.50s 41.2%, 1.00s 77.0%, …` (end of each window),
     /// at most `max` of them (evenly picked, the last always shown).
-    pub fn windows_line(&self, max: usize) -> String {
+    pub(crate) fn windows_line(&self, max: usize) -> String {
         let n = self.windows.len();
         let step = n.div_ceil(max.max(1)).max(1);
         (0..n)
@@ -208,7 +208,7 @@ impl Tally {
 
 /// A stretch of time during which requests found the cache unavailable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Outage {
+pub(crate) struct Outage {
     pub start: Duration,
     pub end: Duration,
     /// Requests that found Redis down within it.
@@ -219,7 +219,7 @@ pub struct Outage {
 /// grouped while each starts within `gap` of the end of the group so far. A stall shows as
 /// one outage; a lone command timing out on a busy machine shows as a separate small one
 /// instead of stretching the stall's window. Sorted by start.
-pub fn outages(outcomes: &[Outcome], gap: Duration) -> Vec<Outage> {
+pub(crate) fn outages(outcomes: &[Outcome], gap: Duration) -> Vec<Outage> {
     let mut down: Vec<&Outcome> = outcomes.iter().filter(|o| o.saw_redis_down()).collect();
     down.sort_by_key(|o| o.start);
     let mut out: Vec<Outage> = Vec::new();
