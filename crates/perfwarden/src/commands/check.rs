@@ -124,8 +124,15 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
              interleaved with this tree",
             args.baselines_dir.display()
         ));
-        let (c, current, reference) =
-            measure_now(args, &repo, &base, (&benches, &counted), &work, &config, &mut log)?;
+        let (c, current, reference) = measure_now(
+            args,
+            &repo,
+            &base,
+            (&benches, &counted),
+            &work,
+            &config,
+            &mut log,
+        )?;
         // The reference travels with the results, so a trusted job can judge them the same way.
         let out_dir = args
             .outputs
