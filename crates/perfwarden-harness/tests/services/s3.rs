@@ -196,7 +196,7 @@ async fn via(kind: ProviderKind, key: &str) -> Result<()> {
 }
 
 #[tokio::test]
-#[ignore = "needs S3: S3_ENDPOINT, Docker with a MinIO image, minio on PATH, or the embedded server"]
+#[ignore = "needs S3: AWS_ENDPOINT_URL_S3 or S3_ENDPOINT, Docker with a MinIO image, minio on PATH, or the embedded server"]
 async fn s3_through_the_chain() -> Result<()> {
     let Some(svc) = require_or_skip(s3::provide().await?, "s3")? else {
         return Ok(());
