@@ -3,8 +3,8 @@
 //! For every service the chain tries, in order: a named endpoint (`QDRANT_URL`, `REDIS_URL`,
 //! `AWS_ENDPOINT_URL_S3` or `S3_ENDPOINT` + `S3_BUCKET`), a container through testcontainers,
 //! the service's own binary on PATH started as a child process, an embedded in-process server
-//! (S3 only, through `s3s-fs`), and otherwise skips with one line naming what would enable the service.
-//! `PERFWARDEN_PROVIDER` forces one provider for every service, `PERFWARDEN_REDIS`,
+//! (S3 only, through `s3s-fs`), and otherwise skips with one line naming what would enable the
+//! service. `PERFWARDEN_PROVIDER` forces one provider for every service, `PERFWARDEN_REDIS`,
 //! `PERFWARDEN_S3` and `PERFWARDEN_QDRANT` force one per service (`skip` turns a service off).
 //!
 //! The decision is a pure function ([`chain::decide`]) of the environment and of what was
