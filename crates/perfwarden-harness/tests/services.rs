@@ -10,6 +10,7 @@ mod cleanup;
 mod qdrant;
 mod redis;
 mod s3;
+mod s3_sdk_config;
 
 use std::time::Duration;
 

@@ -58,9 +58,7 @@ impl Service {
     pub(crate) fn endpoint_hint(self) -> &'static str {
         match self {
             Service::Redis => "set REDIS_URL",
-            Service::S3 => {
-                "set S3_ENDPOINT with S3_BUCKET, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION"
-            }
+            Service::S3 => "set AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT) and S3_BUCKET",
             Service::Qdrant => "set QDRANT_URL (and QDRANT_API_KEY)",
         }
     }

@@ -5,12 +5,15 @@ use reqwest::Url;
 
 use super::{Env, ServiceError};
 
-pub(crate) const REDIS_URL: &str = "REDIS_URL";
-pub(crate) const S3_ENDPOINT: &str = "S3_ENDPOINT";
-pub(crate) const S3_BUCKET: &str = "S3_BUCKET";
-pub(crate) const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
-pub(crate) const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
-pub(crate) const AWS_REGION: &str = "AWS_REGION";
+pub const REDIS_URL: &str = "REDIS_URL";
+/// The AWS SDK's own endpoint variables: the S3-specific one, then the one for every service.
+pub const AWS_ENDPOINT_URL_S3: &str = "AWS_ENDPOINT_URL_S3";
+pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+/// `true` makes the SDK (and so perfwarden) disregard the two variables above.
+pub const AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+/// perfwarden's shorthand for `AWS_ENDPOINT_URL_S3`.
+pub const S3_ENDPOINT: &str = "S3_ENDPOINT";
+pub const S3_BUCKET: &str = "S3_BUCKET";
 /// `true` or `false` overrides the path-style guess for `S3_ENDPOINT`.
 pub(crate) const S3_FORCE_PATH_STYLE: &str = "S3_FORCE_PATH_STYLE";
 pub(crate) const QDRANT_URL: &str = "QDRANT_URL";
@@ -27,27 +30,15 @@ pub(crate) struct RedisEndpoint {
     pub url: String,
 }
 
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct S3Endpoint {
+/// An existing S3 server. Credentials and region are not here: the AWS SDK's default chain
+/// finds them (environment, profiles, web identity), as it would for any other AWS tool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Endpoint {
     pub endpoint: String,
+    /// The variable that named it, for messages.
+    pub var: &'static str,
     pub bucket: String,
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub region: String,
     pub path_style: bool,
-}
-
-impl std::fmt::Debug for S3Endpoint {
-    // The secret stays out of logs and panic messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Endpoint")
-            .field("endpoint", &self.endpoint)
-            .field("bucket", &self.bucket)
-            .field("access_key_id", &self.access_key_id)
-            .field("region", &self.region)
-            .field("path_style", &self.path_style)
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -84,52 +75,48 @@ pub(crate) fn redis(env: &Env) -> Result<Option<RedisEndpoint>, ServiceError> {
     }))
 }
 
-/// `S3_ENDPOINT` with its bucket, credentials and region, if `S3_ENDPOINT` is set. A partial
-/// setting is an error naming what is missing, never a silent fall-through to another server.
-pub(crate) fn s3(env: &Env) -> Result<Option<S3Endpoint>, ServiceError> {
-    let Some(endpoint) = env.get(S3_ENDPOINT) else {
+/// The S3 server named by `AWS_ENDPOINT_URL_S3`, `S3_ENDPOINT` or `AWS_ENDPOINT_URL` (the
+/// first set), with `S3_BUCKET`. A partial setting is an error naming what is missing, never a
+/// silent fall-through to another server.
+pub fn s3(env: &Env) -> Result<Option<S3Endpoint>, ServiceError> {
+    let Some((var, endpoint)) = s3_endpoint_var(env) else {
         return Ok(None);
     };
-    let url = parse_url(S3_ENDPOINT, endpoint)?;
+    let url = parse_url(var, endpoint)?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(config(
-            S3_ENDPOINT,
+            var,
             format!("expected an http:// or https:// URL, got {endpoint:?}"),
         ));
     }
-    let region = env
-        .get(AWS_REGION)
-        .or_else(|| env.get("AWS_DEFAULT_REGION"));
-    let required = [
-        (S3_BUCKET, env.get(S3_BUCKET)),
-        (AWS_ACCESS_KEY_ID, env.get(AWS_ACCESS_KEY_ID)),
-        (AWS_SECRET_ACCESS_KEY, env.get(AWS_SECRET_ACCESS_KEY)),
-        (AWS_REGION, region),
-    ];
-    let missing: Vec<&str> = required
-        .iter()
-        .filter(|(_, v)| v.is_none())
-        .map(|(name, _)| *name)
-        .collect();
-    if !missing.is_empty() {
+    let Some(bucket) = env.get(S3_BUCKET) else {
         return Err(config(
-            S3_ENDPOINT,
-            format!("is set, but {} not", missing.join(", ")),
+            var,
+            format!("is set, but {S3_BUCKET} not (the existing bucket to use)"),
         ));
-    }
+    };
     let path_style = match env.get(S3_FORCE_PATH_STYLE) {
         None => needs_path_style(&url),
         Some(v) => parse_bool(S3_FORCE_PATH_STYLE, v)?,
     };
-    let value = |i: usize| required[i].1.unwrap_or_default().to_string();
     Ok(Some(S3Endpoint {
         endpoint: endpoint.trim_end_matches('/').to_string(),
-        bucket: value(0),
-        access_key_id: value(1),
-        secret_access_key: value(2),
-        region: value(3),
+        var,
+        bucket: bucket.to_string(),
         path_style,
     }))
+}
+
+/// The variable naming the S3 endpoint and its value: the SDK's S3-specific variable, our
+/// shorthand, then the SDK's variable for every service, as the SDK itself ranks them.
+fn s3_endpoint_var(env: &Env) -> Option<(&'static str, &str)> {
+    let sdk_ignored = env
+        .get(AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    [AWS_ENDPOINT_URL_S3, S3_ENDPOINT, AWS_ENDPOINT_URL]
+        .into_iter()
+        .filter(|var| !sdk_ignored || *var == S3_ENDPOINT)
+        .find_map(|var| env.get(var).map(|value| (var, value)))
 }
 
 /// AWS serves virtual-hosted buckets; everything else (MinIO, s3s, Ceph, a bare IP) is

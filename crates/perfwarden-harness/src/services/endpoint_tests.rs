@@ -16,35 +16,50 @@ fn redis_url_is_taken_as_given() {
     );
 }
 
-const S3_FULL: [(&str, &str); 5] = [
+const S3_FULL: [(&str, &str); 2] = [
     (S3_ENDPOINT, "http://minio:9000/"),
     (S3_BUCKET, "wef-events"),
-    (AWS_ACCESS_KEY_ID, "miniouser"),
-    (AWS_SECRET_ACCESS_KEY, "miniopassword"),
-    (AWS_REGION, "us-east-1"),
 ];
 
 #[test]
-fn s3_endpoint_needs_bucket_credentials_and_region() {
+fn s3_endpoint_needs_only_its_bucket() {
     let e = s3(&env(&S3_FULL)).unwrap().unwrap();
     assert_eq!(e.endpoint, "http://minio:9000");
-    assert_eq!(e.bucket, "wef-events");
-    assert_eq!(e.region, "us-east-1");
+    assert_eq!((e.var, e.bucket.as_str()), (S3_ENDPOINT, "wef-events"));
     assert!(e.path_style);
-    assert!(!format!("{e:?}").contains("miniopassword"));
 
-    let err = s3(&env(&S3_FULL[..2])).unwrap_err();
+    let err = s3(&env(&[(AWS_ENDPOINT_URL_S3, "http://minio:9000")])).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "S3_ENDPOINT: is set, but AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION not"
+        "AWS_ENDPOINT_URL_S3: is set, but S3_BUCKET not (the existing bucket to use)"
     );
+    assert!(err.is_bad_input());
 }
 
 #[test]
-fn s3_region_falls_back_to_the_default_region_variable() {
-    let mut pairs = S3_FULL[..4].to_vec();
-    pairs.push(("AWS_DEFAULT_REGION", "eu-west-1"));
-    assert_eq!(s3(&env(&pairs)).unwrap().unwrap().region, "eu-west-1");
+fn the_sdk_s3_variable_comes_first_then_the_shorthand_then_the_global_one() {
+    let at = |pairs: &[(&str, &str)]| {
+        let mut pairs = pairs.to_vec();
+        pairs.push((S3_BUCKET, "b"));
+        s3(&env(&pairs)).unwrap().map(|e| (e.var, e.endpoint))
+    };
+    let all = [
+        (AWS_ENDPOINT_URL, "http://global:1"),
+        (S3_ENDPOINT, "http://short:2"),
+        (AWS_ENDPOINT_URL_S3, "http://s3:3"),
+    ];
+    assert_eq!(at(&all), Some((AWS_ENDPOINT_URL_S3, "http://s3:3".into())));
+    assert_eq!(at(&all[..2]), Some((S3_ENDPOINT, "http://short:2".into())));
+    assert_eq!(
+        at(&all[..1]),
+        Some((AWS_ENDPOINT_URL, "http://global:1".into()))
+    );
+    assert_eq!(at(&[]), None);
+    // The SDK's switch turns off its own variables, not perfwarden's shorthand.
+    let mut ignored = all.to_vec();
+    ignored.push((AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, "true"));
+    assert_eq!(at(&ignored), Some((S3_ENDPOINT, "http://short:2".into())));
+    assert_eq!(at(&[ignored[0], ignored[3]]), None);
 }
 
 #[test]

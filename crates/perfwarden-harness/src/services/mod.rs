@@ -1,10 +1,10 @@
 //! The real services the suites measure: Qdrant, Redis and S3, each provided by one chain.
 //!
 //! For every service the chain tries, in order: a named endpoint (`QDRANT_URL`, `REDIS_URL`,
-//! `S3_ENDPOINT` + credentials), a container through testcontainers, the service's own binary
-//! on PATH started as a child process, an embedded in-process server (S3 only, through
-//! `s3s-fs`), and otherwise skips with one line naming what would enable the service.
-//! `PERFWARDEN_PROVIDER` forces one provider for every service, `PERFWARDEN_REDIS`,
+//! `AWS_ENDPOINT_URL_S3` or `S3_ENDPOINT` + `S3_BUCKET`), a container through testcontainers,
+//! the service's own binary on PATH started as a child process, an embedded in-process server
+//! (S3 only, through `s3s-fs`), and otherwise skips with one line naming what would enable the
+//! service. `PERFWARDEN_PROVIDER` forces one provider for every service, `PERFWARDEN_REDIS`,
 //! `PERFWARDEN_S3` and `PERFWARDEN_QDRANT` force one per service (`skip` turns a service off).
 //!
 //! The decision is a pure function ([`chain::decide`]) of the environment and of what was

@@ -1,10 +1,12 @@
-//! S3: `S3_ENDPOINT` with its credentials, a MinIO container, `minio` from PATH, or the
+//! S3: an existing server (`AWS_ENDPOINT_URL_S3` or `S3_ENDPOINT`, with the AWS SDK's own
+//! configuration for credentials and region), a MinIO container, `minio` from PATH, or the
 //! embedded `s3s-fs` server.
 
 use std::time::Duration;
 
 use aws_sdk_s3::config::{
-    BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    BehaviorVersion, Credentials, ProvideCredentials, Region, RequestChecksumCalculation,
+    ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
@@ -180,21 +182,59 @@ fn client_for(p: &Parts) -> aws_sdk_s3::Client {
         None,
         "perfwarden",
     );
-    let mut config = aws_sdk_s3::Config::builder()
+    let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .http_client(http_client())
         .region(Region::new(p.region.clone()))
         .endpoint_url(&p.endpoint)
-        .credentials_provider(credentials)
-        .force_path_style(p.path_style);
+        .credentials_provider(credentials);
+    aws_sdk_s3::Client::from_conf(addressed(config, p.path_style).build())
+}
+
+fn addressed(config: aws_sdk_s3::config::Builder, path_style: bool) -> aws_sdk_s3::config::Builder {
+    let config = config.force_path_style(path_style);
+    if !path_style {
+        return config;
+    }
     // Servers other than AWS differ in which optional checksums they understand; sending
     // only the required ones keeps every provider on the same, widely supported protocol.
-    if p.path_style {
-        config = config
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
-    }
-    aws_sdk_s3::Client::from_conf(config.build())
+    config
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+}
+
+/// The client for an existing server: credentials and region from the AWS SDK's default
+/// chain (environment incl. `AWS_SESSION_TOKEN`, `AWS_PROFILE` and its files, web identity,
+/// container and instance metadata), over our HTTPS client. The credentials are fetched once
+/// here, so a missing or broken configuration is one line now, not a failure mid-run.
+async fn sdk_client(
+    named: &S3Endpoint,
+) -> Result<(aws_sdk_s3::Client, String, Credentials), ServiceError> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .endpoint_url(&named.endpoint)
+        .load()
+        .await;
+    let region = sdk
+        .region()
+        .map_or(DEFAULT_REGION.to_string(), |r| r.to_string());
+    let no_credentials = |what: String| ServiceError::Config {
+        var: named.var.to_string(),
+        what: format!(
+            "is set, but the AWS SDK found no credentials (AWS_ACCESS_KEY_ID and \
+             AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE, ...): {what}"
+        ),
+    };
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| no_credentials("no credentials provider".into()))?;
+    let credentials = provider.provide_credentials().await.map_err(|e| {
+        tracing::debug!(error = %DisplayErrorContext(&e), "S3 credentials failed");
+        no_credentials(sdk_error::causes(&e).join(": "))
+    })?;
+    let config = aws_sdk_s3::config::Builder::from(&sdk).region(Region::new(region.clone()));
+    let client = aws_sdk_s3::Client::from_conf(addressed(config, named.path_style).build());
+    Ok((client, region, credentials))
 }
 
 async fn at_endpoint(named: S3Endpoint, timeout: Duration) -> Result<S3Service, ServiceError> {
@@ -214,18 +254,21 @@ async fn at_endpoint(named: S3Endpoint, timeout: Duration) -> Result<S3Service, 
         .and_then(|v| v.to_str().ok())
         .unwrap_or("S3")
         .to_string();
-    let parts = Parts {
+    let (client, region, credentials) = sdk_client(&named).await?;
+    Ok(S3Service {
         endpoint: named.endpoint,
         bucket: named.bucket,
-        region: named.region,
-        access_key_id: named.access_key_id,
-        secret_access_key: named.secret_access_key,
-        path_style: named.path_style,
+        region,
         provider: ProviderKind::Endpoint,
         server,
         version: "(version not reported)".into(),
-    };
-    Ok(parts.into_service(Owned::Endpoint, None))
+        path_style: named.path_style,
+        client,
+        access_key_id: credentials.access_key_id().to_string(),
+        secret_access_key: credentials.secret_access_key().to_string(),
+        owned: Owned::Endpoint,
+        _data_dir: None,
+    })
 }
 
 fn endpoint_error(endpoint: &str, what: String) -> ServiceError {
