@@ -14,6 +14,7 @@ use perfwarden::commands::reference::{VARIABLES, commands_table, variables_table
 const NOT_VARIABLES: &[&str] = &[
     "PERFWARDEN_SEES",
     "PERFWARDEN_TEST_ATOMIC_CHILD_DIR",
+    "PERFWARDEN_TEST_S3_SDK_CHILD",
     "PERFWARDEN_ORPHAN_HELPER",
     // The prefix of PERFWARDEN_MINIO_IMAGE and PERFWARDEN_MINIO_TAG.
     "PERFWARDEN_MINIO",
