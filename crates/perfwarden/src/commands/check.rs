@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::publish::{self, Outputs};
-use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, decide};
+use crate::gate::confirmation::{self, Confirmation, MetricConfirmation};
 use crate::gate::{self, Comparison, Reference};
 use crate::profile::Profile;
 use crate::report::json;
@@ -296,7 +296,6 @@ fn measure_now(
 
 /// The flagged metrics decided on the interleaved rounds' paired values.
 fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile) -> Confirmation {
-    let value = |run: &Run, id: &str| run.metrics.iter().find(|m| m.id() == id).map(|m| m.value);
     let mut conf = Confirmation {
         baseline_commit: Some(commit),
         rounds: pairs.len(),
@@ -304,14 +303,7 @@ fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile
         metrics: Default::default(),
     };
     for m in c.metrics.iter().filter(|m| confirmation::flagged(m)) {
-        let values: Vec<(f64, f64)> = pairs
-            .iter()
-            .filter_map(|(a, b)| Some((value(a, &m.id)?, value(b, &m.id)?)))
-            .collect();
-        if values.len() != pairs.len() {
-            continue;
-        }
-        if let Some((status, paired)) = decide(&values, m.direction, m.threshold) {
+        if let Some((status, paired)) = crate::confirm::decide_rounds(m, pairs) {
             let entry = MetricConfirmation {
                 bench: None,
                 status,

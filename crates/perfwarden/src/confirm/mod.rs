@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, Status, decide};
+use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, Paired, Status, decide};
 use crate::gate::{Comparison, MetricComparison};
 use crate::profile::Profile;
 use crate::rerun::{self, interleave, worktree};
@@ -137,12 +137,8 @@ pub fn confirm(
     };
     for (bench, ms) in by_bench {
         for m in ms {
-            let values: Vec<(f64, f64)> = pairs
-                .iter()
-                .filter_map(|(a, b)| Some((value(a, &m.id)?, value(b, &m.id)?)))
-                .collect();
-            match decide(&values, m.direction, m.threshold) {
-                Some((status, paired)) if values.len() == pairs.len() => {
+            match decide_rounds(m, &pairs) {
+                Some((status, paired)) => {
                     found.insert(
                         m.id.clone(),
                         MetricConfirmation {
@@ -182,6 +178,19 @@ fn unconfirmed(
     found.insert(m.id.clone(), c);
 }
 
-fn value(run: &Run, id: &str) -> Option<f64> {
-    run.metrics.iter().find(|m| m.id() == id).map(|m| m.value)
+/// Decides flagged metric `m` on interleaved rounds `(baseline, current)`: `None` unless it
+/// was measured in every round (a pair missing would bias the paired ratios).
+pub(crate) fn decide_rounds(
+    m: &MetricComparison,
+    pairs: &[(Run, Run)],
+) -> Option<(Status, Paired)> {
+    let value = |run: &Run| run.metrics.iter().find(|r| r.id() == m.id).map(|r| r.value);
+    let values: Vec<(f64, f64)> = pairs
+        .iter()
+        .filter_map(|(a, b)| Some((value(a)?, value(b)?)))
+        .collect();
+    if values.len() != pairs.len() {
+        return None;
+    }
+    decide(&values, m.direction, m.threshold)
 }
