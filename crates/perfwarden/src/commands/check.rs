@@ -95,9 +95,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
             run_once(&repo, &benches, &counted, args.profile, &work, &mut log)?;
         let mut c = gate::compare(&baseline, &current, &config)
             .with_context(|| format!("{} vs this run", class_dir.display()))?;
-        if !args.no_confirm && c.totals.failing > 0 {
+        let suspects = crate::confirm::flagged(&c).len();
+        if !args.no_confirm && suspects > 0 {
+            for (suite, shift) in crate::gate::drift::drifted_suites(&c) {
+                log(format!(
+                    "suite {suite} ran faster than its baseline as a body (median {shift:.1} \
+                     thresholds): re-measuring all of it, a slowdown can hide under drift"
+                ));
+            }
             log(format!(
-                "{} metrics fail; re-measuring them against the baseline's commit",
+                "re-measuring {suspects} metrics against the baseline's commit ({} fail)",
                 c.totals.failing
             ));
             let opts = crate::confirm::Options {
@@ -302,7 +309,7 @@ fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile
         profile: profile.to_string(),
         metrics: Default::default(),
     };
-    for m in c.metrics.iter().filter(|m| confirmation::flagged(m)) {
+    for m in c.metrics.iter().filter(|m| crate::gate::drift::flagged(m)) {
         if let Some((status, paired)) = crate::confirm::decide_rounds(m, pairs) {
             let entry = MetricConfirmation {
                 bench: None,

@@ -109,7 +109,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
             path: path.into(),
             what,
         })?;
-    } else if args.confirm && comparison.totals.failing > 0 {
+    } else if args.confirm && !crate::confirm::flagged(&comparison).is_empty() {
         let c = confirm(args, &comparison, &baseline, &current)?;
         gate::confirmation::apply(&mut comparison, c).map_err(anyhow::Error::msg)?;
     }

@@ -141,7 +141,7 @@ fn trends(c: &Comparison, history: Option<&Path>) -> anyhow::Result<Vec<(String,
     let mut regressed: Vec<_> = c
         .metrics
         .iter()
-        .filter(|m| m.fails && crate::gate::confirmation::flagged(m))
+        .filter(|m| m.fails && crate::gate::drift::flagged(m))
         .collect();
     regressed.sort_by(|a, b| {
         let mag = |m: &crate::gate::MetricComparison| m.change.map_or(0.0, f64::abs);

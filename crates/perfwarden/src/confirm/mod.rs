@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, Paired, Status, decide};
+use crate::gate::confirmation::{Confirmation, MetricConfirmation, Paired, Status, decide};
 use crate::gate::{Comparison, MetricComparison};
 use crate::profile::Profile;
 use crate::rerun::{self, interleave, worktree};
@@ -40,12 +40,15 @@ pub struct Options {
     pub target_dir: Option<PathBuf>,
 }
 
-/// The metrics the gate called a regression or critical (whether gated or not).
+/// The metrics to re-measure: those the gate called a regression or critical (whether gated
+/// or not), and every metric of a suite that ran faster as a body than its committed
+/// baseline, where a slowdown can hide ([`crate::gate::drift`]).
 pub(crate) fn flagged(comparison: &Comparison) -> Vec<&MetricComparison> {
+    let suspects = crate::gate::drift::suspects(comparison);
     comparison
         .metrics
         .iter()
-        .filter(|m| confirmation::flagged(m))
+        .filter(|m| suspects.contains(&m.id))
         .collect()
 }
 

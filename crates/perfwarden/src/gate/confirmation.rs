@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::drift;
 use super::verdict::{Comparison, MetricComparison, Totals, Verdict};
 use crate::results::Direction;
 
@@ -136,16 +137,23 @@ pub fn apply(comparison: &mut Comparison, confirmation: Confirmation) -> Result<
         ));
     }
     let mut metrics = confirmation.metrics.clone();
+    let suspects = drift::suspects(comparison);
+    let commit = confirmation
+        .baseline_commit
+        .as_deref()
+        .unwrap_or("the baseline's commit");
     for m in comparison.metrics.iter_mut() {
         let Some(mut c) = metrics.remove(&m.id) else {
             continue;
         };
-        if !flagged(m) {
+        if !suspects.contains(&m.id) {
             return Err(format!("metric {:?} was not flagged by the gate", m.id));
         }
         c.status = checked_status(m, &c, confirmation.rounds)?;
-        if c.status == Status::Drift {
-            m.fails = m.budget_broken();
+        match (&c.status, drift::flagged(m)) {
+            (Status::Drift, true) => m.fails = m.budget_broken(),
+            (Status::Confirmed, false) => unhide(m, &c, commit),
+            _ => {}
         }
         m.confirmation = Some(c);
     }
@@ -172,9 +180,26 @@ pub(crate) fn collected(comparison: &Comparison) -> Option<Confirmation> {
     Some(c)
 }
 
-/// The metrics a confirmation re-measures: those the gate called a regression or critical.
-pub(crate) fn flagged(m: &MetricComparison) -> bool {
-    matches!(m.relative, Verdict::Regression | Verdict::Critical)
+/// A slowdown that favourable drift hid from the committed baseline, confirmed by the paired
+/// rounds: a regression (critical beyond twice its threshold), failing where gated.
+fn unhide(m: &mut MetricComparison, c: &MetricConfirmation, commit: &str) {
+    let Some(p) = &c.paired else { return };
+    m.relative = if p.paired_change > 2.0 * m.threshold {
+        Verdict::Critical
+    } else {
+        Verdict::Regression
+    };
+    m.verdict = m.relative;
+    m.fails = m.gated || m.budget_broken();
+    let seen = m
+        .change
+        .map_or_else(|| "no change".into(), super::compare::signed_pct);
+    m.reason = format!(
+        "{} worse than commit {commit} measured now, interleaved, although {seen} against \
+         the committed baseline: its suite ran faster than when the baseline was measured, \
+         which hid the slowdown",
+        super::compare::signed_pct(p.paired_change)
+    );
 }
 
 /// The status the paired ratios support, or why the entry does not hold together.

@@ -5,12 +5,14 @@
 //! - [`compare()`]: the comparison and its decision rule;
 //! - [`noise`] and [`stats`]: whether a change beyond the threshold is real;
 //! - [`verdict`]: what the comparison produces;
-//! - [`confirmation`]: re-measured flags (confirmed or drift) folded into the verdict.
+//! - [`confirmation`]: re-measured flags (confirmed or drift) folded into the verdict;
+//! - [`drift`]: which metrics to re-measure, including slowdowns hidden by machine drift.
 
 mod budget;
 mod compare;
 pub(crate) mod config;
 pub mod confirmation;
+pub(crate) mod drift;
 pub(crate) mod glob;
 pub(crate) mod noise;
 pub(crate) mod stats;

@@ -246,6 +246,14 @@ fn reference(out: &mut String, c: &Comparison) {
         count("drift"),
         count("unconfirmed"),
     ));
+    for (suite, shift) in crate::gate::drift::drifted_suites(c) {
+        out.push_str(&format!(
+            "\nSuite {} ran faster than its committed baseline as a body (median change \
+             {shift:.1} × its thresholds), so every one of its metrics was re-measured: a \
+             slowdown can hide under such drift.\n",
+            code(&suite)
+        ));
+    }
 }
 
 /// One metric's confirmation, for its table row.

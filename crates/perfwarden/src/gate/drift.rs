@@ -1,0 +1,180 @@
+//! Slowdowns hidden by favourable drift. A committed baseline was measured in one state of
+//! the machine and this run in another. When a whole suite runs faster than its baseline (a
+//! quieter runner, a faster CPU), a real slowdown of one of its paths can hide under the
+//! drift: code 25% slower on a machine 30% faster reads as −12%, an improvement, and the
+//! gate flags nothing, so nothing is re-measured. A suite whose metrics moved as a body in
+//! the better direction is therefore suspect: every one of its metrics is re-measured
+//! against the baseline's commit, interleaved, like a flag, and a slowdown the paired rounds
+//! confirm fails ([`super::confirmation::apply`]). Pure, so a trusted job re-derives the same
+//! suspects from the same comparison.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::verdict::{Comparison, MetricComparison, Verdict};
+use crate::results::Direction;
+
+/// A suite drifted when the median of its metrics' changes, in the better direction and in
+/// units of each metric's threshold, is at least this: the machine moved by half a
+/// threshold, enough to hide half of a regression.
+const SHIFT: f64 = 0.5;
+
+/// The change of `m` oriented so that positive is worse, in units of its configured
+/// threshold; `None` where there is nothing to orient (new, missing, no change).
+fn worse_in_thresholds(m: &MetricComparison) -> Option<f64> {
+    let change = m.change?;
+    if !m.gated || m.configured_threshold <= 0.0 {
+        return None;
+    }
+    let worse = match m.direction {
+        Direction::LowerIsBetter => change,
+        Direction::HigherIsBetter => -change,
+    };
+    Some(worse / m.configured_threshold)
+}
+
+/// The suites that moved as a body in the better direction, with the median change of their
+/// metrics in thresholds (negative: better). Only against a committed baseline: a reference
+/// measured now, interleaved, has no drift to hide behind.
+pub(crate) fn drifted_suites(c: &Comparison) -> BTreeMap<String, f64> {
+    if c.reference != super::Reference::Committed {
+        return BTreeMap::new();
+    }
+    let mut by_suite: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for m in &c.metrics {
+        if let Some(w) = worse_in_thresholds(m) {
+            by_suite.entry(&m.suite).or_default().push(w);
+        }
+    }
+    by_suite
+        .into_iter()
+        .filter_map(|(suite, mut ws)| {
+            ws.sort_by(f64::total_cmp);
+            let n = ws.len();
+            let median = if n % 2 == 1 {
+                ws[n / 2]
+            } else {
+                (ws[n / 2 - 1] + ws[n / 2]) / 2.0
+            };
+            (median <= -SHIFT).then(|| (suite.to_string(), median))
+        })
+        .collect()
+}
+
+/// The metrics to re-measure: what the gate called a regression or critical, and every
+/// gated metric with a change in a suite that drifted in the better direction.
+pub(crate) fn suspects(c: &Comparison) -> BTreeSet<String> {
+    let drifted = drifted_suites(c);
+    c.metrics
+        .iter()
+        .filter(|m| {
+            flagged(m) || (drifted.contains_key(&m.suite) && worse_in_thresholds(m).is_some())
+        })
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+/// What the gate itself called a regression or critical.
+pub(crate) fn flagged(m: &MetricComparison) -> bool {
+    matches!(m.relative, Verdict::Regression | Verdict::Critical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gate::{Config, compare};
+    use crate::results::{Environment, Metric, Run, Unit};
+
+    fn run(values: &[(&str, f64)]) -> Run {
+        let mut r = Run::new(Environment::detect(crate::profile::Profile::Smoke));
+        for (bench, v) in values {
+            r.metrics.push(Metric::new(
+                "s",
+                *bench,
+                "time",
+                Unit::Milliseconds,
+                Direction::LowerIsBetter,
+                *v,
+            ));
+        }
+        r
+    }
+
+    #[test]
+    fn a_suite_faster_as_a_body_makes_all_its_metrics_suspects() {
+        // Machine 30% faster; `b` slowed by 25% in the code reads as -12.5%.
+        let base = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
+        let cur = run(&[("a", 70.0), ("b", 87.5), ("c", 71.0)]);
+        let c = compare(&base, &cur, &Config::default()).unwrap();
+        assert_eq!(c.totals.failing, 0, "the gate alone sees nothing");
+        assert!(drifted_suites(&c)["s"] < -2.0);
+        assert_eq!(suspects(&c).len(), 3);
+    }
+
+    #[test]
+    fn a_steady_suite_has_only_its_flags_as_suspects() {
+        let base = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
+        let cur = run(&[("a", 101.0), ("b", 130.0), ("c", 96.0)]);
+        let c = compare(&base, &cur, &Config::default()).unwrap();
+        assert!(drifted_suites(&c).is_empty());
+        assert_eq!(
+            suspects(&c).into_iter().collect::<Vec<_>>(),
+            ["s/b/time".to_string()]
+        );
+    }
+
+    #[test]
+    fn a_hidden_slowdown_confirmed_by_paired_rounds_fails() {
+        use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, Status};
+        let base = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
+        let cur = run(&[("a", 70.0), ("b", 87.5), ("c", 71.0)]);
+        let mut c = compare(&base, &cur, &Config::default()).unwrap();
+        let entry = |ratios: &[f64]| {
+            let pairs: Vec<(f64, f64)> = ratios.iter().map(|r| (1.0, *r)).collect();
+            let (status, paired) =
+                confirmation::decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
+            let paired = Some(paired);
+            MetricConfirmation {
+                bench: None,
+                status,
+                paired,
+            }
+        };
+        let mut conf = Confirmation {
+            baseline_commit: Some("abc".into()),
+            rounds: 3,
+            profile: "smoke".into(),
+            metrics: Default::default(),
+        };
+        conf.metrics
+            .insert("s/b/time".into(), entry(&[1.26, 1.24, 1.25]));
+        conf.metrics
+            .insert("s/a/time".into(), entry(&[1.01, 0.98, 1.0]));
+        confirmation::apply(&mut c, conf.clone()).unwrap();
+        let b = c.metrics.iter().find(|m| m.id == "s/b/time").unwrap();
+        assert_eq!((b.verdict, b.fails), (Verdict::Critical, true));
+        assert!(b.reason.contains("hid the slowdown"), "{}", b.reason);
+        assert_eq!(b.confirmation.as_ref().unwrap().status, Status::Confirmed);
+        let a = c.metrics.iter().find(|m| m.id == "s/a/time").unwrap();
+        assert_eq!((a.verdict, a.fails), (Verdict::Improvement, false));
+        assert_eq!(c.totals.failing, 1);
+
+        // In a steady suite, an entry for a metric the gate did not flag is refused.
+        let steady = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
+        let mut c = compare(&base, &steady, &Config::default()).unwrap();
+        let err = confirmation::apply(&mut c, conf).unwrap_err();
+        assert!(err.contains("was not flagged"), "{err}");
+    }
+
+    #[test]
+    fn a_reference_measured_now_has_no_drift() {
+        let base = run(&[("a", 100.0)]);
+        let cur = run(&[("a", 50.0)]);
+        let mut c = compare(&base, &cur, &Config::default()).unwrap();
+        assert_eq!(drifted_suites(&c).len(), 1);
+        c.reference = crate::gate::Reference::MeasuredNow {
+            commit: "abc".into(),
+            rounds: 3,
+        };
+        assert!(drifted_suites(&c).is_empty());
+    }
+}
