@@ -17,7 +17,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PERFWARDEN_HISTORY", "the nightly history file for `check` and `compare` (as `--history`): regressed metrics' trend charts in the report"),
     ("PERFWARDEN_INJECT_SLOWDOWN", "a fraction (`0.15`): makes a suite's measured path that much slower, so `calibrate --inject-slowdown` can check the gate catches a known regression"),
     ("PERFWARDEN_INSTRUCTIONS_ONCE", "set by `check --instructions` for the run under callgrind: the gate's own bench runs its measured path once"),
-    ("RUST_LOG", "the benches' and harness tests' diagnostics on stderr (default `warn,perfwarden=info,perfwarden_harness=info`); `RUST_LOG=debug` adds the dependencies' (tonic, hyper, the AWS SDK, testcontainers) and the SDK's full error dumps, which error lines leave out"),
+    ("RUST_LOG", "diagnostics on stderr, filtered as `tracing-subscriber`'s `EnvFilter` reads it. The `perfwarden` CLI defaults to `warn` (retries, rate-limit waits); `RUST_LOG=debug` adds the files it read, the config it used, the commands it ran and ureq's HTTP requests (headers redacted; ureq is held at `debug` even under `trace`, whose wire log would show the token). The benches and harness tests default to `warn,perfwarden=info,perfwarden_harness=info`; `RUST_LOG=debug` adds the dependencies' (tonic, hyper, the AWS SDK, testcontainers) and the SDK's full error dumps, which error lines leave out. Progress lines, reports and error lines print whatever it says"),
     // GitHub.
     ("GITHUB_TOKEN", "the token `perfwarden comment` posts with (else `GH_TOKEN`)"),
     ("GITHUB_REPOSITORY", "`perfwarden comment --repo` when not given"),
