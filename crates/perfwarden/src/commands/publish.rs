@@ -69,10 +69,16 @@ fn parse_link(s: &str) -> Result<(String, String), String> {
 }
 
 /// Renders, writes and prints `c`; returns the exit code (0 passed, 1 failed).
-pub(crate) fn publish(c: &Comparison, inputs: &json::Inputs, out: &Outputs) -> anyhow::Result<u8> {
+pub(crate) fn publish(
+    c: &Comparison,
+    current: &Run,
+    inputs: &json::Inputs,
+    out: &Outputs,
+) -> anyhow::Result<u8> {
     let extras = markdown::Extras {
         links: out.links.clone(),
         trends: trends(c, out.history.as_deref())?,
+        findings: crate::report::findings::findings(current, Some(c)),
     };
     let report = markdown::render_with(c, &extras);
     let verdict = json::render(c, inputs);

@@ -7,7 +7,7 @@
 //! - [`verdict`]: what the comparison produces;
 //! - [`confirmation`]: re-measured flags (confirmed or drift) folded into the verdict.
 
-mod budget;
+pub(crate) mod budget;
 mod compare;
 pub(crate) mod config;
 pub mod confirmation;
