@@ -155,7 +155,7 @@ impl SoakReport {
                 )
             });
         format!(
-            "{}: {} windows of {:.0} s, p99 drift {drift} (last quarter / first), memory {memory}; {}",
+            "{}: {} windows of {} s, p99 drift {drift} (last quarter / first), memory {memory}; {}",
             self.report.label,
             self.windows.len(),
             self.window.as_secs_f64(),
