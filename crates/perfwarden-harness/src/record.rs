@@ -17,6 +17,10 @@ impl<'a> Recorder<'a> {
         Recorder { suite, run }
     }
 
+    pub(crate) fn suite(&self) -> &'static str {
+        self.suite
+    }
+
     pub(crate) fn push(&mut self, metric: Metric) {
         self.run.metrics.push(metric);
     }
@@ -136,6 +140,12 @@ impl<'a> Recorder<'a> {
             unit: Unit::Microseconds,
             hdr: hist.encode_base64(),
         });
+    }
+
+    /// Metrics and their histograms as a report of the engine gives them.
+    pub(crate) fn extend(&mut self, (metrics, hists): (Vec<Metric>, Vec<Histogram>)) {
+        self.run.metrics.extend(metrics);
+        self.run.histograms.extend(hists);
     }
 
     /// A load report's metrics under `benchmark`.

@@ -194,6 +194,17 @@ async fn redis_only_suite_measures_the_hit_path_and_says_what_it_could_not() -> 
             "{absent} without a backend"
         );
     }
+    // The personas' mix (per kind and persona) and the spike, from fixtures/personas.
+    for (bench, name) in [
+        ("mix/cache/deepcoder", "latency_p99"),
+        ("mix/cache/deepcoder/kind/cache_lookup", "requests"),
+        ("mix/cache/deepcoder/kind/cache_miss", "latency_p99"),
+        ("mix/cache/deepcoder/persona/researcher", "errors"),
+        ("spike/deepcoder", "recovery_time"),
+        ("spike/deepcoder/during", "latency_p99"),
+    ] {
+        assert!(metric(&run, bench, name).is_some(), "{bench}/{name}");
+    }
     assert!(keys_under(&redis, &opts.namespace).await?.is_empty());
     Ok(())
 }

@@ -6,6 +6,8 @@
 mod ingest;
 // The load engine against in-process targets (no service).
 mod load;
+// Workload mixes and the spike and soak shapes on the virtual clock (no service).
+mod shapes;
 // Suite qdrant_search: bad input offline; end to end against a real Qdrant (ignored).
 mod qdrant_search;
 // Suite redis_cache against a real Redis (and Qdrant where there is one), all ignored.

@@ -426,6 +426,7 @@ impl Client {
             };
             let mut resp = sent.map_err(ureq::Error::from).flatten().map_err(failed)?;
             let status = resp.status();
+            tracing::debug!(%endpoint, attempt, %status, "GitHub API");
             if status.is_success() {
                 return Ok(resp);
             }
@@ -440,6 +441,11 @@ impl Client {
             let can_retry = attempt < self.policy.max_attempts;
             if let Some(limit) = rate_limit(status, headers, &message, now_epoch_secs()) {
                 if can_retry && waited + limit.wait <= self.policy.max_wait {
+                    tracing::warn!(
+                        "{endpoint}: rate limited ({message}); waiting {:.0} s, then attempt {}",
+                        limit.wait.as_secs_f64(),
+                        attempt + 1
+                    );
                     std::thread::sleep(limit.wait);
                     waited += limit.wait;
                     attempt += 1;
@@ -453,6 +459,10 @@ impl Client {
             }
             let backoff = Duration::from_secs(1 << (attempt - 1).min(4));
             if status.is_server_error() && can_retry && waited + backoff <= self.policy.max_wait {
+                tracing::warn!(
+                    "{endpoint}: HTTP {status} ({message}); retrying in {} s",
+                    backoff.as_secs()
+                );
                 std::thread::sleep(backoff);
                 waited += backoff;
                 attempt += 1;

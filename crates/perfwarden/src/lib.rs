@@ -14,6 +14,7 @@ pub(crate) mod error;
 pub mod gate;
 pub mod github;
 pub mod history;
+pub mod logging;
 pub mod profile;
 pub(crate) mod pushgateway;
 pub mod report;

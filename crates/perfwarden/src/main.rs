@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     // clap prints help and version to stdout with exit code 0, and usage errors to stderr
     // with exit code 2, which is ours for bad usage too.
     let args = cli::Cli::parse();
+    perfwarden::logging::init(perfwarden::logging::CLI_DEFAULT_FILTER);
     let outcome = cli::run(args).unwrap_or_else(|e| {
         eprintln!("perfwarden: error: {}", one_line(&e));
         Outcome::BadInput

@@ -62,6 +62,7 @@ pub(crate) fn push(url: &str, body: &str) -> Result<(), Error> {
         .send(body)
         .map_err(|e| fail(e.to_string()))?;
     let status = response.status();
+    tracing::debug!(url, bytes = body.len(), %status, "Pushgateway PUT");
     if status.is_success() {
         return Ok(());
     }

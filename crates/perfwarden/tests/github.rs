@@ -1,6 +1,7 @@
 //! `perfwarden comment` against a local server that records the requests and answers as
 //! GitHub's REST API does: pagination by `Link` headers, 401/403/404/422, rate limits.
 
+mod logs;
 mod rules;
 mod server;
 

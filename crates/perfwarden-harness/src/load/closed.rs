@@ -57,7 +57,7 @@ where
                 slowdown.apply_on(&clock, sent).await;
                 let done = clock.now();
                 if sent >= measure_start {
-                    rec.record(sent, sent, done, failure);
+                    rec.record(sent, sent, done, failure, None);
                 } else {
                     rec.record_warmup(sent, done, failure);
                 }

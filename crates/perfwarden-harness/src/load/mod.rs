@@ -22,24 +22,36 @@
 mod clock;
 mod closed;
 mod hist;
+mod mix;
+mod mix_run;
 mod open;
 mod progress;
 mod recorder;
 mod report;
+mod shape;
 mod share;
 mod slowdown;
+mod soak;
+mod spike;
+mod tags;
 
 use std::time::Duration;
 
 pub use clock::{Clock, Sleep, VirtualClock};
 pub use closed::closed_loop;
 pub use hist::{HIGHEST_US, LOWEST_US, LatencyHistogram, LatencySummary, SIGFIG};
-pub use open::open_loop;
+pub use mix::{Mix, Persona};
+pub use mix_run::{KindFuture, Kinds, MixPlan, MixReport, open_loop_mix};
+pub use open::{open_loop, open_loop_shaped};
 pub use progress::ProgressMode;
 pub use recorder::Window;
 pub use report::{LittleCheck, LoadMode, LoadReport};
+pub use shape::{Schedule, Shape, SpikePhase};
 pub use share::{JOB_INDEX_VAR, START_AT_VAR, START_GRACE, Share, WORKER_VAR, WORKERS_VAR};
 pub use slowdown::{SLOWDOWN_VAR, Slowdown};
+pub use soak::{SoakReport, soak};
+pub use spike::{SpikeReport, spike};
+pub use tags::TagStats;
 
 /// How a load run is shaped; the same for both loops.
 #[derive(Clone, Debug)]
@@ -94,7 +106,7 @@ impl LoadConfig {
     }
 
     /// Builder-style setters for the fields most callers change.
-    pub(crate) fn window(mut self, window: Duration) -> LoadConfig {
+    pub fn window(mut self, window: Duration) -> LoadConfig {
         self.window = window;
         self
     }

@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 
 use super::recorder::{Failure, Recorder, Shared};
 use super::report::{LoadMode, LoadReport};
+use super::shape::Shape;
 use super::{LoadConfig, Share};
 
 /// The pacer never sleeps longer than this, so it notices an aborted run promptly.
@@ -49,10 +50,36 @@ where
     T: Send + 'static,
     E: Display + Send + 'static,
 {
-    assert!(
-        rate.is_finite() && rate > 0.0,
-        "open loop rate must be positive, got {rate}"
-    );
+    open_loop_shaped(cfg, &Shape::Constant { rate }, max_in_flight, |_| None, op).await
+}
+
+/// [`open_loop`] at a rate that follows `shape`, each request tagged by `tag_of(slot)`:
+/// the report's [`tags`](LoadReport::tags) then hold each tag's own counts and histograms
+/// (latency from the intended send time, as the run's). The tag is decided by the slot,
+/// not by when it went out, so a backlog's late requests count where they were due.
+///
+/// # Panics
+/// When the shape's [`check`](Shape::check) fails.
+pub async fn open_loop_shaped<F, Fut, T, E>(
+    cfg: &LoadConfig,
+    shape: &Shape,
+    max_in_flight: usize,
+    tag_of: impl Fn(u64) -> Option<usize> + Send + Sync + 'static,
+    op: F,
+) -> LoadReport
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Display + Send + 'static,
+{
+    let plan = Arc::new(shape.schedule(cfg.warmup, cfg.duration));
+    // The offered rate the report states: the mean over the measured period.
+    let rate = match shape {
+        Shape::Constant { rate } => *rate,
+        _ => plan.measured_rate(),
+    };
+    let tag_of = Arc::new(tag_of);
     let max_in_flight = max_in_flight.max(1);
     let op = Arc::new(op);
     let shared = Shared::new();
@@ -75,19 +102,19 @@ where
     };
     let measure_start = t0 + cfg.warmup;
     let end = measure_start + cfg.duration;
-    let slots = share.count((cfg.total().as_secs_f64() * rate).ceil() as u64);
+    let slots = share.count(plan.slots());
     let permits = Arc::new(Semaphore::new(0));
     let next_slot = Arc::new(AtomicU64::new(0));
 
     let schedule = Schedule {
         t0,
-        rate,
+        plan,
         share,
         slots,
     };
     let pacer = Pacer::start(
         &clock,
-        schedule,
+        schedule.clone(),
         end + cfg.late_after,
         permits.clone(),
         shared.clone(),
@@ -99,6 +126,7 @@ where
         let shared = shared.clone();
         let permits = permits.clone();
         let next_slot = next_slot.clone();
+        let (schedule, tag_of) = (schedule.clone(), tag_of.clone());
         let (timeout, slowdown, window, late_after) =
             (cfg.timeout, cfg.slowdown, cfg.window, cfg.late_after);
         let clock = clock.clone();
@@ -117,7 +145,7 @@ where
                     if sent.saturating_duration_since(intended) > late_after {
                         rec.late += 1;
                     }
-                    rec.record(intended, sent, done, failure);
+                    rec.record(intended, sent, done, failure, tag_of(k));
                 } else {
                     rec.record_warmup(sent, done, failure);
                 }
@@ -160,12 +188,12 @@ where
     )
 }
 
-/// When this machine's slots are due: the plan's slot `k` at `t0 + k / rate`, of which this
-/// share sends `slots`, its `j`-th being the plan's `share.slot(j)`.
-#[derive(Clone, Copy, Debug)]
+/// When this machine's slots are due: the plan's slot `k` at `t0 + plan.due(k)`, of which
+/// this share sends `slots`, its `j`-th being the plan's `share.slot(j)`.
+#[derive(Clone, Debug)]
 struct Schedule {
     t0: Instant,
-    rate: f64,
+    plan: Arc<super::shape::Schedule>,
     share: Share,
     slots: u64,
 }
@@ -173,7 +201,7 @@ struct Schedule {
 impl Schedule {
     /// When this share's `j`-th slot is due.
     fn due_at(&self, j: u64) -> Instant {
-        self.t0 + Duration::from_secs_f64(self.share.slot(j) as f64 / self.rate)
+        self.t0 + self.plan.due(self.share.slot(j))
     }
 }
 

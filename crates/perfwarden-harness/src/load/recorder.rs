@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::hist::LatencyHistogram;
+use super::tags::TagStats;
 
 /// How many distinct error messages a report keeps (they are for a human to read).
 const ERROR_SAMPLES: usize = 5;
@@ -64,6 +65,9 @@ pub(crate) struct Recorder {
     /// Open loop: requests sent later than the lateness tolerance after their slot.
     pub late: u64,
     pub windows: Vec<Window>,
+    /// Per tag (a request kind and persona of a mix, a phase of a spike, a window of a
+    /// soak: whatever the caller's `tag_of` says), the same counts and histograms again.
+    pub tags: Vec<TagStats>,
     pub error_samples: Vec<String>,
     /// Time this task had a request in flight within the measured period, warm-up
     /// requests included: its time average is the mean in-flight count (Little's L).
@@ -89,6 +93,7 @@ impl Recorder {
             timeouts: 0,
             late: 0,
             windows: Vec::new(),
+            tags: Vec::new(),
             error_samples: Vec::new(),
             busy: Duration::ZERO,
             measure_start,
@@ -99,18 +104,27 @@ impl Recorder {
     }
 
     /// Records one finished request. `intended` is when it should have been sent,
-    /// `sent` when it was, `done` when its answer (or error) arrived.
+    /// `sent` when it was, `done` when its answer (or error) arrived; `tag` is its tag, if
+    /// the run has tags.
     pub(crate) fn record(
         &mut self,
         intended: Instant,
         sent: Instant,
         done: Instant,
         failure: Option<Failure>,
+        tag: Option<usize>,
     ) {
         self.add_busy(sent, done);
         let latency = done.saturating_duration_since(intended);
+        let service = done.saturating_duration_since(sent);
         self.latency.record(latency);
-        self.service.record(done.saturating_duration_since(sent));
+        self.service.record(service);
+        if let Some(t) = tag {
+            if self.tags.len() <= t {
+                self.tags.resize_with(t + 1, TagStats::default);
+            }
+            self.tags[t].record(latency, service, failure.as_ref());
+        }
         let idx = (done
             .saturating_duration_since(self.measure_start)
             .as_nanos()
@@ -177,6 +191,12 @@ impl Recorder {
             self.windows.resize(other.windows.len(), Window::default());
         }
         for (mine, theirs) in self.windows.iter_mut().zip(&other.windows) {
+            mine.merge(theirs);
+        }
+        if self.tags.len() < other.tags.len() {
+            self.tags.resize_with(other.tags.len(), TagStats::default);
+        }
+        for (mine, theirs) in self.tags.iter_mut().zip(&other.tags) {
             mine.merge(theirs);
         }
         for m in other.error_samples {

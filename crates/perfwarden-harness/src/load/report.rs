@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::LoadConfig;
 use super::hist::{LatencyHistogram, LatencySummary};
 use super::recorder::{Recorder, Window};
+use super::tags::TagStats;
 use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit};
 
 /// Which loop produced a report.
@@ -42,6 +43,8 @@ pub struct LoadReport {
     pub dropped: u64,
     pub window: Duration,
     pub windows: Vec<Window>,
+    /// Per tag, when the run tagged its requests ([`open_loop_shaped`](super::open_loop_shaped)).
+    pub tags: Vec<TagStats>,
     /// A few distinct error messages, for the log.
     pub error_samples: Vec<String>,
     /// Why the run ended early, if it did.
@@ -89,6 +92,7 @@ impl LoadReport {
             dropped,
             window: cfg.window,
             windows: rec.windows,
+            tags: rec.tags,
             error_samples: rec.error_samples,
             aborted,
             busy: rec.busy,
@@ -221,8 +225,7 @@ impl LoadReport {
     /// µs), so `perfwarden merge` can recompute them exactly across load machines; rates say
     /// they add up across machines.
     pub fn to_metrics(&self, suite: &str, benchmark: &str) -> (Vec<Metric>, Vec<Histogram>) {
-        let hist_id = format!("{suite}/{benchmark}/latency");
-        let s = self.summary();
+        let (latency, hist) = latency_metrics(suite, benchmark, &self.latency);
         let mut metrics = Vec::new();
         let mut labels = vec![];
         match self.mode {
@@ -239,7 +242,10 @@ impl LoadReport {
                 labels.push(("max_in_flight", max_in_flight.to_string()));
             }
         }
-        if let Some(why) = self.little().client_bound {
+        let little = self.little();
+        // The numbers the report's client-bound finding is derived from.
+        labels.push(("in_flight", format!("{:.2}", little.in_flight)));
+        if let Some(why) = little.client_bound {
             labels.push(("client_bound", why));
         }
         if let Some(why) = &self.aborted {
@@ -251,28 +257,7 @@ impl LoadReport {
             }
             m
         };
-        for (name, stat, value) in [
-            ("latency_mean", Stat::Mean, s.mean_ms),
-            ("latency_p50", Stat::P50, s.p50_ms),
-            ("latency_p90", Stat::P90, s.p90_ms),
-            ("latency_p95", Stat::P95, s.p95_ms),
-            ("latency_p99", Stat::P99, s.p99_ms),
-            ("latency_p999", Stat::P999, s.p999_ms),
-            ("latency_max", Stat::Max, s.max_ms),
-        ] {
-            let mut m = Metric::new(
-                suite,
-                benchmark,
-                name,
-                Unit::Milliseconds,
-                Direction::LowerIsBetter,
-                value,
-            );
-            m.stat = Some(stat);
-            m.histogram = Some(hist_id.clone());
-            m.sample_count = Some(s.count);
-            metrics.push(labelled(m));
-        }
+        metrics.extend(latency.into_iter().map(labelled));
         let rate = |name: &str, value: f64| {
             let mut m = Metric::new(
                 suite,
@@ -319,11 +304,49 @@ impl LoadReport {
             dropped.merge = Some(MergeRule::Sum);
             metrics.push(labelled(dropped));
         }
-        let hist = Histogram {
-            id: hist_id,
-            unit: Unit::Microseconds,
-            hdr: self.latency.encode_base64(),
-        };
         (metrics, vec![hist])
     }
+}
+
+/// Mean, p50 … p99.9 and max of `h` in ms as metrics of `suite/benchmark`, each pointing at
+/// the histogram (in µs) they were computed from, which comes with them: `perfwarden merge`
+/// recomputes them exactly from the sum of several machines' histograms.
+pub(crate) fn latency_metrics(
+    suite: &str,
+    benchmark: &str,
+    h: &LatencyHistogram,
+) -> (Vec<Metric>, Histogram) {
+    let id = format!("{suite}/{benchmark}/latency");
+    let s = h.summary();
+    let metrics = [
+        ("latency_mean", Stat::Mean, s.mean_ms),
+        ("latency_p50", Stat::P50, s.p50_ms),
+        ("latency_p90", Stat::P90, s.p90_ms),
+        ("latency_p95", Stat::P95, s.p95_ms),
+        ("latency_p99", Stat::P99, s.p99_ms),
+        ("latency_p999", Stat::P999, s.p999_ms),
+        ("latency_max", Stat::Max, s.max_ms),
+    ]
+    .into_iter()
+    .map(|(name, stat, value)| {
+        let mut m = Metric::new(
+            suite,
+            benchmark,
+            name,
+            Unit::Milliseconds,
+            Direction::LowerIsBetter,
+            value,
+        );
+        m.stat = Some(stat);
+        m.histogram = Some(id.clone());
+        m.sample_count = Some(s.count);
+        m
+    })
+    .collect();
+    let hist = Histogram {
+        id,
+        unit: Unit::Microseconds,
+        hdr: h.encode_base64(),
+    };
+    (metrics, hist)
 }

@@ -156,7 +156,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         current: results::results_dir().display().to_string(),
         config: config_path.map(|p| p.display().to_string()),
     };
-    let code = publish::publish(&comparison, &inputs, &args.outputs)?;
+    let code = publish::publish(&comparison, &current, &inputs, &args.outputs)?;
     // A bench that failed measured nothing to gate: the check fails with it.
     let failed: Vec<&str> = current
         .suites

@@ -120,7 +120,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
         config: config_path.map(|p| p.display().to_string()),
     };
     publish::refuse_mixing(&args.outputs, &[&current_path, &baseline_path])?;
-    publish::publish(&comparison, &inputs, &args.outputs)
+    publish::publish(&comparison, &current, &inputs, &args.outputs)
 }
 
 /// A confirmation file written by another job: bounded, parsed strictly.

@@ -69,10 +69,16 @@ fn parse_link(s: &str) -> Result<(String, String), String> {
 }
 
 /// Renders, writes and prints `c`; returns the exit code (0 passed, 1 failed).
-pub(crate) fn publish(c: &Comparison, inputs: &json::Inputs, out: &Outputs) -> anyhow::Result<u8> {
+pub(crate) fn publish(
+    c: &Comparison,
+    current: &Run,
+    inputs: &json::Inputs,
+    out: &Outputs,
+) -> anyhow::Result<u8> {
     let extras = markdown::Extras {
         links: out.links.clone(),
         trends: trends(c, out.history.as_deref())?,
+        findings: crate::report::findings::findings(current, Some(c)),
     };
     let report = markdown::render_with(c, &extras);
     let verdict = json::render(c, inputs);
@@ -202,6 +208,15 @@ pub(crate) fn read_config(path: &Path) -> Result<Config, crate::Error> {
 /// The config named on the command line (which must exist), else `perfwarden.toml` when it
 /// exists, else the defaults.
 pub(crate) fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), crate::Error> {
+    let found = find_config(path)?;
+    match &found.1 {
+        Some(p) => tracing::debug!(config = %p.display(), "gate config"),
+        None => tracing::debug!("no {DEFAULT_CONFIG}: the default gate config"),
+    }
+    Ok(found)
+}
+
+fn find_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), crate::Error> {
     match path {
         Some(p) => Ok((read_config(p)?, Some(p.to_path_buf()))),
         None => {
@@ -242,7 +257,7 @@ pub(crate) fn refuse_mixing(out: &Outputs, inputs: &[&Path]) -> anyhow::Result<(
 /// documents, not replaced).
 fn append_step_summary(report: &str) -> anyhow::Result<()> {
     let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") else {
-        eprintln!("perfwarden: warning: GITHUB_ACTIONS is set but GITHUB_STEP_SUMMARY is not");
+        tracing::warn!("GITHUB_ACTIONS is set but GITHUB_STEP_SUMMARY is not: no step summary");
         return Ok(());
     };
     if path.is_empty() {

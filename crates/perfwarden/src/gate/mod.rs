@@ -8,7 +8,7 @@
 //! - [`confirmation`]: re-measured flags (confirmed or drift) folded into the verdict;
 //! - [`drift`]: which metrics to re-measure, including slowdowns hidden by machine drift.
 
-mod budget;
+pub(crate) mod budget;
 mod compare;
 pub(crate) mod config;
 pub mod confirmation;

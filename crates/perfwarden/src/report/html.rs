@@ -55,6 +55,10 @@ pub fn render_html(comparison: &Comparison, current: &Run) -> String {
     summary(&mut out, comparison);
     // What failed comes first, before any chart: that is what the reader opened the page for.
     failing(&mut out, comparison);
+    findings(
+        &mut out,
+        &super::findings::findings(current, Some(comparison)),
+    );
     let suites: BTreeSet<&str> = current
         .metrics
         .iter()
@@ -86,6 +90,23 @@ pub fn render_html(comparison: &Comparison, current: &Run) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// What the numbers say about where the run's limits are, before the charts.
+fn findings(out: &mut String, found: &[super::findings::Finding]) {
+    if found.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<section><h2>Findings ({})</h2><ul>", found.len());
+    for f in found {
+        let _ = write!(
+            out,
+            "<li><code>{}</code>: {}</li>",
+            esc(&f.subject),
+            esc(&f.text)
+        );
+    }
+    out.push_str("</ul></section>");
 }
 
 /// The charts the suite asked for in its results (its status's `charts`), drawn from its

@@ -28,6 +28,8 @@ pub struct Extras {
     pub(crate) links: Vec<(String, String)>,
     /// `(metric id, Mermaid block)` for regressed metrics with a history.
     pub(crate) trends: Vec<(String, String)>,
+    /// What the current run's numbers say about its limits ([`findings`](super::findings)).
+    pub(crate) findings: Vec<super::findings::Finding>,
 }
 
 /// The report within GitHub's limit.
@@ -64,6 +66,7 @@ pub fn render_limited(c: &Comparison, extras: &Extras, limit: usize) -> String {
     regressions(&mut out, c, &mut room);
     trends(&mut out, extras, &mut room);
     budgets(&mut out, c, &mut room);
+    findings(&mut out, extras, &mut room);
     improvements(&mut out, c, &mut room);
     folded(&mut out, c, &mut room);
     if room.left_out > 0 {
@@ -456,6 +459,18 @@ fn budgets(out: &mut String, c: &Comparison, room: &mut Room) {
         .collect();
     let title = format!("\n### Broken budgets ({})\n", rows.len());
     let header = "\n| Benchmark | Metric | Current | Budget | Target |\n|---|---|--:|--:|---|\n";
+    table(out, room, &title, header, rows.into_iter());
+}
+
+/// The findings, each with the numbers it rests on.
+fn findings(out: &mut String, extras: &Extras, room: &mut Room) {
+    let rows: Vec<String> = extras
+        .findings
+        .iter()
+        .map(|f| format!("| {} | {} |\n", code(&f.subject), format::text(&f.text)))
+        .collect();
+    let title = format!("\n### Findings ({})\n", rows.len());
+    let header = "\n| Benchmark | What the numbers say |\n|---|---|\n";
     table(out, room, &title, header, rows.into_iter());
 }
 

@@ -2,6 +2,7 @@
 //! step summary, JSON for machines, and GitHub annotations. All pure: they return text, and
 //! the CLI decides where it goes.
 
+pub mod findings;
 pub(crate) mod format;
 pub mod github;
 pub mod html;

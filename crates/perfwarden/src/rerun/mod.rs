@@ -69,6 +69,7 @@ pub(crate) fn build_benches(
     for n in names {
         cmd.args(["--bench", n]);
     }
+    tracing::debug!(repo = %repo.display(), ?target_dir, "cargo bench --no-run {}", names.join(" "));
     let out = cmd
         .stderr(std::process::Stdio::inherit())
         .output()
@@ -190,6 +191,14 @@ impl BenchCommand {
             Some(f) => cmd.env(SLOWDOWN_VAR, f.to_string()),
             None => cmd.env_remove(SLOWDOWN_VAR),
         };
+        tracing::debug!(
+            bench = %self.name,
+            binary = %self.binary.display(),
+            args = ?self.args,
+            run_dir = %run_dir.display(),
+            ?slowdown,
+            "running a bench"
+        );
         let status = cmd.status().map_err(|e| RerunError {
             bench: self.name.clone(),
             what: format!("cannot start {}: {e}", self.binary.display()),

@@ -6,6 +6,7 @@ use std::process::Command;
 
 /// Runs git in `repo`; the error is one line (git's stderr, or why git did not start).
 pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
+    tracing::debug!(repo = %repo.display(), "git {}", args.join(" "));
     let out = Command::new("git")
         .current_dir(repo)
         .args(args)

@@ -19,10 +19,18 @@ pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Reads and validates one results file.
 pub fn read_run(path: &Path) -> Result<Run, Error> {
     let bytes = read_bounded(path)?;
-    parse_run(&bytes).map_err(|what| Error::BadInput {
+    let run = parse_run(&bytes).map_err(|what| Error::BadInput {
         path: path.to_path_buf(),
         what,
-    })
+    })?;
+    tracing::debug!(
+        path = %path.display(),
+        bytes = bytes.len(),
+        metrics = run.metrics.len(),
+        histograms = run.histograms.len(),
+        "read results"
+    );
+    Ok(run)
 }
 
 /// Reads a whole regular file of at most [`MAX_FILE_BYTES`].

@@ -35,7 +35,9 @@ pub fn perfwarden_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output
         .env("PERFWARDEN_RESULTS_DIR", cwd.join("results"))
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("PERFWARDEN_MACHINE_CLASS");
+        .env_remove("PERFWARDEN_MACHINE_CLASS")
+        // Tests that read stderr expect the default (quiet) diagnostics.
+        .env_remove("RUST_LOG");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -86,3 +86,40 @@ fn in_github_actions_the_summary_is_appended_and_annotations_printed() -> Result
     assert!(stdout.contains("+15%25 is beyond"), "{stdout}");
     Ok(())
 }
+
+/// `RUST_LOG=debug` adds diagnostics on stderr (which files were read, which config) and
+/// changes nothing else; without it, stderr carries no diagnostics at all.
+#[test]
+fn rust_log_debug_adds_diagnostics_and_changes_no_output() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let b = fixture("regression-latency", "baseline.json");
+    let c = fixture("regression-latency", "current.json");
+    let args = [
+        "compare",
+        "--baseline",
+        b.to_str().unwrap(),
+        "--current",
+        c.to_str().unwrap(),
+        "--print",
+        "markdown",
+    ];
+    let quiet = perfwarden(dir.path(), &args);
+    let loud = perfwarden_env(dir.path(), &args, &[("RUST_LOG", "debug")]);
+    assert_eq!((code(&quiet), code(&loud)), (1, 1), "{}", stderr(&loud));
+    assert_eq!(stdout(&quiet), stdout(&loud));
+    assert!(!stderr(&quiet).contains("DEBUG"), "{}", stderr(&quiet));
+    let loud = stderr(&loud);
+    assert!(
+        loud.contains("DEBUG perfwarden::results::read: read results"),
+        "{loud}"
+    );
+    assert!(loud.contains("current.json"), "{loud}");
+    assert!(
+        loud.contains("no perfwarden.toml: the default gate config"),
+        "{loud}"
+    );
+    // What the quiet run said is still said, in the same order.
+    let said: Vec<&str> = loud.lines().filter(|l| !l.contains("DEBUG")).collect();
+    assert_eq!(said, stderr(&quiet).lines().collect::<Vec<_>>());
+    Ok(())
+}

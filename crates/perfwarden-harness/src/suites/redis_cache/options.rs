@@ -1,7 +1,7 @@
 //! How much the suite does under each profile ([`Plan`], pure data), and the settings the
 //! environment may change ([`Options`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::error::CacheError;
@@ -24,6 +24,17 @@ pub(crate) const FAULT_VAR: &str = "PERFWARDEN_REDIS_FAULT";
 pub(crate) const CONNECTIONS_VAR: &str = "PERFWARDEN_REDIS_CONNECTIONS";
 /// Environment variable: keep the Qdrant collection after the run (`1`).
 pub(crate) const KEEP_VAR: &str = "PERFWARDEN_REDIS_CACHE_KEEP";
+
+/// Environment variable: the workload mix of the shaped phases (default
+/// `fixtures/personas/cache.toml`).
+pub(crate) const MIX_VAR: &str = "PERFWARDEN_MIX";
+/// Environment variable: the mix phase's rate in requests/s (the spike's and soak's base is
+/// half of it).
+pub(crate) const MIX_RATE_VAR: &str = "PERFWARDEN_MIX_RATE";
+/// Environment variable: how many times the base rate the spike sends (default 5).
+pub(crate) const SPIKE_FACTOR_VAR: &str = "PERFWARDEN_SPIKE_FACTOR";
+/// Environment variable: the soak's length in seconds (any profile; 0: no soak).
+pub(crate) const SOAK_SECS_VAR: &str = "PERFWARDEN_SOAK_SECS";
 
 /// The seed's cache TTL.
 pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(3600);
@@ -67,6 +78,43 @@ pub struct Plan {
     pub fault_phase: Duration,
     pub fault_at: Duration,
     pub fault_for: Duration,
+    /// The shaped phases ([`shaped`](super::shaped)): the mix's rate (requests/s), the open
+    /// loop's in-flight cap, and the distinct keys `cache_lookup` draws from.
+    pub mix_rate: f64,
+    pub max_in_flight: usize,
+    pub shaped_keys: usize,
+    pub spike: SpikePlan,
+    /// Only in the nightly and full profiles (a soak is long by definition).
+    pub soak: Option<SoakPlan>,
+}
+
+/// A spike: `factor ×` the base rate from `at` for `length`, in a run of `duration`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SpikePlan {
+    pub factor: f64,
+    pub duration: Duration,
+    pub at: Duration,
+    pub length: Duration,
+}
+
+/// A soak: `duration` at the base rate, judged in `windows` windows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SoakPlan {
+    pub duration: Duration,
+    pub windows: u32,
+}
+
+impl SpikePlan {
+    fn new(duration_ms: u64) -> SpikePlan {
+        // A third before, a third of burst, a third to recover in.
+        let third = Duration::from_millis(duration_ms / 3);
+        SpikePlan {
+            factor: 5.0,
+            duration: Duration::from_millis(duration_ms),
+            at: third,
+            length: third,
+        }
+    }
 }
 
 impl Plan {
@@ -91,6 +139,11 @@ impl Plan {
             fault_phase: Duration::from_secs(3),
             fault_at: Duration::from_secs(1),
             fault_for: Duration::from_secs(1),
+            mix_rate: 1000.0,
+            max_in_flight: 64,
+            shaped_keys: 2_000,
+            spike: SpikePlan::new(3_000),
+            soak: None,
         };
         match profile {
             Profile::Smoke => Plan {
@@ -107,6 +160,9 @@ impl Plan {
                 fault_phase: Duration::from_millis(1500),
                 fault_at: Duration::from_millis(500),
                 fault_for: Duration::from_millis(500),
+                mix_rate: 400.0,
+                shaped_keys: 500,
+                spike: SpikePlan::new(1_500),
                 ..pr
             },
             Profile::Pr => pr,
@@ -124,6 +180,14 @@ impl Plan {
                 fault_phase: Duration::from_secs(10),
                 fault_at: Duration::from_secs(3),
                 fault_for: Duration::from_secs(3),
+                mix_rate: 2000.0,
+                max_in_flight: 128,
+                shaped_keys: 10_000,
+                spike: SpikePlan::new(9_000),
+                soak: Some(SoakPlan {
+                    duration: Duration::from_secs(120),
+                    windows: 8,
+                }),
                 ..pr
             },
             Profile::Full => Plan {
@@ -140,6 +204,14 @@ impl Plan {
                 fault_phase: Duration::from_secs(30),
                 fault_at: Duration::from_secs(10),
                 fault_for: Duration::from_secs(10),
+                mix_rate: 4000.0,
+                max_in_flight: 256,
+                shaped_keys: 50_000,
+                spike: SpikePlan::new(30_000),
+                soak: Some(SoakPlan {
+                    duration: Duration::from_secs(600),
+                    windows: 10,
+                }),
                 ..pr
             },
         }
@@ -176,6 +248,8 @@ pub struct Options {
     /// Prefix of every Redis key the run writes, unique per run so each phase starts cold
     /// and a shared server's other keys are never touched.
     pub namespace: String,
+    /// The workload mix of the shaped phases.
+    pub mix_path: PathBuf,
 }
 
 impl Options {
@@ -195,6 +269,7 @@ impl Options {
             collection_prefix: "perfwarden_rc_".into(),
             keep_collection: false,
             namespace: unique_namespace(),
+            mix_path: default_mix(),
         }
     }
 
@@ -243,7 +318,47 @@ impl Options {
             o.plan.connections = n;
         }
         o.keep_collection = var(KEEP_VAR).is_some_and(|v| v == "1" || v == "true");
+        o.shaped_from_env()?;
         Ok(o)
+    }
+
+    /// The shaped phases' overrides: mix file, rate, spike factor, soak length.
+    fn shaped_from_env(&mut self) -> Result<(), CacheError> {
+        if let Some(s) = var(MIX_VAR) {
+            self.mix_path = PathBuf::from(s);
+        }
+        let positive = |name: &str, s: &str| -> Result<f64, CacheError> {
+            let v: f64 = parse(name, s, "a number")?;
+            if v.is_finite() && v > 0.0 {
+                Ok(v)
+            } else {
+                Err(CacheError::Config(format!(
+                    "{name}: {s:?} is not a positive number"
+                )))
+            }
+        };
+        if let Some(s) = var(MIX_RATE_VAR) {
+            self.plan.mix_rate = positive(MIX_RATE_VAR, &s)?;
+        }
+        if let Some(s) = var(SPIKE_FACTOR_VAR) {
+            self.plan.spike.factor = positive(SPIKE_FACTOR_VAR, &s)?;
+        }
+        if let Some(s) = var(SOAK_SECS_VAR) {
+            let secs: f64 = parse(SOAK_SECS_VAR, &s, "a number of seconds")?;
+            self.plan.soak = if secs == 0.0 {
+                None
+            } else if secs.is_finite() && secs >= 1.0 {
+                Some(SoakPlan {
+                    duration: Duration::from_secs_f64(secs),
+                    windows: self.plan.soak.map_or(8, |p| p.windows),
+                })
+            } else {
+                return Err(CacheError::Config(format!(
+                    "{SOAK_SECS_VAR}: {s:?} is neither 0 nor a number of seconds >= 1"
+                )));
+            };
+        }
+        Ok(())
     }
 
     /// The name in Qdrant of the collection behind the cache.
@@ -262,6 +377,11 @@ fn var(name: &str) -> Option<String> {
 fn parse<T: std::str::FromStr>(name: &str, text: &str, what: &str) -> Result<T, CacheError> {
     text.parse()
         .map_err(|_| CacheError::Config(format!("{name}: {text:?} is not {what}")))
+}
+
+/// `fixtures/personas/cache.toml` of the repository.
+fn default_mix() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/personas/cache.toml")
 }
 
 /// `perfwarden:rc:<pid>-<time>:`: distinct for every run, even two at once on one server.

@@ -83,6 +83,26 @@ impl QueryPool {
         b.build()
     }
 
+    /// The `n`-th query of the pool (wrapping) that carries a filter (`filtered`) or does
+    /// not; any query when the pool has no filtered ones.
+    pub(crate) fn rank_with_filter(&self, n: u32, filtered: bool) -> u32 {
+        let size = self.digests.len().max(1) as u32;
+        let every = self.filtered_every;
+        if every == 0 {
+            return n % size;
+        }
+        if filtered {
+            let count = (size / every).max(1);
+            return ((n % count) * every + every - 1).min(size - 1);
+        }
+        let rank = n % size;
+        if every > 1 && rank % every == every - 1 {
+            rank - 1
+        } else {
+            rank
+        }
+    }
+
     /// The digest of query `rank`'s key, and the query itself when it had to be generated
     /// for it (the first time the rank is drawn), so the caller can search it without
     /// generating it again.

@@ -192,6 +192,11 @@ pub async fn run(
     .await?;
     summary.say(line);
 
+    // The users' own shapes: the personas' mix, a spike, a soak (nightly).
+    for line in super::shaped::run(&mut rec, &ctx, &pool, opts, coll).await? {
+        summary.say(line);
+    }
+
     if let Some(backend) = &backend {
         let cfg = timed(opts, &format!("{bench} uncached"), plan.duration);
         let uncached = phases::uncached(backend, &queries, zipf_draws.clone(), &cfg, c).await;
@@ -370,7 +375,7 @@ async fn run_redis_benchmark(
 }
 
 /// `used_memory` from `INFO memory`.
-async fn used_memory(pool: &RedisPool, address: &str) -> Result<u64, CacheError> {
+pub(crate) async fn used_memory(pool: &RedisPool, address: &str) -> Result<u64, CacheError> {
     let mut conn = pool.get();
     let info: String = ::redis::cmd("INFO")
         .arg("memory")
