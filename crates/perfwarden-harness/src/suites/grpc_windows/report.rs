@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::config::Op;
+use super::payload::MIB;
 use super::runner::{CaseResult, RAW_TCP, SuiteOutput, benchmark_id, size_label};
 use crate::suite::{Suite, strings};
 use perfwarden::results::{Chart, Direction, Histogram, MergeRule, Metric, Stat, Unit, hist};
@@ -33,6 +34,8 @@ pub struct Best {
     pub profile: String,
     pub throughput_mib_s: f64,
     pub fraction_of_tcp: Option<f64>,
+    /// Per round, the best profile's throughput over raw TCP's in the same rotation.
+    pub fraction_samples: Option<Vec<f64>>,
 }
 
 impl Best {
@@ -63,6 +66,19 @@ impl SuiteOutput {
             .map(|t| r.throughput_mib_s() / t)
     }
 
+    /// Per round, a gRPC case's throughput over raw TCP's. Cases run in rotating order, so
+    /// round i of both saw the same state of the machine and the ratio carries the spread of
+    /// its parts; `None` where the rounds do not pair up.
+    fn fraction_samples(&self, r: &CaseResult) -> Option<Vec<f64>> {
+        let op = r.op.tcp_counterpart();
+        let tcp = self.results.iter().find(|t| {
+            t.target == RAW_TCP && t.op == op && t.bytes == r.bytes && t.rtt_ms == r.rtt_ms
+        })?;
+        let (a, b) = (&r.samples_mib_s, &tcp.samples_mib_s);
+        (r.target != RAW_TCP && a.len() == b.len() && a.len() >= 2 && b.iter().all(|&t| t > 0.0))
+            .then(|| a.iter().zip(b).map(|(g, t)| g / t).collect())
+    }
+
     /// The best profile per (condition, operation), in the order conditions and operations
     /// were run.
     pub(crate) fn best(&self) -> Vec<Best> {
@@ -90,6 +106,7 @@ impl SuiteOutput {
                     profile: top.target.clone(),
                     throughput_mib_s: top.throughput_mib_s(),
                     fraction_of_tcp: self.fraction_of_tcp(top),
+                    fraction_samples: self.fraction_samples(top),
                 })
             })
             .collect()
@@ -163,7 +180,12 @@ impl SuiteOutput {
                 Direction::HigherIsBetter,
                 r.ops_per_s(),
             );
-            ops.sample_count = Some(r.ops);
+            // Each round's throughput in operations: the same spread as `throughput`.
+            let per_op = MIB as f64 / r.bytes as f64;
+            spread(
+                &mut ops,
+                r.samples_mib_s.iter().map(|s| s * per_op).collect(),
+            );
             ops.merge = Some(MergeRule::Sum);
             metrics.push(ops);
 
@@ -187,6 +209,9 @@ impl SuiteOutput {
 
             if let Some(f) = self.fraction_of_tcp(r) {
                 let mut m = metric("fraction_of_tcp", Unit::Ratio, Direction::HigherIsBetter, f);
+                if let Some(samples) = self.fraction_samples(r) {
+                    spread(&mut m, samples);
+                }
                 m.merge = Some(MergeRule::Mean);
                 metrics.push(m);
             }
@@ -216,6 +241,9 @@ impl SuiteOutput {
                 .label("operation", b.op.name())
                 .label("payload", size_label(b.bytes))
                 .label("rtt_ms", b.rtt_ms.unwrap_or(0).to_string());
+                if let Some(samples) = b.fraction_samples.clone() {
+                    spread(&mut m, samples);
+                }
                 m.merge = Some(MergeRule::Mean);
                 metrics.push(m);
             }
@@ -299,6 +327,14 @@ fn rtt_text(rtt_ms: Option<u32>) -> String {
     rtt_ms.map_or("-".into(), |ms| format!("{ms} ms"))
 }
 
+/// Gives `m` the per-round values it was summarised from, so the gate tests the change
+/// against their spread instead of taking one number at face value.
+fn spread(m: &mut Metric, samples: Vec<f64>) {
+    m.sample_count = Some(samples.len() as u64);
+    m.std_dev = std_dev(&samples);
+    m.samples = Some(samples);
+}
+
 fn std_dev(samples: &[f64]) -> Option<f64> {
     if samples.len() < 2 {
         return None;
@@ -312,7 +348,6 @@ fn std_dev(samples: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suites::grpc_windows::payload::MIB;
 
     fn case(target: &str, op: Op, mb: usize, rtt_ms: Option<u32>, secs_per_op: f64) -> CaseResult {
         let mut latency =
@@ -364,6 +399,19 @@ mod tests {
         // Stream is compared with raw TCP downloads; the delayed case with the delayed one.
         assert_eq!(f(4), Some(0.625));
         assert_eq!(f(6), Some(0.016));
+    }
+
+    #[test]
+    fn rates_and_fractions_carry_their_rounds() {
+        let (metrics, _) = output().metrics();
+        let get = |id: &str| metrics.iter().find(|m| m.id() == id).unwrap();
+        let ops = get("grpc_windows/default/write/16MB/ops_per_s");
+        assert_eq!(ops.samples.as_deref(), Some(&[50.0, 50.0][..]));
+        let f = get("grpc_windows/default/write/16MB/fraction_of_tcp");
+        assert_eq!(f.samples.as_deref(), Some(&[0.5, 0.5][..]));
+        assert_eq!(f.sample_count, Some(2));
+        let best = get("grpc_windows/best/write/16MB/fraction_of_tcp");
+        assert_eq!(best.samples.as_deref(), Some(&[0.8, 0.8][..]));
     }
 
     #[test]
