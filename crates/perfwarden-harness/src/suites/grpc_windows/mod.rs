@@ -36,6 +36,12 @@
 //!   on one HTTP/2 connection (raw TCP: N connections). Default 1.
 //! - `PERFWARDEN_GRPC_CHUNK_BYTES=N`: Write and Stream chunk size. Default 4194304.
 //! - `PERFWARDEN_GRPC_PROFILES=a,b`: only these profiles (names as above). Default all.
+//! - `PERFWARDEN_GRPC_OPS=read,stream`: only these operations. Default all three.
+//! - `PERFWARDEN_GRPC_RTTS=0,10`: only the conditions with these round-trip times (ms, 0
+//!   for loopback as it is), of those the run profile has. Default all.
+//! - `PERFWARDEN_GRPC_SIZES=16,256`: these payload sizes (MiB, 1 to 256) under every
+//!   condition kept, with the profile's iterations for a size it has (else those of its
+//!   largest). Default the profile's.
 //! - `PERFWARDEN_INJECT_SLOWDOWN=F`: an injected regression of known size, for calibrating
 //!   the gate. Every gRPC operation takes `1 + F` times as long, as if the server were that
 //!   much slower: `0.15` lowers throughput and `fraction_of_tcp` to 1/1.15 (-13%) and raises
@@ -58,8 +64,8 @@ mod tcp;
 
 pub use client::{BlobClient, Delivered};
 pub use config::{
-    CHUNK_VAR, CONCURRENCY_VAR, Condition, Config, MIN_ITERATIONS, Op, PROFILES_VAR, SLOWDOWN_VAR,
-    SizeCase,
+    CHUNK_VAR, CONCURRENCY_VAR, Condition, Config, MIN_ITERATIONS, OPS_VAR, Op, PROFILES_VAR,
+    RTTS_VAR, SIZES_VAR, SLOWDOWN_VAR, SizeCase,
 };
 pub use delay::{DEFAULT_PATH_WINDOW, DelayProxy, probe_netem};
 pub use payload::{Checksum, DEFAULT_SEED, MIB, checksum, generate};
