@@ -209,7 +209,7 @@ impl Config {
         }
         if let Some(v) = get(OPS_VAR) {
             let all = Op::ALL.map(Op::name).join(", ");
-            self.ops = list(OPS_VAR, &v, |name| Op::by_name(name), &all)?;
+            self.ops = list(OPS_VAR, &v, Op::by_name, &all)?;
         }
         if let Some(v) = get(RTTS_VAR) {
             let rtts: Vec<u32> = list(RTTS_VAR, &v, |ms| ms.parse().ok(), "milliseconds")?;

@@ -1,7 +1,7 @@
 //! Runs the plan: the no-op server, then rounds of every available tool under each load.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -115,7 +115,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(exe: &PathBuf) -> anyhow::Result<(Server, String)> {
+fn start_server(exe: &Path) -> anyhow::Result<(Server, String)> {
     let mut child = Command::new(exe)
         .args(Role::ServeHttp.args())
         .stdin(Stdio::null())
@@ -170,7 +170,7 @@ pub fn run(plan: &Plan, redis_url: Option<&str>) -> anyhow::Result<Results> {
                 .push(format!("{target}: no other tool to compare with"));
             continue;
         }
-        let loads = loads(plan, *target);
+        let loads = loads(plan, target);
         let mut failed: Vec<String> = Vec::new();
         for round in 0..plan.rounds {
             for load in &loads {
@@ -232,7 +232,7 @@ fn loads(plan: &Plan, target: &'static str) -> Vec<Load> {
     vec![saturated, light]
 }
 
-fn measure(exe: &PathBuf, tool: Tool, url: &str, load: &Load, secs: f64) -> anyhow::Result<Sample> {
+fn measure(exe: &Path, tool: Tool, url: &str, load: &Load, secs: f64) -> anyhow::Result<Sample> {
     let scratch = tempfile::tempdir()?;
     let (program, args) = match tool {
         Tool::Ours => {
@@ -243,7 +243,7 @@ fn measure(exe: &PathBuf, tool: Tool, url: &str, load: &Load, secs: f64) -> anyh
                 connections: load.conns,
                 secs,
             };
-            (exe.clone(), role.args())
+            (exe.to_path_buf(), role.args())
         }
         _ => (
             tool.find().map_err(anyhow::Error::msg)?,
