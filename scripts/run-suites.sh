@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_SUITES=(grpc_windows ingest_parquet_s3 qdrant_search redis_cache)
+ALL_SUITES=(grpc_windows ingest_parquet_s3 peers qdrant_search redis_cache)
 
 profile="${1:-}"
 case "$profile" in

@@ -2,5 +2,6 @@
 
 pub mod grpc_windows;
 pub mod ingest_parquet_s3;
+pub mod peers;
 pub mod qdrant_search;
 pub mod redis_cache;

@@ -51,6 +51,9 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PERFWARDEN_GRPC_PROFILES", "grpc_windows: only these window profiles (comma list; default all)"),
     ("PERFWARDEN_GRPC_CONCURRENCY", "grpc_windows: operations in flight at once, as concurrent streams (default 1)"),
     ("PERFWARDEN_GRPC_CHUNK_BYTES", "grpc_windows: Write and Stream chunk size (default 4194304)"),
+    ("PERFWARDEN_GRPC_OPS", "grpc_windows: only these operations (comma list of `write`, `read`, `stream`; default all)"),
+    ("PERFWARDEN_GRPC_SIZES", "grpc_windows: these payload sizes in MiB under every condition (comma list, e.g. `16,256`; default the profile's)"),
+    ("PERFWARDEN_GRPC_RTTS", "grpc_windows: only the conditions with these emulated round-trip times in ms (comma list, `0` is loopback; default all)"),
     ("PERFWARDEN_GRPC_SUITE", "grpc_windows: `0` runs its Criterion benches only"),
     ("PERFWARDEN_GRPC_CRITERION", "grpc_windows: `0` runs the suite only"),
     // Services.

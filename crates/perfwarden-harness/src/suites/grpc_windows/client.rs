@@ -1,12 +1,17 @@
-//! The blob service's client, written by hand over `tonic::client::Grpc` the way
-//! `tonic-build` would generate it, with the message limits raised for 256 MiB payloads.
+//! The blob service's client: Write written by hand over `tonic::client::Grpc` the way
+//! `tonic-build` would generate it, with the message limits raised for 256 MiB payloads;
+//! Read and Stream over the same channel with hand-framed bodies ([`super::wire`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use tonic::body::Body;
+use tonic::codegen::http::header::{CONTENT_TYPE, HeaderValue};
 use tonic::codegen::http::uri::PathAndQuery;
+use tonic::codegen::{Service, http};
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Request, Status};
 use tonic_prost::ProstCodec;
@@ -15,6 +20,7 @@ use super::GrpcWindowsError;
 use super::messages::*;
 use super::payload::Checksum;
 use super::profiles::WindowProfile;
+use super::wire::{self, BlobReader};
 
 /// What one operation delivered: the byte count and, when verification was asked for, the
 /// checksum of the bytes as the receiving side saw them.
@@ -29,6 +35,8 @@ pub struct Delivered {
 #[derive(Clone)]
 pub struct BlobClient {
     inner: tonic::client::Grpc<Channel>,
+    /// The same connection, for the hand-framed Read and Stream.
+    channel: Channel,
     slowdown: f64,
 }
 
@@ -53,11 +61,12 @@ impl BlobClient {
                 endpoint: uri,
                 source,
             })?;
-        let inner = tonic::client::Grpc::new(channel)
+        let inner = tonic::client::Grpc::new(channel.clone())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         Ok(BlobClient {
             inner,
+            channel,
             slowdown: 0.0,
         })
     }
@@ -117,23 +126,85 @@ impl BlobClient {
         })
     }
 
+    /// Read and Stream: the request through the channel as tonic sends it, the response's
+    /// frames read by [`BlobReader`], so payload bytes are handed on as slices of h2's own
+    /// receive buffers (see [`super::wire`]). `sink` gets every payload slice in order.
+    async fn receive(
+        &mut self,
+        path: &'static str,
+        request: ReadRequest,
+        sink: &mut impl FnMut(Bytes),
+    ) -> Result<u64, Status> {
+        std::future::poll_fn(|cx| self.channel.poll_ready(cx))
+            .await
+            .map_err(|e| Status::unavailable(format!("connection not ready: {e}")))?;
+        let mut req = http::Request::new(Body::new(Full::new(wire::message(&request))));
+        *req.method_mut() = http::Method::POST;
+        *req.uri_mut() = http::Uri::from_static(path);
+        let headers = req.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        headers.insert("te", HeaderValue::from_static("trailers"));
+        let res = self
+            .channel
+            .call(req)
+            .await
+            .map_err(|e| Status::unavailable(format!("{path}: {e}")))?;
+        if let Some(status) = Status::from_header_map(res.headers()) {
+            // A trailers-only response: the call failed before any message.
+            return Err(if status.code() == tonic::Code::Ok {
+                Status::internal("a response with no messages")
+            } else {
+                status
+            });
+        }
+        if res.status() != http::StatusCode::OK {
+            return Err(Status::internal(format!("HTTP status {}", res.status())));
+        }
+        let mut body = res.into_body();
+        let mut reader = BlobReader::default();
+        while let Some(frame) = body.frame().await {
+            match frame?.into_data() {
+                Ok(data) => reader.feed(data, sink)?,
+                Err(frame) => {
+                    let trailers = frame.into_trailers().unwrap_or_default();
+                    match Status::from_header_map(&trailers) {
+                        Some(s) if s.code() == tonic::Code::Ok => {
+                            reader.finish()?;
+                            return Ok(reader.messages());
+                        }
+                        Some(s) => return Err(s),
+                        None => return Err(Status::internal("trailers without grpc-status")),
+                    }
+                }
+            }
+        }
+        Err(Status::internal("the response ended without trailers"))
+    }
+
     async fn read_inner(&mut self, size: u64, verify: bool) -> Result<Delivered, Status> {
-        self.ready().await?;
-        let blob = self
-            .inner
-            .unary(
-                Request::new(ReadRequest {
-                    size,
-                    chunk_bytes: 0,
-                }),
-                PathAndQuery::from_static(READ_PATH),
-                ProstCodec::<ReadRequest, Blob>::default(),
-            )
-            .await?
-            .into_inner();
+        // The unary message is kept whole, as a caller would get it: the slices it arrived
+        // in, not one copy.
+        let mut parts = Vec::new();
+        let request = ReadRequest {
+            size,
+            chunk_bytes: 0,
+        };
+        let messages = self
+            .receive(READ_PATH, request, &mut |b| parts.push(b))
+            .await?;
+        if messages != 1 {
+            return Err(Status::internal(format!(
+                "Read answered {messages} messages"
+            )));
+        }
+        let checksum = verify.then(|| {
+            let mut hash = Checksum::new();
+            parts.iter().for_each(|p| hash.update(p));
+            hash.finish()
+        });
         Ok(Delivered {
-            bytes: blob.data.len() as u64,
-            checksum: verify.then(|| super::payload::checksum(&blob.data)),
+            bytes: parts.iter().map(|p| p.len() as u64).sum(),
+            checksum,
         })
     }
 
@@ -143,26 +214,18 @@ impl BlobClient {
         chunk_bytes: usize,
         verify: bool,
     ) -> Result<Delivered, Status> {
-        self.ready().await?;
         let chunk_bytes = u32::try_from(chunk_bytes)
             .map_err(|_| Status::invalid_argument("chunk size above 4 GiB"))?;
-        let mut stream = self
-            .inner
-            .server_streaming(
-                Request::new(ReadRequest { size, chunk_bytes }),
-                PathAndQuery::from_static(STREAM_PATH),
-                ProstCodec::<ReadRequest, Blob>::default(),
-            )
-            .await?
-            .into_inner();
         let mut bytes = 0u64;
         let mut hash = verify.then(Checksum::new);
-        while let Some(blob) = stream.message().await? {
-            bytes += blob.data.len() as u64;
+        let request = ReadRequest { size, chunk_bytes };
+        self.receive(STREAM_PATH, request, &mut |b| {
+            bytes += b.len() as u64;
             if let Some(h) = hash.as_mut() {
-                h.update(&blob.data);
+                h.update(&b);
             }
-        }
+        })
+        .await?;
         Ok(Delivered {
             bytes,
             checksum: hash.map(|h| h.finish()),

@@ -20,6 +20,13 @@ pub const CONCURRENCY_VAR: &str = "PERFWARDEN_GRPC_CONCURRENCY";
 pub const CHUNK_VAR: &str = "PERFWARDEN_GRPC_CHUNK_BYTES";
 /// `PERFWARDEN_GRPC_PROFILES=default,aggressive`: run only these window profiles.
 pub const PROFILES_VAR: &str = "PERFWARDEN_GRPC_PROFILES";
+/// `PERFWARDEN_GRPC_OPS=read,stream`: run only these operations.
+pub const OPS_VAR: &str = "PERFWARDEN_GRPC_OPS";
+/// `PERFWARDEN_GRPC_SIZES=16,256`: these payload sizes (MiB) under every condition.
+pub const SIZES_VAR: &str = "PERFWARDEN_GRPC_SIZES";
+/// `PERFWARDEN_GRPC_RTTS=0,10`: only the conditions with these round-trip times (ms; 0 is
+/// loopback as it is).
+pub const RTTS_VAR: &str = "PERFWARDEN_GRPC_RTTS";
 
 /// The three operations of the blob service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,6 +48,10 @@ impl Op {
             Op::Read => "read",
             Op::Stream => "stream",
         }
+    }
+
+    fn by_name(name: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.name() == name)
     }
 
     /// The raw TCP direction this operation is compared with: uploads for Write,
@@ -158,7 +169,8 @@ impl Config {
     }
 
     /// Applies `PERFWARDEN_GRPC_CONCURRENCY`, `PERFWARDEN_GRPC_CHUNK_BYTES`,
-    /// `PERFWARDEN_GRPC_PROFILES` and `PERFWARDEN_INJECT_SLOWDOWN` where set.
+    /// `PERFWARDEN_GRPC_PROFILES`, `PERFWARDEN_GRPC_OPS`, `PERFWARDEN_GRPC_RTTS`,
+    /// `PERFWARDEN_GRPC_SIZES` and `PERFWARDEN_INJECT_SLOWDOWN` where set.
     pub fn with_env(self) -> Result<Config, GrpcWindowsError> {
         self.with_vars(|k| std::env::var(k).ok())
     }
@@ -195,6 +207,39 @@ impl Config {
                 })
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(v) = get(OPS_VAR) {
+            let all = Op::ALL.map(Op::name).join(", ");
+            self.ops = list(OPS_VAR, &v, Op::by_name, &all)?;
+        }
+        if let Some(v) = get(RTTS_VAR) {
+            let rtts: Vec<u32> = list(RTTS_VAR, &v, |ms| ms.parse().ok(), "milliseconds")?;
+            let known = |ms: u32| self.conditions.iter().any(|c| c.rtt_ms.unwrap_or(0) == ms);
+            if let Some(ms) = rtts.iter().find(|&&ms| !known(ms)) {
+                let have: Vec<String> = (self.conditions.iter())
+                    .map(|c| c.rtt_ms.unwrap_or(0).to_string())
+                    .collect();
+                return Err(GrpcWindowsError::Config {
+                    var: RTTS_VAR,
+                    what: format!(
+                        "{ms} ms is not in this profile (it has {})",
+                        have.join(", ")
+                    ),
+                });
+            }
+            self.conditions
+                .retain(|c| rtts.contains(&c.rtt_ms.unwrap_or(0)));
+        }
+        if let Some(v) = get(SIZES_VAR) {
+            let mbs: Vec<usize> = list(
+                SIZES_VAR,
+                &v,
+                |mb| mb.parse().ok().filter(|&mb| (1..=256).contains(&mb)),
+                "sizes in MiB from 1 to 256",
+            )?;
+            for c in &mut self.conditions {
+                c.sizes = with_sizes(&c.sizes, &mbs);
+            }
+        }
         if let Some(v) = get(SLOWDOWN_VAR) {
             self.slowdown = parse(
                 SLOWDOWN_VAR,
@@ -214,6 +259,42 @@ impl Config {
             .max()
             .unwrap_or(0)
     }
+}
+
+/// `mbs` as size cases, each with the iterations the plan gives that size, else those of
+/// the plan's largest size (the most conservative count).
+fn with_sizes(plan: &[SizeCase], mbs: &[usize]) -> Vec<SizeCase> {
+    let fallback = plan
+        .iter()
+        .max_by_key(|s| s.bytes)
+        .map_or(MIN_ITERATIONS, |s| s.iterations);
+    mbs.iter()
+        .map(|&mb| SizeCase {
+            bytes: mb * MIB,
+            iterations: plan
+                .iter()
+                .find(|s| s.bytes == mb * MIB)
+                .map_or(fallback, |s| s.iterations),
+        })
+        .collect()
+}
+
+/// A comma list whose every item `item` accepts; an unknown item names what was expected.
+fn list<T>(
+    var: &'static str,
+    value: &str,
+    item: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<Vec<T>, GrpcWindowsError> {
+    value
+        .split(',')
+        .map(|s| {
+            item(s.trim()).ok_or_else(|| GrpcWindowsError::Config {
+                var,
+                what: format!("{:?} is not one of {expected}", s.trim()),
+            })
+        })
+        .collect()
 }
 
 fn parse<T: std::str::FromStr + Copy>(
@@ -251,16 +332,18 @@ mod tests {
         assert!(pr.conditions.iter().any(|c| c.rtt_ms == Some(50)));
     }
 
+    /// A source of variables holding `pairs`.
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
     #[test]
     fn environment_knobs_are_read_and_checked() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
         let c = Config::for_profile(Profile::Smoke)
             .with_vars(vars(&[
                 (SLOWDOWN_VAR, "0.15"),
@@ -294,5 +377,42 @@ mod tests {
             err.contains("\"huge\"") && err.contains("conservative"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_subset_of_operations_sizes_and_delays() {
+        let c = Config::for_profile(Profile::Nightly)
+            .with_vars(vars(&[
+                (OPS_VAR, "read, stream"),
+                (RTTS_VAR, "0"),
+                (SIZES_VAR, "16,256,32"),
+            ]))
+            .unwrap();
+        assert_eq!(c.ops, [Op::Read, Op::Stream]);
+        assert_eq!(c.conditions.len(), 1);
+        let sizes: Vec<(usize, usize)> = c.conditions[0]
+            .sizes
+            .iter()
+            .map(|s| (s.bytes / MIB, s.iterations))
+            .collect();
+        assert_eq!(sizes, [(16, 10), (256, 4), (32, 4)]);
+        let c = Config::for_profile(Profile::Pr)
+            .with_vars(vars(&[(RTTS_VAR, "10,50")]))
+            .unwrap();
+        assert_eq!(
+            c.conditions.iter().map(|c| c.rtt_ms).collect::<Vec<_>>(),
+            [Some(10), Some(50)]
+        );
+        for (var, bad, says) in [
+            (OPS_VAR, "read,copy", "\"copy\""),
+            (RTTS_VAR, "20", "20 ms"),
+            (SIZES_VAR, "0", "\"0\""),
+        ] {
+            let err = Config::for_profile(Profile::Pr)
+                .with_vars(vars(&[(var, bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(var) && err.contains(says), "{err}");
+        }
     }
 }

@@ -59,7 +59,9 @@ pub(crate) struct ReadRequest {
     pub chunk_bytes: u32,
 }
 
-/// A Read response (the whole payload) or one Stream message (a chunk of it).
+/// A Read response (the whole payload) or one Stream message (a chunk of it). Framed by
+/// hand on the hot path (`wire`); this definition is what the tests hold that framing to.
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Clone, PartialEq, prost::Message)]
 pub(crate) struct Blob {
     #[prost(bytes = "bytes", tag = "1")]

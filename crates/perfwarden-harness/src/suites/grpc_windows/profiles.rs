@@ -28,9 +28,8 @@ pub struct WindowProfile {
     pub max_streams: Option<u32>,
     /// BDP-probing windows (hyper's adaptive window), which override the fixed sizes.
     pub adaptive: bool,
-    /// `SETTINGS_MAX_FRAME_SIZE` each side accepts; `None` keeps HTTP/2's 16 KiB. No
-    /// named profile changes it (the seeds' profiles are about windows); it is here for
-    /// experiments with custom profiles.
+    /// `SETTINGS_MAX_FRAME_SIZE` each side accepts; `None` keeps HTTP/2's 16 KiB. Only
+    /// [`WindowProfile::BULK`] changes it: the seeds' profiles are about windows.
     pub max_frame_size: Option<u32>,
 }
 
@@ -96,13 +95,23 @@ impl WindowProfile {
         max_frame_size: None,
     };
 
+    /// For moving large payloads: Aggressive's windows with 1 MiB frames. At 16 KiB a
+    /// frame, h2 parses, accounts and hands over 16,384 frames per 256 MB, each a wake-up of
+    /// the task reading the body; at 1 MiB, 256. Not one of the seeds' profiles.
+    pub const BULK: WindowProfile = WindowProfile {
+        name: "bulk",
+        max_frame_size: Some(MIB),
+        ..WindowProfile::AGGRESSIVE
+    };
+
     /// Every profile, control first.
-    pub const ALL: [WindowProfile; 5] = [
+    pub const ALL: [WindowProfile; 6] = [
         WindowProfile::LIBRARY,
         WindowProfile::DEFAULT,
         WindowProfile::CONSERVATIVE,
         WindowProfile::AGGRESSIVE,
         WindowProfile::ADAPTIVE,
+        WindowProfile::BULK,
     ];
 
     /// The profile called `name`, if any.

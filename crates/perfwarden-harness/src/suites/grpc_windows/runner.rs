@@ -106,7 +106,7 @@ pub struct SuiteOutput {
 /// A client of either kind; gRPC clients share one connection, raw TCP has one
 /// connection per concurrent slot.
 enum Target {
-    Grpc(BlobClient),
+    Grpc(Box<BlobClient>),
     Raw(Vec<Arc<Mutex<RawTcpClient>>>),
 }
 
@@ -157,11 +157,11 @@ async fn run_condition(
         let addr = front(server.addr, rtt, cfg.path_window, &mut proxies).await?;
         clients.push((
             profile.name,
-            Target::Grpc(
+            Target::Grpc(Box::new(
                 BlobClient::connect(addr, profile)
                     .await?
                     .with_slowdown(cfg.slowdown),
-            ),
+            )),
         ));
         servers.push(server);
     }

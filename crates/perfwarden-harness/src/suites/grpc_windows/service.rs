@@ -1,5 +1,6 @@
 //! The blob service (server side): a hand-written tonic service over [`super::messages`],
-//! dispatching on the request path the way `tonic-build`'s generated code does.
+//! dispatching on the request path the way `tonic-build`'s generated code does. Write goes
+//! through tonic's codec; Read and Stream answer with hand-framed bodies ([`super::wire`]).
 //!
 //! The server serves prefixes of one shared payload (Read and Stream) and swallows what it
 //! is sent (Write), hashing only when the client asks, so the measurement is of the
@@ -10,13 +11,12 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use hyper::body::Body as HttpBody;
 use tokio::sync::oneshot;
 use tonic::body::Body;
-use tonic::codegen::{BoxFuture, BoxStream, Service, http};
-use tonic::server::{
-    ClientStreamingService, Grpc, NamedService, ServerStreamingService, UnaryService,
-};
+use tonic::codegen::{BoxFuture, Service, http};
+use tonic::server::{ClientStreamingService, Grpc, NamedService};
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status, Streaming};
@@ -26,6 +26,7 @@ use super::GrpcWindowsError;
 use super::messages::*;
 use super::payload::Checksum;
 use super::profiles::WindowProfile;
+use super::wire;
 
 /// Stream chunk size when the request does not name one: 4 MiB, as the seed's tooling.
 pub const DEFAULT_CHUNK_BYTES: usize = 4 * 1024 * 1024;
@@ -85,43 +86,33 @@ impl ClientStreamingService<Chunk> for WriteSvc {
     }
 }
 
-struct ReadSvc(BlobService);
-
-impl UnaryService<ReadRequest> for ReadSvc {
-    type Response = Blob;
-    type Future = BoxFuture<Response<Blob>, Status>;
-
-    fn call(&mut self, request: Request<ReadRequest>) -> Self::Future {
-        let data = self.0.prefix(request.get_ref().size);
-        Box::pin(async move { Ok(Response::new(Blob { data: data? })) })
-    }
-}
-
-struct StreamSvc(BlobService);
-
-impl ServerStreamingService<ReadRequest> for StreamSvc {
-    type Response = Blob;
-    type ResponseStream = BoxStream<Blob>;
-    type Future = BoxFuture<Response<BoxStream<Blob>>, Status>;
-
-    fn call(&mut self, request: Request<ReadRequest>) -> Self::Future {
-        let req = request.into_inner();
-        let data = self.0.prefix(req.size);
-        let chunk = match req.chunk_bytes {
-            0 => DEFAULT_CHUNK_BYTES,
-            n => n as usize,
+impl BlobService {
+    /// Read and Stream: the request decoded by prost, the response framed by hand
+    /// ([`super::wire`]), so the payload is never copied. Read is one message of the whole
+    /// prefix; Stream cuts it into the asked chunk size.
+    async fn send_blob<B>(&self, req: http::Request<B>, stream: bool) -> http::Response<Body>
+    where
+        B: HttpBody + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let res = async {
+            let body = req
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| Status::internal(format!("reading the request: {}", e.into())))?
+                .to_bytes();
+            let req: ReadRequest = wire::one_message(&body)?;
+            let data = self.prefix(req.size)?;
+            let chunk = match (stream, req.chunk_bytes) {
+                (false, _) => data.len(),
+                (true, 0) => DEFAULT_CHUNK_BYTES,
+                (true, n) => n as usize,
+            };
+            Ok::<_, Status>(wire::blob_response(data, chunk))
         };
-        Box::pin(async move {
-            let data = data?;
-            let chunks = (0..data.len().div_ceil(chunk)).map(move |i| {
-                let end = ((i + 1) * chunk).min(data.len());
-                Ok(Blob {
-                    data: data.slice(i * chunk..end),
-                })
-            });
-            let stream: BoxStream<Blob> = Box::pin(futures::stream::iter(chunks));
-            Ok(Response::new(stream))
-        })
+        res.await.unwrap_or_else(Status::into_http)
     }
 }
 
@@ -139,6 +130,7 @@ where
 impl<B> Service<http::Request<B>> for BlobService
 where
     B: HttpBody + Send + 'static,
+    B::Data: Send,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>> + Send + 'static,
 {
     type Response = http::Response<Body>;
@@ -158,16 +150,8 @@ where
                         .client_streaming(WriteSvc, req)
                         .await
                 }
-                READ_PATH => {
-                    grpc::<Blob, ReadRequest>()
-                        .unary(ReadSvc(this.clone()), req)
-                        .await
-                }
-                STREAM_PATH => {
-                    grpc::<Blob, ReadRequest>()
-                        .server_streaming(StreamSvc(this.clone()), req)
-                        .await
-                }
+                READ_PATH => this.send_blob(req, false).await,
+                STREAM_PATH => this.send_blob(req, true).await,
                 _ => Status::unimplemented(format!("no method {}", req.uri().path())).into_http(),
             };
             Ok(res)
@@ -221,5 +205,55 @@ impl Drop for BlobServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::codegen::http::uri::PathAndQuery;
+    use tonic::transport::Endpoint;
+    use tonic_prost::ProstCodec;
+
+    /// tonic's own client and prost decode the hand-framed Read and Stream responses.
+    #[tokio::test]
+    async fn a_stock_tonic_client_reads_the_hand_framed_responses() {
+        let payload = super::super::payload::generate(3, 3 << 20);
+        let server = BlobServer::start(&WindowProfile::DEFAULT, payload.clone())
+            .await
+            .unwrap();
+        let channel = Endpoint::from_shared(format!("http://{}", server.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut grpc = tonic::client::Grpc::new(channel).max_decoding_message_size(8 << 20);
+        let ask = |size, chunk_bytes| Request::new(ReadRequest { size, chunk_bytes });
+        grpc.ready().await.unwrap();
+        let codec = ProstCodec::<ReadRequest, Blob>::default();
+        let path = PathAndQuery::from_static(READ_PATH);
+        let blob = grpc.unary(ask(3 << 20, 0), path, codec).await.unwrap();
+        assert_eq!(blob.into_inner().data, payload);
+        grpc.ready().await.unwrap();
+        let codec = ProstCodec::<ReadRequest, Blob>::default();
+        let path = PathAndQuery::from_static(STREAM_PATH);
+        let mut stream = grpc
+            .server_streaming(ask(2_500_000, 1 << 20), path, codec)
+            .await
+            .unwrap()
+            .into_inner();
+        let mut sizes = Vec::new();
+        let mut got = Vec::new();
+        while let Some(blob) = stream.message().await.unwrap() {
+            sizes.push(blob.data.len());
+            got.extend_from_slice(&blob.data);
+        }
+        assert_eq!(sizes, [1 << 20, 1 << 20, 2_500_000 - (2 << 20)]);
+        assert_eq!(got, payload[..2_500_000]);
+        grpc.ready().await.unwrap();
+        let codec = ProstCodec::<ReadRequest, Blob>::default();
+        let path = PathAndQuery::from_static(READ_PATH);
+        let err = grpc.unary(ask(4 << 20, 0), path, codec).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err}");
     }
 }

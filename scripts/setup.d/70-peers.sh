@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The tools the peers bench measures our load engine against: wrk (Debian), Locust (PyPI),
+# oha (crates.io). redis-benchmark comes with redis-tools (00-apt.sh). Each one missing is
+# skipped by the bench with one line, so this script is for machines that run it in full.
+set -euo pipefail
+if ! command -v wrk >/dev/null 2>&1; then
+  ${SUDO:-} apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends wrk
+fi
+command -v locust >/dev/null 2>&1 || python3 -m pip install --quiet locust
+# oha 1.16 builds with Rust 1.95 (a few minutes on 2 cores).
+command -v oha >/dev/null 2>&1 || cargo install oha --locked
