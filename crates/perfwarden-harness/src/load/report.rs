@@ -239,7 +239,19 @@ impl LoadReport {
                 labels.push(("max_in_flight", max_in_flight.to_string()));
             }
         }
-        if let Some(why) = self.little().client_bound {
+        // Little's law beside its verdict, so a reader can check it: requests in flight as
+        // measured, as rate × latency gives them, and as a share of what the client allows.
+        let little = self.little();
+        labels.push(("in_flight", format!("{:.2}", little.in_flight)));
+        labels.push((
+            "little_in_flight",
+            format!("{:.2}", little.little_in_flight),
+        ));
+        labels.push((
+            "in_flight_utilisation",
+            format!("{:.2}", little.utilisation),
+        ));
+        if let Some(why) = little.client_bound {
             labels.push(("client_bound", why));
         }
         if let Some(why) = &self.aborted {
