@@ -307,7 +307,7 @@ fn seconds(t: f64) -> Option<Duration> {
     (t.is_finite() && t >= 0.0).then(|| Duration::from_secs_f64(t))
 }
 
-fn server<'a>(target: &'a Target, protocol: Protocol) -> Result<&'a Server, SearchError> {
+fn server(target: &Target, protocol: Protocol) -> Result<&Server, SearchError> {
     target.server().ok_or_else(|| {
         SearchError(format!(
             "{}: the embedded engine has no {} protocol",

@@ -160,7 +160,7 @@ fn record_extrapolation(rec: &mut Recorder<'_>, bench: &str, points: &[Point]) {
             continue;
         };
         let value = f.predict(EXTRAPOLATE_TO).max(0.0);
-        let m = rec.value(&bench, metric, unit, direction, value);
+        let m = rec.value(bench, metric, unit, direction, value);
         m.labels.insert(
             "extrapolated".into(),
             format!("not measured: fitted over measured sizes {sizes}"),

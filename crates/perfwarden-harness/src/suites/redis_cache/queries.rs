@@ -45,9 +45,10 @@ pub struct QueryPool {
 /// A search for the backend, in the form its Qdrant takes.
 #[derive(Clone, Debug)]
 pub enum SearchRequest {
-    Grpc(QueryPoints),
+    // Both boxed: each request is hundreds of bytes, and one of them is moved per miss.
+    Grpc(Box<QueryPoints>),
     #[cfg(feature = "embedded-qdrant")]
-    Embedded(crate::qdrant::edge_query::EdgeQuery),
+    Embedded(Box<crate::qdrant::edge_query::EdgeQuery>),
 }
 
 impl QueryPool {
@@ -92,13 +93,13 @@ impl QueryPool {
         #[cfg(feature = "embedded-qdrant")]
         if self.embedded {
             let bucket = q.filter.as_ref().map(|_| q.item.bucket);
-            return SearchRequest::Embedded(crate::qdrant::edge_query::nearest(
+            return SearchRequest::Embedded(Box::new(crate::qdrant::edge_query::nearest(
                 &q.item,
                 bucket,
                 self.limit as usize,
-            ));
+            )));
         }
-        SearchRequest::Grpc(self.grpc_request(q))
+        SearchRequest::Grpc(Box::new(self.grpc_request(q)))
     }
 
     /// The dense search of `q` over gRPC. Built here rather than with qdrant_search's
@@ -163,7 +164,7 @@ impl Backend {
             (Target::Server(s), SearchRequest::Grpc(req)) => {
                 let resp = s
                     .grpc
-                    .query(req)
+                    .query(*req)
                     .await
                     .map_err(|e| format!("{}: query: {}", s.grpc_url, error_chain(&e)))?;
                 resp.result

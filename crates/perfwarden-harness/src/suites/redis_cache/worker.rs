@@ -187,7 +187,7 @@ pub async fn run(
 
 /// Without a backend the cache never builds a search; the type still asks for one.
 fn unreachable_request() -> super::queries::SearchRequest {
-    super::queries::SearchRequest::Grpc(qdrant_client::qdrant::QueryPoints::default())
+    super::queries::SearchRequest::Grpc(Box::default())
 }
 
 fn redis_error(cache: &CacheAside, looked: Lookup) -> CacheError {
