@@ -241,6 +241,7 @@ pub(crate) enum Owned {
     Child(native::ChildProcess),
     Embedded(embedded_s3::EmbeddedS3),
     /// An engine the service value holds itself, running on threads named `prefix`.
+    #[cfg_attr(not(feature = "embedded-qdrant"), allow(dead_code))]
     InProcess {
         prefix: &'static str,
     },

@@ -124,7 +124,9 @@ async fn agreement(target: &Target, coll: &Collection) -> Result<f64, QdrantErro
     Ok(if n > 0 { sum / n as f64 } else { 1.0 })
 }
 
-/// The ids of `req` answered by exact search: every point scored, no index.
+/// The ids of `req` answered by exact search: every point scored, no index. (`name` is the
+/// engine's; a server's request names its collection itself.)
+#[cfg_attr(not(feature = "embedded-qdrant"), allow(unused_variables))]
 async fn exact_search(target: &Target, name: &str, req: &Prepared) -> Result<Vec<u64>, String> {
     match target {
         Target::Server(s) => {
