@@ -19,6 +19,14 @@
 //! fan-out; [`growth`] and [`fit`] the nightly growth curve; [`runner`] runs it all in order
 //! and [`record`] turns results into schema metrics.
 //!
+//! What it costs here (2 cores shared with other builds, load average 6-9, debug build as
+//! the tests run it): two collections of 400 points (4096-d and 768-d) end to end through
+//! the embedded engine take 55 s, of which index builds 18.6 s and 5.4 s; the 13 Qdrant
+//! tests take 206 s. The engine adds about 225 crates to a clean build (517 s of compile
+//! units in a dev build, `qdrant-edge` alone 256 s, serial). The bench profiles (release)
+//! have not been timed here yet: smoke is 2 collections of 1,000 points, pr 9 of 5,000,
+//! nightly 9 of 100,000, full 9 of 1,000,000; `PERFWARDEN_QDRANT_POINTS` scales any of them.
+//!
 //! Benchmarks are named `<collection>/<protocol>/<kind>` (`mixtral/grpc/dense`), with load
 //! runs below them (`…/closed_c16`, `…/open_400`), plus `<collection>/setup`,
 //! `fanout/<protocol>` and `growth/<collection>/<points>`. Sizes can be overridden from the
