@@ -2,7 +2,13 @@
 # The tools the peers bench measures our load engine against: wrk (Debian), Locust (PyPI),
 # oha (crates.io). redis-benchmark comes with redis-tools (00-apt.sh). Each one missing is
 # skipped by the bench with one line, so this script is for machines that run it in full.
+# Opt-in (PERFWARDEN_SETUP_PEERS=1, as the nightly job sets it): oha alone is a long cargo
+# build, which the test run of .ci/run does not need.
 set -euo pipefail
+if [ "${PERFWARDEN_SETUP_PEERS:-}" != 1 ]; then
+  echo "setup: peers tools skipped (PERFWARDEN_SETUP_PEERS=1 installs wrk, locust, oha)"
+  exit 0
+fi
 if ! command -v wrk >/dev/null 2>&1; then
   ${SUDO:-} apt-get update -qq
   DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends wrk

@@ -1,8 +1,9 @@
 //! `cargo bench --bench qdrant_search`: the qdrant_search suite on whatever Qdrant the
-//! services layer provides (`QDRANT_URL`, a container, or `qdrant` on PATH), then Criterion's
-//! single-query latency per vector dimension on the same collections. Without a Qdrant it
-//! prints one line and exits 0. The server's CPU and memory over the run are recorded too
-//! when perfwarden started it.
+//! services layer provides (`QDRANT_URL`, a container, `qdrant` on PATH, or Qdrant's engine
+//! in-process, labelled `embedded`), then Criterion's single-query latency per vector
+//! dimension on the same collections. Without any Qdrant (a build without the
+//! `embedded-qdrant` feature) it prints one line and exits 0. The server's or engine's CPU
+//! and memory over the run are recorded too when perfwarden started it.
 //!
 //! The profile comes from `PERFWARDEN_PROFILE` (default `pr`); results go to
 //! `target/perfwarden/qdrant_search.json` and Criterion's to `target/criterion/`.
@@ -17,9 +18,9 @@ use criterion::{BenchmarkId, Criterion};
 use perfwarden::profile::Profile;
 use perfwarden_harness::bench::{Bench, Failure};
 use perfwarden_harness::qdrant::client::search_quick;
-use perfwarden_harness::services::qdrant;
+use perfwarden_harness::services::{ProviderKind, qdrant, server_metrics};
 use perfwarden_harness::suites::qdrant_search::{
-    self as suite, Options, Protocol, SUITE, SearchKind, Target, measure::Collection,
+    self as suite, Options, SUITE, SearchKind, Target, measure::Collection,
 };
 
 fn main() -> ExitCode {
@@ -40,14 +41,38 @@ fn bench() -> anyhow::Result<ExitCode> {
     };
     let target = Target::from_service(&service);
     let sampler = service.sampler();
+    // A server perfwarden did not start has no pid to sample; its own /metrics says what
+    // its process spent.
+    let endpoint = match (service.provider, target.server()) {
+        (ProviderKind::Endpoint, Some(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let before = endpoint.as_ref().and_then(|s| {
+        rt.block_on(server_metrics::read(&s.rest, &s.http_url))
+            .map_err(|e| eprintln!("{SUITE}: the server's CPU and memory are not measured: {e}"))
+            .ok()
+    });
     let mut opts = Options::from_env(bench.profile)?;
     let keep = opts.keep_collections;
     // Criterion needs the collections after the suite; they are deleted at the end.
     opts.keep_collections = true;
     let mut run = bench.run();
     let result = rt.block_on(suite::run(target.clone(), &opts, &mut run));
+    // The engine in-process is measured under an id of its own, never beside a server's.
+    let resources = match target.server() {
+        Some(_) => "qdrant/resources",
+        None => "qdrant/embedded/resources",
+    };
     run.metrics
-        .extend(sampler.finish().metrics(SUITE.name, "qdrant/resources"));
+        .extend(sampler.finish().metrics(SUITE.name, resources));
+    if let (Some(s), Some(before)) = (&endpoint, before) {
+        match rt.block_on(server_metrics::read(&s.rest, &s.http_url)) {
+            Ok(after) => run.metrics.extend(server_metrics::metrics(
+                &before, &after, SUITE.name, resources,
+            )),
+            Err(e) => eprintln!("{SUITE}: the server's CPU and memory are not measured: {e}"),
+        }
+    }
     let failure = result.as_ref().err().map(|e| Failure {
         message: e.to_string(),
         bad_input: e.is_bad_input(),
@@ -57,9 +82,55 @@ fn bench() -> anyhow::Result<ExitCode> {
         return Ok(code);
     };
     criterion_single_query(&rt, &target, &colls, bench.profile);
+    #[cfg(feature = "embedded-qdrant")]
+    if let Target::Embedded(engine) = &target {
+        criterion_engine_hot_path(&rt, engine.clone(), &opts)?;
+    }
     opts.keep_collections = keep;
     rt.block_on(suite::cleanup(&target, &colls, &opts));
     Ok(code)
+}
+
+/// The engine's hot path on its fixed collection (see `hot_path`): each kind of search at a
+/// fixed `ef`, called on this thread, timed by Criterion under `qdrant_search/engine`.
+#[cfg(feature = "embedded-qdrant")]
+fn criterion_engine_hot_path(
+    rt: &tokio::runtime::Runtime,
+    engine: Arc<perfwarden_harness::qdrant::engine::Engine>,
+    opts: &Options,
+) -> anyhow::Result<()> {
+    use perfwarden_harness::qdrant::fixture::Fixture;
+    use perfwarden_harness::suites::qdrant_search::hot_path;
+    let fixture = Fixture::load(&opts.fixture)?;
+    let name = opts.qdrant_name("hot_path");
+    let hot = rt.block_on(hot_path::set_up(engine, &fixture, &name))?;
+    eprintln!(
+        "{SUITE}: engine hot path on {} ({} points, {} indexed), ef {}",
+        hot_path::COLLECTION,
+        hot_path::POINTS,
+        hot.indexed_vectors,
+        hot_path::EF
+    );
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    let mut group = c.benchmark_group("qdrant_search/engine");
+    for (kind, queries) in &hot.queries {
+        let next = AtomicU64::new(0);
+        group.bench_function(BenchmarkId::new(kind.name(), hot_path::COLLECTION), |b| {
+            b.iter(|| {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize % queries.len();
+                hot.engine
+                    .query_now(&hot.name, &queries[i])
+                    .expect("search")
+            })
+        });
+    }
+    group.finish();
+    hot.engine.delete(&hot.name);
+    Ok(())
 }
 
 /// One search at a time, per protocol and per distinct dimension (the first collection of
@@ -87,7 +158,7 @@ fn criterion_single_query(
     let mut group = c.benchmark_group("qdrant_search/single_query");
     let mut seen = BTreeSet::new();
     for coll in colls.iter().filter(|c| seen.insert(c.spec.dim)) {
-        for protocol in Protocol::ALL {
+        for &protocol in target.protocols() {
             let id = BenchmarkId::new(protocol.name(), format!("{}d", coll.spec.dim));
             let reqs = coll.requests(SearchKind::Dense).clone();
             let next = AtomicU64::new(0);

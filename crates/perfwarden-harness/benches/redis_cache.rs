@@ -48,10 +48,7 @@ fn bench() -> anyhow::Result<ExitCode> {
         // Kept alive until the suite is done: dropping it stops a Qdrant perfwarden started.
         let qdrant = bench.optional_service(services::qdrant::provide().await?, "qdrant")?;
         let backing = match &qdrant {
-            Provided::Ready(q) => Backing::Qdrant(
-                Target::connect(&q.http_url, &q.grpc_url, q.api_key.clone())
-                    .map_err(anyhow::Error::msg)?,
-            ),
+            Provided::Ready(q) => Backing::Qdrant(Target::from_service(q)),
             Provided::Skipped(reason) => Backing::None(reason.clone()),
         };
         let mut run = bench.run();

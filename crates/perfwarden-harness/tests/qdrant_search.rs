@@ -1,10 +1,13 @@
 //! Suite qdrant_search: bad input and an unreachable Qdrant without any service, and the
-//! suite end to end against a real Qdrant (`#[ignore]`d: needs one).
+//! suite end to end against a real Qdrant (`#[ignore]`d: needs one), a server or the
+//! engine in-process. Tests that need a server of their own (to kill or pause it) skip the
+//! engine with one line.
 
 use std::time::{Duration, Instant};
 
 use perfwarden::profile::Profile;
 use perfwarden::results::{Environment, Run};
+use perfwarden_harness::qdrant::client::Server;
 use perfwarden_harness::services::qdrant::{self, QdrantService};
 use perfwarden_harness::services::{self, ProviderKind};
 use perfwarden_harness::suites::qdrant_search::{self as suite, Options, QdrantError, Target};
@@ -88,6 +91,32 @@ async fn qdrant_or_skip() -> Option<(QdrantService, Target)> {
     Some((service, target))
 }
 
+/// Whether collection `name` exists in `target`.
+async fn exists(target: &Target, name: &str) -> bool {
+    match target {
+        Target::Server(s) => s.grpc.collection_exists(name).await.unwrap(),
+        #[cfg(feature = "embedded-qdrant")]
+        Target::Embedded(e) => e.exists(name),
+    }
+}
+
+/// A benchmark id as the suite scopes it: `embedded` after the head for the engine.
+fn scoped(target: &Target, head: &str, tail: &str) -> String {
+    match target.server() {
+        Some(_) => format!("{head}/{tail}"),
+        None => format!("{head}/embedded/{tail}"),
+    }
+}
+
+/// The server behind `target`, or None after one line saying why the test needs one.
+fn server_or_skip<'a>(target: &'a Target, why: &str) -> Option<&'a Server> {
+    let server = target.server();
+    if server.is_none() {
+        eprintln!("skipped on the embedded engine: {why}");
+    }
+    server
+}
+
 fn metric<'a>(run: &'a Run, benchmark: &str, name: &str) -> &'a perfwarden::results::Metric {
     run.metrics
         .iter()
@@ -105,9 +134,10 @@ async fn suite_end_to_end_on_a_real_qdrant() {
     let mut run = Run::new(Environment::detect(Profile::Smoke));
     let colls = suite::run(target.clone(), &opts, &mut run).await.unwrap();
     perfwarden::results::validate(&run).unwrap();
+    let protocols: Vec<&str> = target.protocols().iter().map(|p| p.name()).collect();
     for c in ["mixtral", "deepcoder"] {
-        assert!(metric(&run, &format!("{c}/setup"), "upsert_points_per_s").value > 0.0);
-        for p in ["grpc", "rest"] {
+        assert!(metric(&run, &scoped(&target, c, "setup"), "upsert_points_per_s").value > 0.0);
+        for &p in &protocols {
             for k in ["dense", "filter", "hybrid"] {
                 let b = format!("{c}/{p}/{k}");
                 let recall = metric(&run, &b, "recall_at_10").value;
@@ -127,17 +157,27 @@ async fn suite_end_to_end_on_a_real_qdrant() {
             }
         }
     }
-    let open = metric(&run, "mixtral/grpc/dense/open_20", "achieved_rate").value;
+    let first = protocols[0];
+    let open = metric(
+        &run,
+        &format!("mixtral/{first}/dense/open_20"),
+        "achieved_rate",
+    )
+    .value;
     assert!(
         (open / 20.0 - 1.0).abs() < 0.2,
         "open loop achieved {open}/s"
     );
     assert!(
-        metric(&run, "mixtral/grpc/dense", "max_rate_under_slo")
-            .labels
-            .contains_key("steps")
+        metric(
+            &run,
+            &format!("mixtral/{first}/dense"),
+            "max_rate_under_slo"
+        )
+        .labels
+        .contains_key("steps")
     );
-    for p in ["grpc", "rest"] {
+    for &p in &protocols {
         let b = format!("fanout/{p}");
         assert_eq!(metric(&run, &b, "full_success_ratio").value, 1.0);
         assert!(metric(&run, &b, "speedup").value > 0.0);
@@ -145,13 +185,7 @@ async fn suite_end_to_end_on_a_real_qdrant() {
     }
     suite::cleanup(&target, &colls, &opts).await;
     for c in &colls {
-        assert!(
-            !target
-                .grpc
-                .collection_exists(c.qname.as_ref())
-                .await
-                .unwrap()
-        );
+        assert!(!exists(&target, c.qname.as_ref()).await);
     }
 }
 
@@ -184,33 +218,52 @@ async fn ground_truth_agrees_with_qdrant_exact_search() {
     let mut agree = 0.0;
     for q in 0..20u64 {
         let query = generator.query(q);
-        let body = serde_json::json!({"query": query.dense, "using": "dense", "limit": 10, "params": {"exact": true}});
-        let resp: serde_json::Value = target
-            .rest_request(
-                reqwest::Method::POST,
-                &format!("/collections/{name}/points/query"),
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let ids: Vec<u64> = resp["result"]["points"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_u64().unwrap())
-            .collect();
+        let ids = exact_search(&target, &name, &query).await;
         agree += truth::recall(&ids, &coll.truth.dense[q as usize]);
     }
-    target.grpc.delete_collection(name.as_str()).await.unwrap();
+    target.delete_collection(&name).await.unwrap();
     assert!(
         agree / 20.0 >= 0.99,
         "exact searches agree on {:.3} of the top 10",
         agree / 20.0
     );
+}
+
+/// The top 10 of Qdrant's own exact search (`exact: true`) for `query`'s dense vector.
+async fn exact_search(
+    target: &Target,
+    name: &str,
+    query: &perfwarden_harness::qdrant::data::Item,
+) -> Vec<u64> {
+    match target {
+        Target::Server(server) => {
+            let body = serde_json::json!({"query": query.dense, "using": "dense", "limit": 10, "params": {"exact": true}});
+            let resp: serde_json::Value = server
+                .rest_request(
+                    reqwest::Method::POST,
+                    &format!("/collections/{name}/points/query"),
+                )
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            resp["result"]["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["id"].as_u64().unwrap())
+                .collect()
+        }
+        #[cfg(feature = "embedded-qdrant")]
+        Target::Embedded(engine) => {
+            use perfwarden_harness::qdrant::client::{SearchKind, prepare};
+            let exact = prepare(name, SearchKind::Dense, query).edge.exact();
+            engine.query(name, &exact).await.unwrap().0
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,10 +273,14 @@ async fn an_existing_collection_of_another_shape_is_left_alone() {
     let Some((_service, target)) = qdrant_or_skip().await else {
         return;
     };
+    let why = "each run owns its engine, so no collection of another shape can be there";
+    let Some(server) = server_or_skip(&target, why) else {
+        return;
+    };
     let opts = tiny("perfwarden_test_shape_");
     let name = opts.qdrant_name("mixtral");
-    let _ = target.grpc.delete_collection(name.as_str()).await;
-    target
+    let _ = server.grpc.delete_collection(name.as_str()).await;
+    server
         .grpc
         .create_collection(
             CreateCollectionBuilder::new(name.as_str())
@@ -248,11 +305,8 @@ async fn an_existing_collection_of_another_shape_is_left_alone() {
         "{line}"
     );
     assert!(!line.contains('\n'));
-    assert!(
-        target.grpc.collection_exists(name.as_str()).await.unwrap(),
-        "the collection was touched"
-    );
-    target.grpc.delete_collection(name.as_str()).await.unwrap();
+    assert!(exists(&target, &name).await, "the collection was touched");
+    server.grpc.delete_collection(name.as_str()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,11 +319,17 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
     };
     let pid = qdrant.pid().expect("a native server has a pid");
     let target = Target::from_service(&qdrant);
+    let target_address = target.address();
     let mut opts = tiny("perfwarden_test_dies_");
     // Long load phases, so the kill lands in the middle of one.
     opts.plan.duration = Duration::from_secs(30);
     let watcher = {
-        let (http, name) = (qdrant.http_url.clone(), opts.qdrant_name("deepcoder"));
+        let http = qdrant
+            .server()
+            .expect("a native Qdrant is a server")
+            .http_url
+            .clone();
+        let name = opts.qdrant_name("deepcoder");
         async move {
             // Setup is over once the second collection holds its points; then let the
             // measurements start and kill the server.
@@ -322,7 +382,7 @@ async fn a_qdrant_dying_mid_run_ends_the_run_within_a_bound_keeping_what_was_mea
         "{line}"
     );
     assert!(!line.contains('\n'), "{line}");
-    assert!(line.starts_with(&qdrant.grpc_url), "{line}");
+    assert!(line.starts_with(&target_address), "{line}");
     // What was measured before the kill is kept.
     assert!(
         run.metrics
@@ -432,7 +492,7 @@ async fn growth_is_fitted_and_the_extrapolation_labelled() {
     suite::cleanup(&target, &colls, &opts).await;
     perfwarden::results::validate(&run).unwrap();
     for n in [300, 600, 1200] {
-        let b = format!("growth/deepcoder/{n}");
+        let b = scoped(&target, "growth", &format!("deepcoder/{n}"));
         assert!(metric(&run, &b, "upsert_points_per_s").value > 0.0);
         assert!(metric(&run, &b, "qps").value > 0.0);
         assert!(metric(&run, &b, "latency_p50").value > 0.0);
@@ -444,7 +504,11 @@ async fn growth_is_fitted_and_the_extrapolation_labelled() {
         "upsert_time",
         "index_wait",
     ] {
-        let m = metric(&run, "growth/deepcoder/extrapolated_100M", name);
+        let m = metric(
+            &run,
+            &scoped(&target, "growth", "deepcoder/extrapolated_100M"),
+            name,
+        );
         assert!(m.value.is_finite(), "{name}");
         assert!(
             m.labels["extrapolated"].starts_with("not measured"),
@@ -454,6 +518,8 @@ async fn growth_is_fitted_and_the_extrapolation_labelled() {
         assert!(m.labels["fit"].contains("over 3 sizes"), "{:?}", m.labels);
     }
     // The growth collections are deleted as the measurement goes.
-    let left = target.grpc.list_collections().await.unwrap();
-    assert!(!left.collections.iter().any(|c| c.name.contains("growth")));
+    for n in [300, 600, 1200] {
+        let name = opts.qdrant_name(&format!("growth_deepcoder_{n}"));
+        assert!(!exists(&target, &name).await, "{name} is left");
+    }
 }

@@ -54,8 +54,7 @@ async fn qdrant_or_skip() -> anyhow::Result<Option<(QdrantService, Target)>> {
     let Some(q) = services::require_or_skip(services::qdrant::provide().await?, "qdrant")? else {
         return Ok(None);
     };
-    let target =
-        Target::connect(&q.http_url, &q.grpc_url, q.api_key.clone()).map_err(anyhow::Error::msg)?;
+    let target = Target::from_service(&q);
     Ok(Some((q, target)))
 }
 
@@ -79,17 +78,27 @@ async fn collection(target: &Target, opts: &Options) -> anyhow::Result<Arc<Query
     let spec = fixture.select(Some(&[opts.plan.collection]))?.remove(0);
     let qname = opts.qdrant_name();
     let generator = Generator::new(opts.seed, &spec.name, spec.dim);
-    setup::create(target, &spec, &qname).await?;
+    setup::create(target, &spec, &qname, opts.plan.points).await?;
     setup::upload(target, &qname, &generator, opts.plan.points, 100, 2).await?;
     setup::wait_indexed(target, &qname, opts.plan.points, Duration::from_secs(120)).await?;
-    Ok(Arc::new(QueryPool::new(
-        opts.seed,
-        &spec,
-        &qname,
-        opts.plan.pool,
-        opts.plan.limit,
-        opts.plan.filtered_every,
-    )))
+    Ok(Arc::new(
+        QueryPool::new(
+            opts.seed,
+            &spec,
+            &qname,
+            opts.plan.pool,
+            opts.plan.limit,
+            opts.plan.filtered_every,
+        )
+        .for_target_of(Some(&backend(target, opts))),
+    ))
+}
+
+fn backend(target: &Target, opts: &Options) -> Backend {
+    Backend {
+        target: target.clone(),
+        collection: opts.qdrant_name(),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,9 +229,7 @@ async fn a_cached_answer_equals_the_uncached_one() -> anyhow::Result<()> {
     };
     let opts = tiny("perfwarden_test_rc_equal_");
     let queries = collection(&target, &opts).await?;
-    let backend = Backend {
-        target: target.clone(),
-    };
+    let backend = backend(&target, &opts);
     let cache = CacheAside::new(
         Arc::new(redis.pool(2).await?),
         redis.address(),
@@ -254,7 +261,10 @@ async fn a_cached_answer_equals_the_uncached_one() -> anyhow::Result<()> {
         );
     }
     suite::runner::cleanup_keys(&redis.pool(1).await?, &redis.address(), &opts.namespace).await;
-    target.grpc.delete_collection(opts.qdrant_name()).await?;
+    target
+        .delete_collection(&opts.qdrant_name())
+        .await
+        .map_err(anyhow::Error::msg)?;
     Ok(())
 }
 
@@ -276,9 +286,7 @@ async fn redis_stopped_mid_run_search_goes_on() -> anyhow::Result<()> {
         // Long enough that a busy machine never times a GET out: after a shutdown the
         // commands fail at once on the closed connection, so no request waits for it.
         Duration::from_secs(1),
-        Some(Backend {
-            target: target.clone(),
-        }),
+        Some(backend(&target, &opts)),
         10,
     ));
     let ctx = Ctx {
@@ -335,7 +343,10 @@ async fn redis_stopped_mid_run_search_goes_on() -> anyhow::Result<()> {
         other.is_empty(),
         "served otherwise after the stop: {other:?}"
     );
-    target.grpc.delete_collection(opts.qdrant_name()).await?;
+    target
+        .delete_collection(&opts.qdrant_name())
+        .await
+        .map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

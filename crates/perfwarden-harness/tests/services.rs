@@ -8,6 +8,8 @@
 
 mod cleanup;
 mod qdrant;
+#[cfg(feature = "embedded-qdrant")]
+mod qdrant_embedded;
 mod redis;
 mod s3;
 mod s3_sdk_config;

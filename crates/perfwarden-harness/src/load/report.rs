@@ -242,9 +242,18 @@ impl LoadReport {
                 labels.push(("max_in_flight", max_in_flight.to_string()));
             }
         }
+        // Little's law beside its verdict, so a reader can check it: requests in flight as
+        // measured, as rate × latency gives them, and as a share of what the client allows.
         let little = self.little();
-        // The numbers the report's client-bound finding is derived from.
         labels.push(("in_flight", format!("{:.2}", little.in_flight)));
+        labels.push((
+            "little_in_flight",
+            format!("{:.2}", little.little_in_flight),
+        ));
+        labels.push((
+            "in_flight_utilisation",
+            format!("{:.2}", little.utilisation),
+        ));
         if let Some(why) = little.client_bound {
             labels.push(("client_bound", why));
         }

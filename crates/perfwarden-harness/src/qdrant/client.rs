@@ -1,8 +1,10 @@
-//! Talking to Qdrant over both protocols: gRPC through `qdrant-client`, REST through
-//! `reqwest`, with the same three kinds of search prepared once per query so the measured
-//! loop only sends.
+//! Talking to Qdrant: a server over both of its protocols (gRPC through `qdrant-client`,
+//! REST through `reqwest`) or the embedded engine in-process, with the same three kinds of
+//! search prepared once per query so the measured loop only sends.
 
 use std::fmt;
+#[cfg(feature = "embedded-qdrant")]
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,9 +28,9 @@ pub(crate) const DENSE: &str = "dense";
 /// Name of the sparse vector.
 pub(crate) const SPARSE: &str = "sparse";
 
-/// A Qdrant to benchmark: its gRPC client and its REST endpoint.
+/// A Qdrant server: its gRPC client and its REST endpoint.
 #[derive(Clone)]
-pub struct Target {
+pub struct Server {
     pub grpc: Qdrant,
     pub rest: reqwest::Client,
     /// REST base URL, e.g. `http://127.0.0.1:6333` (no trailing slash).
@@ -39,13 +41,13 @@ pub struct Target {
     pub api_key: Option<String>,
 }
 
-impl Target {
+impl Server {
     /// Connects to a Qdrant at `http_url` (REST) and `grpc_url` (gRPC).
     pub fn connect(
         http_url: &str,
         grpc_url: &str,
         api_key: Option<String>,
-    ) -> Result<Target, String> {
+    ) -> Result<Server, String> {
         let grpc = Qdrant::from_url(grpc_url)
             .api_key(api_key.clone())
             .timeout(Duration::from_secs(60))
@@ -59,24 +61,13 @@ impl Target {
             .pool_max_idle_per_host(1024)
             .build()
             .map_err(|e| format!("{http_url}: cannot build the HTTP client: {e}"))?;
-        Ok(Target {
+        Ok(Server {
             grpc,
             rest,
             http_url: http_url.trim_end_matches('/').to_string(),
             grpc_url: grpc_url.to_string(),
             api_key,
         })
-    }
-
-    /// The Qdrant the services layer provided; its REST client already carries the key.
-    pub fn from_service(service: &crate::services::qdrant::QdrantService) -> Target {
-        Target {
-            grpc: service.client.clone(),
-            rest: service.rest.clone(),
-            http_url: service.http_url.trim_end_matches('/').to_string(),
-            grpc_url: service.grpc_url.clone(),
-            api_key: None,
-        }
     }
 
     /// A REST request with the API key, if any.
@@ -91,20 +82,97 @@ impl Target {
     }
 }
 
+/// What the suites search: a server, over gRPC and REST, or the engine in-process.
+#[derive(Clone)]
+pub enum Target {
+    Server(Server),
+    /// Qdrant Edge; its numbers are labelled `embedded` and never compared with a server's.
+    #[cfg(feature = "embedded-qdrant")]
+    Embedded(Arc<super::engine::Engine>),
+}
+
+impl Target {
+    /// Connects to a Qdrant server at `http_url` (REST) and `grpc_url` (gRPC).
+    pub fn connect(
+        http_url: &str,
+        grpc_url: &str,
+        api_key: Option<String>,
+    ) -> Result<Target, String> {
+        Server::connect(http_url, grpc_url, api_key).map(Target::Server)
+    }
+
+    /// The Qdrant the services layer provided.
+    pub fn from_service(service: &crate::services::qdrant::QdrantService) -> Target {
+        service.target.clone()
+    }
+
+    /// The server, unless this is the embedded engine.
+    pub fn server(&self) -> Option<&Server> {
+        match self {
+            Target::Server(s) => Some(s),
+            #[cfg(feature = "embedded-qdrant")]
+            Target::Embedded(_) => None,
+        }
+    }
+
+    /// The protocols this Qdrant answers: a server both of its own, the engine its calls.
+    pub fn protocols(&self) -> &'static [Protocol] {
+        match self {
+            Target::Server(_) => &Protocol::SERVER,
+            #[cfg(feature = "embedded-qdrant")]
+            Target::Embedded(_) => &[Protocol::Embedded],
+        }
+    }
+
+    /// Where it is, for messages: the gRPC URL, or the engine and its data directory.
+    pub fn address(&self) -> String {
+        match self {
+            Target::Server(s) => s.grpc_url.clone(),
+            #[cfg(feature = "embedded-qdrant")]
+            Target::Embedded(e) => format!(
+                "embedded qdrant-edge {} ({})",
+                super::engine::EDGE_VERSION,
+                e.root().display()
+            ),
+        }
+    }
+
+    /// Deletes collection `name`.
+    pub async fn delete_collection(&self, name: &str) -> Result<(), String> {
+        match self {
+            Target::Server(s) => s
+                .grpc
+                .delete_collection(name)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            #[cfg(feature = "embedded-qdrant")]
+            Target::Embedded(e) => {
+                e.delete(name);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// The protocol a search goes over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Protocol {
     Grpc,
     Rest,
+    /// A call into the engine in-process: no network, no serialization.
+    Embedded,
 }
 
 impl Protocol {
-    pub const ALL: [Protocol; 2] = [Protocol::Grpc, Protocol::Rest];
+    /// A server's protocols.
+    pub const SERVER: [Protocol; 2] = [Protocol::Grpc, Protocol::Rest];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Grpc => "grpc",
             Protocol::Rest => "rest",
+            Protocol::Embedded => "embedded",
         }
     }
 }
@@ -121,10 +189,9 @@ pub enum SearchKind {
 }
 
 impl SearchKind {
-    pub(crate) const ALL: [SearchKind; 3] =
-        [SearchKind::Dense, SearchKind::Filter, SearchKind::Hybrid];
+    pub const ALL: [SearchKind; 3] = [SearchKind::Dense, SearchKind::Filter, SearchKind::Hybrid];
 
-    pub(crate) fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             SearchKind::Dense => "dense",
             SearchKind::Filter => "filter",
@@ -133,16 +200,18 @@ impl SearchKind {
     }
 }
 
-/// One query, ready to send over either protocol.
+/// One query, ready to send over any protocol.
 #[derive(Clone, Debug)]
 pub struct Prepared {
     pub grpc: QueryPoints,
     /// The JSON body of `POST /collections/{name}/points/query`.
     pub rest: Bytes,
+    #[cfg(feature = "embedded-qdrant")]
+    pub edge: super::edge_query::EdgeQuery,
 }
 
 /// Builds the request for `query` of `kind` against `collection`.
-pub(crate) fn prepare(collection: &str, kind: SearchKind, query: &Item) -> Prepared {
+pub fn prepare(collection: &str, kind: SearchKind, query: &Item) -> Prepared {
     let dense = Query::new_nearest(query.dense.clone());
     let mut grpc = QueryPointsBuilder::new(collection)
         .limit(K as u64)
@@ -193,6 +262,8 @@ pub(crate) fn prepare(collection: &str, kind: SearchKind, query: &Item) -> Prepa
     Prepared {
         grpc: grpc.build(),
         rest: Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize")),
+        #[cfg(feature = "embedded-qdrant")]
+        edge: super::edge_query::prepare(kind, query),
     }
 }
 
@@ -236,6 +307,42 @@ fn seconds(t: f64) -> Option<Duration> {
     (t.is_finite() && t >= 0.0).then(|| Duration::from_secs_f64(t))
 }
 
+fn server(target: &Target, protocol: Protocol) -> Result<&Server, SearchError> {
+    target.server().ok_or_else(|| {
+        SearchError(format!(
+            "{}: the embedded engine has no {} protocol",
+            target.address(),
+            protocol.name()
+        ))
+    })
+}
+
+/// Runs one prepared search in the embedded engine: the ids found and the engine's time.
+#[cfg(feature = "embedded-qdrant")]
+async fn embedded(
+    target: &Target,
+    collection: &str,
+    req: &Prepared,
+) -> Result<(Vec<u64>, Duration), SearchError> {
+    match target {
+        Target::Embedded(engine) => engine
+            .query(collection, &req.edge)
+            .await
+            .map_err(|e| SearchError(format!("embedded query: {e}"))),
+        Target::Server(s) => Err(SearchError(format!(
+            "{}: a server is searched over grpc or rest, not embedded",
+            s.grpc_url
+        ))),
+    }
+}
+
+#[cfg(not(feature = "embedded-qdrant"))]
+async fn embedded(_: &Target, _: &str, _: &Prepared) -> Result<(Vec<u64>, Duration), SearchError> {
+    Err(SearchError(
+        "built without the embedded-qdrant feature".into(),
+    ))
+}
+
 /// Sends one prepared search and returns the ids found (in order) and the server's time.
 pub(crate) async fn search(
     target: &Target,
@@ -245,7 +352,7 @@ pub(crate) async fn search(
 ) -> Result<Found, SearchError> {
     match protocol {
         Protocol::Grpc => {
-            let resp = target
+            let resp = server(target, protocol)?
                 .grpc
                 .query(req.grpc.clone())
                 .await
@@ -264,7 +371,7 @@ pub(crate) async fn search(
             })
         }
         Protocol::Rest => {
-            let bytes = rest_query(target, collection, req).await?;
+            let bytes = rest_query(server(target, protocol)?, collection, req).await?;
             let resp: RestResponse = serde_json::from_slice(&bytes)
                 .map_err(|e| SearchError(format!("REST query: unreadable response: {e}")))?;
             let ids = resp
@@ -274,6 +381,13 @@ pub(crate) async fn search(
             Ok(Found {
                 ids,
                 server_time: resp.time.and_then(seconds),
+            })
+        }
+        Protocol::Embedded => {
+            let (ids, took) = embedded(target, collection, req).await?;
+            Ok(Found {
+                ids,
+                server_time: Some(took),
             })
         }
     }
@@ -288,18 +402,21 @@ pub async fn search_quick(
     req: &Prepared,
 ) -> Result<(), SearchError> {
     match protocol {
-        Protocol::Grpc => target
+        Protocol::Grpc => server(target, protocol)?
             .grpc
             .query(req.grpc.clone())
             .await
             .map(|_| ())
             .map_err(|e| SearchError(format!("gRPC query: {e}"))),
-        Protocol::Rest => rest_query(target, collection, req).await.map(|_| ()),
+        Protocol::Rest => rest_query(server(target, protocol)?, collection, req)
+            .await
+            .map(|_| ()),
+        Protocol::Embedded => embedded(target, collection, req).await.map(|_| ()),
     }
 }
 
 async fn rest_query(
-    target: &Target,
+    target: &Server,
     collection: &str,
     req: &Prepared,
 ) -> Result<Bytes, SearchError> {

@@ -69,6 +69,30 @@ pub struct CollectionSpec {
     pub indexing_threshold_kb: u64,
 }
 
+/// The HNSW full-scan and indexing thresholds a collection is created with, in kilobytes of
+/// dense vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    pub full_scan_kb: u64,
+    pub indexing_kb: u64,
+}
+
+impl CollectionSpec {
+    /// The fixture's thresholds, lowered for a collection of `points` so that its dense
+    /// index is built and used at that size: the seeds' 20,000 KB would leave a 5,000-point
+    /// 768-d collection (15,000 KB) a plain segment searched by full scan, and its latency
+    /// and recall would say nothing of the index a user runs. A segment is indexed above an
+    /// eighth of the data (a server splits it into a few segments); the full scan is chosen
+    /// only below a fortieth, so a filtered search over one bucket in ten uses the graph too.
+    pub fn thresholds(&self, points: u64) -> Thresholds {
+        let data_kb = points.saturating_mul(self.dim as u64 * 4) / 1024;
+        Thresholds {
+            full_scan_kb: (data_kb / 40).clamp(1, self.hnsw.full_scan_threshold.max(1)),
+            indexing_kb: (data_kb / 8).clamp(1, self.indexing_threshold_kb.max(1)),
+        }
+    }
+}
+
 /// The whole fixture.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fixture {
@@ -239,6 +263,26 @@ mod tests {
                     ef_construct: 100,
                     full_scan_threshold: 20000
                 }));
+    }
+
+    #[test]
+    fn thresholds_index_every_profile_size_and_keep_the_seeds_at_scale() {
+        let f = parse(&format!(
+            r#"{{{HEAD}, "collections": [{{"name": "a", "dim": 768}}, {{"name": "b", "dim": 4096}}]}}"#
+        ))
+        .unwrap();
+        let (small, big) = (&f.collections[0], &f.collections[1]);
+        // 400 points of 768-d: 1,200 KB of vectors.
+        assert_eq!(
+            small.thresholds(400),
+            Thresholds {
+                full_scan_kb: 30,
+                indexing_kb: 150
+            }
+        );
+        assert_eq!(big.thresholds(1_000_000).indexing_kb, 20_000);
+        assert_eq!(big.thresholds(1_000_000).full_scan_kb, 20_000);
+        assert_eq!(small.thresholds(0).indexing_kb, 1);
     }
 
     #[test]

@@ -1,20 +1,22 @@
 //! Setting a collection up, measured: create it (refusing to touch one of another shape),
-//! upload the points in parallel batches, and wait until Qdrant has indexed them.
+//! upload the points in parallel batches, and wait until Qdrant has indexed them. A server
+//! indexes in the background and is polled; the embedded engine is optimized, blocking.
 
 use std::time::{Duration, Instant};
 
 use futures::future::try_join_all;
 use qdrant_client::qdrant::{
-    CollectionStatus, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder, FieldType,
-    HnswConfigDiffBuilder, NamedVectors, OptimizersConfigDiffBuilder, PointStruct,
-    SparseVectorParamsBuilder, SparseVectorsConfigBuilder, UpdateCollectionBuilder,
-    UpsertPointsBuilder, Vector, VectorParamsBuilder, VectorsConfigBuilder, vectors_config::Config,
+    CreateCollectionBuilder, CreateFieldIndexCollectionBuilder, FieldType, HnswConfigDiffBuilder,
+    NamedVectors, OptimizersConfigDiffBuilder, PointStruct, SparseVectorParamsBuilder,
+    SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector, VectorParamsBuilder,
+    VectorsConfigBuilder, vectors_config::Config,
 };
 
-use super::client::{DENSE, SPARSE, Target};
-use super::data::{BUCKET_FIELD, Generator};
+use super::client::{DENSE, SPARSE, Server, Target};
+use super::data::{BUCKET_FIELD, Generator, Item};
 use super::error::QdrantError;
-use super::fixture::{CollectionSpec, Distance};
+use super::fixture::{CollectionSpec, Distance, Thresholds};
+pub use super::index::{IndexWait, wait_indexed};
 
 /// Environment variable: prefix of the collections the suite creates in Qdrant.
 pub(crate) const PREFIX_VAR: &str = "PERFWARDEN_QDRANT_PREFIX";
@@ -27,9 +29,24 @@ pub(crate) fn prefix_from_env() -> String {
     std::env::var(PREFIX_VAR).unwrap_or_else(|_| DEFAULT_PREFIX.into())
 }
 
-fn qdrant_err(target: &Target, what: impl std::fmt::Display) -> QdrantError {
+/// A server's account of collection `name`.
+pub(super) async fn collection_info(
+    target: &Target,
+    server: &Server,
+    name: &str,
+) -> Result<qdrant_client::qdrant::CollectionInfo, QdrantError> {
+    Ok(server
+        .grpc
+        .collection_info(name)
+        .await
+        .map_err(|e| qdrant_err(target, format!("reading collection {name:?}: {e}")))?
+        .result
+        .unwrap_or_default())
+}
+
+pub(super) fn qdrant_err(target: &Target, what: impl std::fmt::Display) -> QdrantError {
     QdrantError::Qdrant {
-        endpoint: target.grpc_url.clone(),
+        endpoint: target.address(),
         what: what.to_string(),
     }
 }
@@ -90,25 +107,43 @@ fn shape_mismatch(
     }
 }
 
-/// Creates the collection afresh. An existing collection of the same shape is a previous
-/// run's and is recreated; one of another shape is an error and is left alone.
-pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Result<(), QdrantError> {
-    let exists = target
+/// Creates the collection afresh, with thresholds fit for `points` points
+/// ([`CollectionSpec::thresholds`]). On a server, an existing collection of the same shape
+/// is a previous run's and is recreated; one of another shape is an error and is left alone.
+pub async fn create(
+    target: &Target,
+    spec: &CollectionSpec,
+    name: &str,
+    points: u64,
+) -> Result<(), QdrantError> {
+    let thresholds = spec.thresholds(points);
+    match target {
+        Target::Server(s) => create_on_server(target, s, spec, name, thresholds).await,
+        #[cfg(feature = "embedded-qdrant")]
+        Target::Embedded(engine) => engine
+            .create(spec, name, thresholds)
+            .await
+            .map_err(|e| qdrant_err(target, format!("creating collection {name:?}: {e}"))),
+    }
+}
+
+async fn create_on_server(
+    target: &Target,
+    server: &Server,
+    spec: &CollectionSpec,
+    name: &str,
+    thresholds: Thresholds,
+) -> Result<(), QdrantError> {
+    let exists = server
         .grpc
         .collection_exists(name)
         .await
         .map_err(|e| qdrant_err(target, format!("checking collection {name:?}: {e}")))?;
     if exists {
-        let info = target
-            .grpc
-            .collection_info(name)
-            .await
-            .map_err(|e| qdrant_err(target, format!("reading collection {name:?}: {e}")))?
-            .result
-            .unwrap_or_default();
+        let info = collection_info(target, server, name).await?;
         if let Some(existing) = shape_mismatch(&info, spec) {
             return Err(QdrantError::Shape {
-                endpoint: target.grpc_url.clone(),
+                endpoint: server.grpc_url.clone(),
                 collection: name.to_string(),
                 existing,
                 wanted: format!(
@@ -118,7 +153,7 @@ pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Resul
                 ),
             });
         }
-        target.grpc.delete_collection(name).await.map_err(|e| {
+        server.grpc.delete_collection(name).await.map_err(|e| {
             qdrant_err(target, format!("deleting the previous run's {name:?}: {e}"))
         })?;
     }
@@ -129,7 +164,7 @@ pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Resul
     );
     let mut sparse = SparseVectorsConfigBuilder::default();
     sparse.add_named_vector_params(SPARSE, SparseVectorParamsBuilder::default());
-    target
+    server
         .grpc
         .create_collection(
             CreateCollectionBuilder::new(name)
@@ -139,16 +174,16 @@ pub async fn create(target: &Target, spec: &CollectionSpec, name: &str) -> Resul
                     HnswConfigDiffBuilder::default()
                         .m(spec.hnsw.m)
                         .ef_construct(spec.hnsw.ef_construct)
-                        .full_scan_threshold(spec.hnsw.full_scan_threshold),
+                        .full_scan_threshold(thresholds.full_scan_kb),
                 )
                 .optimizers_config(
                     OptimizersConfigDiffBuilder::default()
-                        .indexing_threshold(spec.indexing_threshold_kb),
+                        .indexing_threshold(thresholds.indexing_kb),
                 ),
         )
         .await
         .map_err(|e| qdrant_err(target, format!("creating collection {name:?}: {e}")))?;
-    target
+    server
         .grpc
         .create_field_index(
             CreateFieldIndexCollectionBuilder::new(name, BUCKET_FIELD, FieldType::Integer)
@@ -199,123 +234,69 @@ pub async fn upload(
         let items = tokio::task::spawn_blocking(move || g.points(from, to, 2))
             .await
             .expect("point generation does not panic");
-        let requests: Vec<_> = items
-            .chunks(batch as usize)
-            .enumerate()
-            .map(|(b, chunk)| {
-                let first = from + b as u64 * batch;
-                let points: Vec<PointStruct> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(k, it)| {
-                        let vectors = NamedVectors::default()
-                            .add_vector(DENSE, Vector::new_dense(it.dense.clone()))
-                            .add_vector(
-                                SPARSE,
-                                Vector::new_sparse(
-                                    it.sparse_indices.clone(),
-                                    it.sparse_values.clone(),
-                                ),
-                            );
-                        let mut payload = qdrant_client::Payload::new();
-                        payload.insert(BUCKET_FIELD, it.bucket as i64);
-                        PointStruct::new(first + k as u64, vectors, payload)
-                    })
-                    .collect();
-                UpsertPointsBuilder::new(name, points).wait(true).build()
-            })
-            .collect();
-        let started = Instant::now();
-        try_join_all(requests.into_iter().map(|r| target.grpc.upsert_points(r)))
-            .await
-            .map_err(|e| {
-                qdrant_err(
-                    target,
-                    format!("upserting into {name:?} (points {from}..{to}): {e}"),
+        elapsed += match target {
+            Target::Server(s) => upsert_on_server(s, name, from, batch, &items).await,
+            #[cfg(feature = "embedded-qdrant")]
+            Target::Embedded(engine) => {
+                let batches: Vec<Vec<Item>> =
+                    items.chunks(batch as usize).map(<[Item]>::to_vec).collect();
+                let started = Instant::now();
+                try_join_all(
+                    batches
+                        .into_iter()
+                        .enumerate()
+                        .map(|(b, chunk)| engine.upsert(name, from + b as u64 * batch, chunk)),
                 )
-            })?;
-        elapsed += started.elapsed();
+                .await
+                .map(|_| started.elapsed())
+            }
+        }
+        .map_err(|e| {
+            qdrant_err(
+                target,
+                format!("upserting into {name:?} (points {from}..{to}): {e}"),
+            )
+        })?;
         from = to;
     }
     Ok(Upload { points: n, elapsed })
 }
 
-/// How waiting for the index went.
-#[derive(Clone, Debug)]
-pub struct IndexWait {
-    pub elapsed: Duration,
-    pub indexed_vectors: u64,
-    pub points: u64,
-    pub segments: u64,
-    /// Set when the bound passed before the collection was ready.
-    pub timed_out: bool,
-}
-
-/// Polls until the collection is green with all `n` points and nothing left in its update
-/// queue, steadily (five polls in a row, one second), at most `timeout`.
-///
-/// Green means no optimization runs or waits, which includes building HNSW graphs for the
-/// segments big enough to get one (the indexing threshold applies per segment, and segments
-/// are uneven, so the number of indexed vectors cannot be predicted and is only reported).
-pub async fn wait_indexed(
-    target: &Target,
+/// Upserts `items` as points `from..` in requests of `batch` points, all at once; returns
+/// the time from sending the first to the last acknowledgement.
+async fn upsert_on_server(
+    server: &Server,
     name: &str,
-    n: u64,
-    timeout: Duration,
-) -> Result<IndexWait, QdrantError> {
+    from: u64,
+    batch: u64,
+    items: &[Item],
+) -> Result<Duration, String> {
+    let requests: Vec<_> = items
+        .chunks(batch as usize)
+        .enumerate()
+        .map(|(b, chunk)| {
+            let first = from + b as u64 * batch;
+            let points: Vec<PointStruct> = chunk
+                .iter()
+                .enumerate()
+                .map(|(k, it)| {
+                    let vectors = NamedVectors::default()
+                        .add_vector(DENSE, Vector::new_dense(it.dense.clone()))
+                        .add_vector(
+                            SPARSE,
+                            Vector::new_sparse(it.sparse_indices.clone(), it.sparse_values.clone()),
+                        );
+                    let mut payload = qdrant_client::Payload::new();
+                    payload.insert(BUCKET_FIELD, it.bucket as i64);
+                    PointStruct::new(first + k as u64, vectors, payload)
+                })
+                .collect();
+            UpsertPointsBuilder::new(name, points).wait(true).build()
+        })
+        .collect();
     let started = Instant::now();
-    let mut green_polls = 0;
-    let mut nudged = false;
-    loop {
-        let info = target
-            .grpc
-            .collection_info(name)
-            .await
-            .map_err(|e| qdrant_err(target, format!("reading collection {name:?}: {e}")))?
-            .result
-            .unwrap_or_default();
-        let status = CollectionStatus::try_from(info.status)
-            .unwrap_or(CollectionStatus::UnknownCollectionStatus);
-        let points = info.points_count.unwrap_or(0);
-        let indexed = info.indexed_vectors_count.unwrap_or(0);
-        let segments = info.segments_count.max(1);
-        let queued = info.update_queue.as_ref().map_or(0, |q| q.length);
-        let ready = status == CollectionStatus::Green && points >= n && queued == 0;
-        green_polls = if ready { green_polls + 1 } else { 0 };
-        // Ready for a second: the optimizer had its chance to start and did not.
-        let done = green_polls >= 5;
-        let timed_out = !done && started.elapsed() >= timeout;
-        if done || timed_out {
-            return Ok(IndexWait {
-                elapsed: started.elapsed(),
-                indexed_vectors: indexed,
-                points,
-                segments,
-                timed_out,
-            });
-        }
-        if status == CollectionStatus::Red {
-            let why = info.optimizer_status.map(|s| s.error).unwrap_or_default();
-            return Err(qdrant_err(
-                target,
-                format!("collection {name:?} is red: {why}"),
-            ));
-        }
-        if status == CollectionStatus::Grey && !nudged && started.elapsed() > Duration::from_secs(2)
-        {
-            // Grey: optimizations are pending until an update triggers them.
-            nudged = true;
-            target
-                .grpc
-                .update_collection(
-                    UpdateCollectionBuilder::new(name)
-                        .optimizers_config(OptimizersConfigDiffBuilder::default()),
-                )
-                .await
-                .map_err(|e| {
-                    qdrant_err(target, format!("triggering the optimizer of {name:?}: {e}"))
-                })?;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    try_join_all(requests.into_iter().map(|r| server.grpc.upsert_points(r)))
+        .await
+        .map(|_| started.elapsed())
+        .map_err(|e| e.to_string())
 }

@@ -49,7 +49,12 @@ impl Service {
     pub(crate) fn providers(self) -> &'static [ProviderKind] {
         use ProviderKind::*;
         match self {
-            Service::Redis | Service::Qdrant => &[Endpoint, Container, Native],
+            Service::Redis => &[Endpoint, Container, Native],
+            // Qdrant's engine in-process, when this binary was built with it.
+            Service::Qdrant if cfg!(feature = "embedded-qdrant") => {
+                &[Endpoint, Container, Native, Embedded]
+            }
+            Service::Qdrant => &[Endpoint, Container, Native],
             Service::S3 => &[Endpoint, Container, Native, Embedded],
         }
     }
@@ -280,7 +285,8 @@ fn is_available(kind: ProviderKind, avail: &Availability) -> bool {
         ProviderKind::Endpoint => avail.endpoint,
         ProviderKind::Container => avail.container == Probe::Available,
         ProviderKind::Native => avail.native == Probe::Available,
-        // The embedded server is part of this binary; the chain only lists it for S3.
+        // The embedded server or engine is part of this binary; the chain lists it only
+        // where one was built in.
         ProviderKind::Embedded => true,
     }
 }

@@ -65,14 +65,21 @@ fn s3_falls_back_to_the_embedded_server() {
     );
 }
 
-#[test]
-fn nothing_available_skips_with_every_way_to_enable_it() {
-    let avail = Availability {
+/// A machine with no Qdrant server of any kind.
+fn no_qdrant_server() -> Availability {
+    Availability {
         endpoint: false,
         container: missing("Docker does not answer"),
         image: "qdrant/qdrant:v1.18.3".into(),
         native: missing("not found"),
-    };
+    }
+}
+
+/// Without the embedded engine built in, a Qdrant-less machine skips.
+#[test]
+#[cfg(not(feature = "embedded-qdrant"))]
+fn nothing_available_skips_with_every_way_to_enable_it() {
+    let avail = no_qdrant_server();
     assert_eq!(
         decide(Service::Qdrant, &Env::default(), &avail).unwrap(),
         Decision::Skip(
@@ -82,6 +89,21 @@ fn nothing_available_skips_with_every_way_to_enable_it() {
                 .into()
         )
     );
+}
+
+#[test]
+#[cfg(feature = "embedded-qdrant")]
+fn qdrant_falls_back_to_its_engine_in_process() {
+    let avail = no_qdrant_server();
+    assert_eq!(
+        decide(Service::Qdrant, &Env::default(), &avail).unwrap(),
+        Decision::Use(ProviderKind::Embedded)
+    );
+    let native = Env::from_pairs([("PERFWARDEN_QDRANT", "native")]);
+    assert!(matches!(
+        decide(Service::Qdrant, &native, &avail).unwrap(),
+        Decision::Skip(_)
+    ));
 }
 
 #[test]

@@ -41,6 +41,7 @@ pub mod redis;
 pub(crate) mod resources;
 pub mod s3;
 pub mod sdk_error;
+pub mod server_metrics;
 
 use std::fmt;
 use std::time::Duration;
@@ -239,6 +240,11 @@ pub(crate) enum Owned {
     Container(container::ContainerGuard),
     Child(native::ChildProcess),
     Embedded(embedded_s3::EmbeddedS3),
+    /// An engine the service value holds itself, running on threads named `prefix`.
+    #[cfg_attr(not(feature = "embedded-qdrant"), allow(dead_code))]
+    InProcess {
+        prefix: &'static str,
+    },
 }
 
 impl Owned {
@@ -252,6 +258,10 @@ impl Owned {
                 pid: c.pid(),
             },
             Owned::Embedded(e) => e.resource_target(),
+            Owned::InProcess { prefix } => ResourceTarget::Threads {
+                service,
+                prefix: (*prefix).into(),
+            },
         }
     }
 }

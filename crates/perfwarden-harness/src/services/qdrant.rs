@@ -1,6 +1,8 @@
-//! Qdrant: `QDRANT_URL` (+ `QDRANT_API_KEY`), a `qdrant/qdrant` container, or `qdrant` from
-//! PATH. Both of its protocols are checked before the service is handed out: REST (`/readyz`
-//! for servers perfwarden starts, `/` for a named endpoint) and gRPC (its health check).
+//! Qdrant: `QDRANT_URL` (+ `QDRANT_API_KEY`), a `qdrant/qdrant` container, `qdrant` from
+//! PATH, or (built with the `embedded-qdrant` feature, the default) Qdrant's engine
+//! in-process. A server's two protocols are checked before it is handed out: REST
+//! (`/readyz` for servers perfwarden starts, `/` for a named endpoint) and gRPC (its health
+//! check).
 
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use super::{
     Env, Owned, Provided, ProviderKind, Resolved, ResourceSampler, ResourceTarget, Service,
     ServiceError, ready_timeout,
 };
+use crate::qdrant::client::{Server, Target};
 
 /// The container image, pinned.
 pub(crate) const IMAGE: &str = "qdrant/qdrant";
@@ -31,19 +34,14 @@ pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// How many times a native start is retried when another process took a free port.
 const PORT_RETRIES: usize = 3;
 
-/// A Qdrant server with a gRPC and a REST client; dropping it stops what perfwarden started.
+/// A Qdrant: a server with a gRPC and a REST client, or the engine in-process; dropping it
+/// stops what perfwarden started.
 pub struct QdrantService {
-    /// REST, e.g. `http://127.0.0.1:6333`.
-    pub http_url: String,
-    /// gRPC, e.g. `http://127.0.0.1:6334`.
-    pub grpc_url: String,
-    pub api_key: Option<String>,
+    /// What the suites search (a server's clients, or the engine).
+    pub target: Target,
     pub provider: ProviderKind,
+    /// The server's version, or the `qdrant-edge` crate's.
     pub version: String,
-    /// The gRPC client, version check off (the server may be older than the client).
-    pub client: Qdrant,
-    /// For the REST API: the API key, if any, is a default header.
-    pub rest: reqwest::Client,
     owned: Owned,
     // Declared after `owned`, so the server stops before its data dir goes.
     _data_dir: Option<tempfile::TempDir>,
@@ -52,8 +50,7 @@ pub struct QdrantService {
 impl std::fmt::Debug for QdrantService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QdrantService")
-            .field("http_url", &self.http_url)
-            .field("grpc_url", &self.grpc_url)
+            .field("address", &self.target.address())
             .field("provider", &self.provider)
             .field("version", &self.version)
             .finish_non_exhaustive()
@@ -96,7 +93,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<QdrantService>, ServiceE
         },
         Decision::Use(ProviderKind::Container) => in_container(&image, timeout).await?,
         Decision::Use(ProviderKind::Native) => native_server(timeout).await?,
-        Decision::Use(ProviderKind::Embedded) => unreachable!("Qdrant has no embedded provider"),
+        Decision::Use(ProviderKind::Embedded) => embedded()?,
     };
     tracing::info!("{}", service.resolved());
     Ok(Provided::Ready(service))
@@ -217,7 +214,6 @@ async fn at_endpoint(
     Ok(service(
         named.http_url,
         named.grpc_url,
-        named.api_key,
         ProviderKind::Endpoint,
         connected,
         Owned::Endpoint,
@@ -248,7 +244,6 @@ async fn in_container(image: &ImageRef, timeout: Duration) -> Result<QdrantServi
     Ok(service(
         http_url,
         grpc_url,
-        None,
         ProviderKind::Container,
         connected,
         owned,
@@ -289,7 +284,6 @@ async fn native_server(timeout: Duration) -> Result<QdrantService, ServiceError>
                 return Ok(service(
                     http_url,
                     grpc_url,
-                    None,
                     ProviderKind::Native,
                     connected,
                     owned,
@@ -305,23 +299,54 @@ async fn native_server(timeout: Duration) -> Result<QdrantService, ServiceError>
 fn service(
     http_url: String,
     grpc_url: String,
-    api_key: Option<String>,
     provider: ProviderKind,
     connected: Connected,
     owned: Owned,
     data_dir: Option<tempfile::TempDir>,
 ) -> QdrantService {
-    QdrantService {
-        http_url,
+    let server = Server {
+        grpc: connected.client,
+        rest: connected.rest,
+        http_url: http_url.trim_end_matches('/').to_string(),
         grpc_url,
-        api_key,
+        // The REST client carries the key as a default header already.
+        api_key: None,
+    };
+    QdrantService {
+        target: Target::Server(server),
         provider,
         version: connected.version,
-        client: connected.client,
-        rest: connected.rest,
         owned,
         _data_dir: data_dir,
     }
+}
+
+/// Qdrant's engine in-process, with no collections yet.
+#[cfg(feature = "embedded-qdrant")]
+fn embedded() -> Result<QdrantService, ServiceError> {
+    use crate::qdrant::engine::{EDGE_VERSION, EmbeddedOptions, Engine, THREAD_NAME};
+    let fail = |what: String| ServiceError::Start {
+        service: Service::Qdrant,
+        provider: ProviderKind::Embedded,
+        what,
+        log: String::new(),
+    };
+    let opts = EmbeddedOptions::from_env().map_err(fail)?;
+    let engine = Engine::start(opts).map_err(fail)?;
+    Ok(QdrantService {
+        target: Target::Embedded(std::sync::Arc::new(engine)),
+        provider: ProviderKind::Embedded,
+        version: EDGE_VERSION.to_string(),
+        owned: Owned::InProcess {
+            prefix: THREAD_NAME,
+        },
+        _data_dir: None,
+    })
+}
+
+#[cfg(not(feature = "embedded-qdrant"))]
+fn embedded() -> Result<QdrantService, ServiceError> {
+    unreachable!("the chain lists Qdrant's embedded provider only when it is built in")
 }
 
 impl QdrantService {
@@ -335,18 +360,31 @@ impl QdrantService {
         ResourceSampler::start(self.resource_target())
     }
 
+    /// The server, unless this is the engine in-process.
+    pub fn server(&self) -> Option<&Server> {
+        self.target.server()
+    }
+
     /// The line printed when the service was resolved.
     pub(crate) fn resolved(&self) -> Resolved {
-        let mut detail = format!("gRPC {}", self.grpc_url);
+        let (server, address, mut detail) = match &self.target {
+            Target::Server(s) => ("qdrant", s.http_url.clone(), format!("gRPC {}", s.grpc_url)),
+            #[cfg(feature = "embedded-qdrant")]
+            Target::Embedded(e) => (
+                "qdrant-edge",
+                e.root().display().to_string(),
+                format!("in-process, {} search threads", e.threads),
+            ),
+        };
         if let Owned::Container(c) = &self.owned {
             detail = format!("image {}, {detail}", c.image());
         }
         Resolved {
             service: Service::Qdrant,
             provider: self.provider,
-            server: "qdrant".into(),
+            server: server.into(),
             version: self.version.clone(),
-            address: self.http_url.clone(),
+            address,
             detail: Some(detail),
         }
     }

@@ -1,7 +1,8 @@
-//! Qdrant through each provider: create a collection, upsert, search (gRPC and REST),
-//! delete points and the collection.
+//! Qdrant through each provider: create a collection, upsert, search (gRPC and REST, or the
+//! engine's own calls in-process), delete points and the collection.
 
 use anyhow::{Context, Result, bail, ensure};
+use perfwarden_harness::qdrant::client::{Server, Target};
 use perfwarden_harness::services::qdrant::{self, QdrantService};
 use perfwarden_harness::services::{Env, Provided, ProviderKind, ResourceUsage, require_or_skip};
 use qdrant_client::qdrant::{
@@ -21,16 +22,24 @@ fn vector(id: u64) -> Vec<f32> {
         .collect()
 }
 
-async fn count(svc: &QdrantService, collection: &str) -> Result<u64> {
+async fn count(svc: &Server, collection: &str) -> Result<u64> {
     let out = svc
-        .client
+        .grpc
         .count(CountPointsBuilder::new(collection).exact(true))
         .await?;
     Ok(out.result.context("no count")?.count)
 }
 
 async fn round_trip(svc: &QdrantService) -> Result<()> {
-    let client = &svc.client;
+    match &svc.target {
+        Target::Server(server) => server_round_trip(server).await,
+        #[cfg(feature = "embedded-qdrant")]
+        Target::Embedded(_) => super::qdrant_embedded::round_trip(&svc.target).await,
+    }
+}
+
+async fn server_round_trip(svc: &Server) -> Result<()> {
+    let client = &svc.grpc;
     let collection = unique("perfwarden_test").replace('-', "_");
     client
         .create_collection(
@@ -166,13 +175,14 @@ async fn qdrant_as_a_native_process() -> Result<()> {
 #[tokio::test]
 #[ignore = "needs qdrant on PATH"]
 async fn qdrant_endpoint_path_against_a_server_perfwarden_started() -> Result<()> {
-    let Some(server) = require_or_skip(
+    let Some(native) = require_or_skip(
         qdrant::provide_via(ProviderKind::Native).await?,
         "qdrant:native",
     )?
     else {
         return Ok(());
     };
+    let server = native.server().context("a native Qdrant is a server")?;
     // The named-endpoint provider, pointed at a real server it does not own; gRPC is
     // found on its own (QDRANT_GRPC_URL, since the port is not 6334 here).
     let env = Env::from_process()
@@ -183,7 +193,7 @@ async fn qdrant_endpoint_path_against_a_server_perfwarden_started() -> Result<()
         bail!("QDRANT_URL was set, yet Qdrant was skipped");
     };
     ensure!(svc.provider == ProviderKind::Endpoint);
-    ensure!(svc.version == server.version);
+    ensure!(svc.version == native.version);
     ensure!(
         matches!(svc.sampler().finish(), ResourceUsage::NotMeasured { .. }),
         "an endpoint perfwarden does not own was measured"

@@ -8,9 +8,9 @@ use super::fit::{Model, fit};
 use super::measure;
 use super::options::Options;
 use super::prepare;
-use super::record::{record_serial, record_setup};
+use super::record::{record_serial, record_setup, scoped};
 use crate::qdrant::QdrantError;
-use crate::qdrant::client::{Protocol, SearchKind, Target};
+use crate::qdrant::client::{SearchKind, Target};
 use crate::qdrant::fixture::CollectionSpec;
 use crate::record::Recorder;
 use perfwarden::results::{Direction, Unit};
@@ -39,8 +39,10 @@ pub async fn run(
     let plan = &opts.plan;
     let mut points = Vec::new();
     let conc = plan.sweep.iter().copied().max().unwrap_or(1);
+    // A server's growth is measured over gRPC, the engine's through its calls.
+    let protocol = target.protocols()[0];
     for &n in &plan.growth_sizes {
-        let bench = format!("growth/{}/{n}", spec.name);
+        let bench = scoped(target, "growth", &format!("{}/{n}", spec.name));
         let qname = opts.qdrant_name(&format!("growth_{}_{n}", spec.name));
         let (coll, stats) =
             prepare::collection(target, spec, &qname, opts.load(n, plan.queries.min(100))).await?;
@@ -48,7 +50,7 @@ pub async fn run(
         let serial = match measure::serial(
             target,
             &coll,
-            Protocol::Grpc,
+            protocol,
             SearchKind::Dense,
             plan.serial_warmup,
             opts.slowdown,
@@ -60,7 +62,7 @@ pub async fn run(
             Err((s, why)) => {
                 record_serial(rec, &bench, &s);
                 return Err(QdrantError::Aborted {
-                    endpoint: target.grpc_url.clone(),
+                    endpoint: target.address(),
                     benchmark: bench,
                     what: why,
                 });
@@ -68,8 +70,7 @@ pub async fn run(
         };
         record_serial(rec, &bench, &serial);
         let cfg = opts.load_config(bench.clone());
-        let report =
-            measure::closed(target, &coll, Protocol::Grpc, SearchKind::Dense, &cfg, conc).await;
+        let report = measure::closed(target, &coll, protocol, SearchKind::Dense, &cfg, conc).await;
         rec.rate(&bench, "qps", Unit::OpsPerSecond, report.throughput())
             .labels
             .insert("concurrency".into(), conc.to_string());
@@ -84,25 +85,29 @@ pub async fn run(
         });
         if !opts.keep_collections {
             // Free the server's memory before the next, bigger size.
-            let _ = target.grpc.delete_collection(qname.as_str()).await;
+            let _ = target.delete_collection(qname.as_str()).await;
         }
         if let Some(why) = report.aborted {
             return Err(QdrantError::Aborted {
-                endpoint: target.grpc_url.clone(),
+                endpoint: target.address(),
                 benchmark: bench,
                 what: why,
             });
         }
     }
-    record_extrapolation(rec, &spec.name, &points);
+    let bench = scoped(
+        target,
+        "growth",
+        &format!("{}/extrapolated_100M", spec.name),
+    );
+    record_extrapolation(rec, &bench, &points);
     Ok(())
 }
 
 /// A growth series: metric name, fitted model, unit, direction and how to read it.
 type Series = (&'static str, Model, Unit, Direction, fn(&Point) -> f64);
 
-fn record_extrapolation(rec: &mut Recorder<'_>, collection: &str, points: &[Point]) {
-    let bench = format!("growth/{collection}/extrapolated_100M");
+fn record_extrapolation(rec: &mut Recorder<'_>, bench: &str, points: &[Point]) {
     let xs: Vec<f64> = points.iter().map(|p| p.n).collect();
     let sizes = xs
         .iter()
@@ -155,7 +160,7 @@ fn record_extrapolation(rec: &mut Recorder<'_>, collection: &str, points: &[Poin
             continue;
         };
         let value = f.predict(EXTRAPOLATE_TO).max(0.0);
-        let m = rec.value(&bench, metric, unit, direction, value);
+        let m = rec.value(bench, metric, unit, direction, value);
         m.labels.insert(
             "extrapolated".into(),
             format!("not measured: fitted over measured sizes {sizes}"),

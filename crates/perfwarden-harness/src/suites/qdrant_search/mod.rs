@@ -1,5 +1,15 @@
 //! Suite `qdrant_search`: latency, throughput and recall of search over the seed's nine
 //! collections, over gRPC and REST, with an open-loop load and a fan-out over all collections.
+//! Without a Qdrant server it runs the same code against Qdrant's engine in-process
+//! (`qdrant-edge`, the harness's default feature `embedded-qdrant`): its benchmarks read
+//! `<collection>/embedded/<kind>`, `<collection>/embedded/setup`, `fanout/embedded`, and
+//! every metric is labelled `protocol=embedded`, `engine=qdrant-edge <version>`, so it is
+//! never compared with a server's.
+//!
+//! The dense index is real at every size: each collection's HNSW full-scan and indexing
+//! thresholds are scaled to its point count ([`crate::qdrant::fixture::CollectionSpec::thresholds`]),
+//! and every setup records indexed vectors, segments, index build time (`index_wait`),
+//! upsert points/s and the agreement of our brute-force truth with the engine's exact search.
 //!
 //! Code map: the shared [`crate::qdrant`] layer reads the collections fixture, generates
 //! seeded points and queries, creates and loads a collection and sends searches over both
@@ -9,15 +19,28 @@
 //! fan-out; [`growth`] and [`fit`] the nightly growth curve; [`runner`] runs it all in order
 //! and [`record`] turns results into schema metrics.
 //!
+//! What it costs here (2 cores shared with other builds, load average 6-9, debug build as
+//! the tests run it): two collections of 400 points (4096-d and 768-d) end to end through
+//! the embedded engine take 55 s, of which index builds 18.6 s and 5.4 s; the 13 Qdrant
+//! tests take 206 s. The engine adds about 225 crates to a clean build (517 s of compile
+//! units in a dev build, `qdrant-edge` alone 256 s, serial). The bench profiles (release)
+//! have not been timed here yet: smoke is 2 collections of 1,000 points, pr 9 of 5,000,
+//! nightly 9 of 100,000, full 9 of 1,000,000; `PERFWARDEN_QDRANT_POINTS` scales any of them.
+//!
 //! Benchmarks are named `<collection>/<protocol>/<kind>` (`mixtral/grpc/dense`), with load
 //! runs below them (`…/closed_c16`, `…/open_400`), plus `<collection>/setup`,
-//! `fanout/<protocol>` and `growth/<collection>/<points>`.
+//! `fanout/<protocol>` and `growth/<collection>/<points>`. Sizes can be overridden from the
+//! environment ([`overrides`]: `PERFWARDEN_QDRANT_POINTS`, `_QUERIES`, `_CONCURRENCY`,
+//! `_RATES`, `_OPEN_SECS`; `PERFWARDEN_QDRANT_EMBEDDED_THREADS` bounds the engine's calls).
 
 pub(crate) mod fanout;
 pub(crate) mod fit;
 pub(crate) mod growth;
+#[cfg(feature = "embedded-qdrant")]
+pub mod hot_path;
 pub mod measure;
 pub(crate) mod options;
+pub(crate) mod overrides;
 pub mod plan;
 pub mod prepare;
 pub(crate) mod record;

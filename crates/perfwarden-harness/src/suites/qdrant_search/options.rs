@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::overrides;
 use super::plan::Plan;
 use super::prepare::Load;
 use crate::load::{LoadConfig, ProgressMode, Slowdown};
@@ -62,7 +63,16 @@ impl Options {
         }
         o.prefix = setup::prefix_from_env();
         o.keep_collections = std::env::var(KEEP_VAR).is_ok_and(|v| v == "1" || v == "true");
+        overrides::apply(&mut o.plan, |name| std::env::var(name).ok())
+            .map_err(QdrantError::Config)?;
         Ok(o)
+    }
+
+    /// An open-loop run's configuration: the plan's open-loop duration.
+    pub(crate) fn open_config(&self, label: String) -> LoadConfig {
+        let mut cfg = self.load_config(label);
+        cfg.duration = self.plan.open_duration;
+        cfg
     }
 
     pub(crate) fn load_config(&self, label: String) -> LoadConfig {

@@ -37,8 +37,10 @@ pub struct Plan {
     pub(crate) sweep_scope: Scope,
     pub warmup: Duration,
     pub duration: Duration,
-    /// Open-loop offered rates (requests/s).
+    /// Open-loop offered rates (requests/s), and how long each runs: long enough for a p99
+    /// of at least a thousand requests.
     pub open_rates: Vec<f64>,
+    pub open_duration: Duration,
     pub(crate) open_scope: Scope,
     /// Stress ramp: run length per step and maximum steps.
     pub stress_steps: usize,
@@ -75,6 +77,7 @@ impl Plan {
             warmup: Duration::from_millis(300),
             duration: Duration::from_secs(1),
             open_rates: vec![100.0, 400.0],
+            open_duration: Duration::from_secs(10),
             open_scope: Scope::FirstDense,
             stress_steps: 6,
             stress_scope: Scope::FirstDense,
@@ -98,7 +101,8 @@ impl Plan {
                 sweep_scope: Scope::All,
                 warmup: Duration::from_millis(100),
                 duration: Duration::from_millis(400),
-                open_rates: vec![50.0],
+                open_rates: vec![250.0],
+                open_duration: Duration::from_secs(4),
                 stress_steps: 3,
                 fanout_rounds: 10,
                 fanout_concurrency: 4,
@@ -169,6 +173,17 @@ mod tests {
         assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
         assert_eq!(Plan::for_profile(Profile::Full).points, 1_000_000);
         assert!(Plan::for_profile(Profile::Nightly).growth_sizes.len() >= 3);
+    }
+
+    #[test]
+    fn every_open_loop_gives_a_p99_of_a_thousand_requests() {
+        for p in Profile::ALL {
+            let plan = Plan::for_profile(p);
+            for rate in &plan.open_rates {
+                let requests = rate * plan.open_duration.as_secs_f64();
+                assert!(requests >= 1000.0, "{p:?}: {rate}/s gives {requests}");
+            }
+        }
     }
 
     #[test]

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use super::measure::Collection;
 use super::truth::TruthBuilder;
 use crate::qdrant::QdrantError;
-use crate::qdrant::client::{SearchKind, Target, prepare};
+use crate::qdrant::client::{Prepared, SearchKind, Target, prepare};
 use crate::qdrant::data::{Generator, Item};
 use crate::qdrant::fixture::CollectionSpec;
 use crate::qdrant::setup::{self, IndexWait, Upload};
+use qdrant_client::qdrant::{SearchParams, point_id::PointIdOptions};
 
 /// Points generated and fed to the ground truth at a time.
 const TRUTH_CHUNK: u64 = 2048;
@@ -22,6 +23,10 @@ pub struct SetupStats {
     pub index: IndexWait,
     /// Brute-force ground truth (not a benchmark; shown so a slow run can be explained).
     pub truth_time: Duration,
+    /// Mean recall@10 of Qdrant's own exact search (`exact: true`) against our brute-force
+    /// truth, over the dense and filtered queries: two independent exact answers, so
+    /// anything short of 1.0 is a fault in one of them, not approximation.
+    pub truth_agreement: f64,
 }
 
 /// What to load into a collection.
@@ -44,7 +49,7 @@ pub async fn collection(
     load: Load,
 ) -> Result<(Collection, SetupStats), QdrantError> {
     let generator = Generator::new(load.seed, &spec.name, spec.dim);
-    setup::create(target, spec, qname).await?;
+    setup::create(target, spec, qname, load.points).await?;
     let upload = setup::upload(
         target,
         qname,
@@ -82,17 +87,65 @@ pub async fn collection(
                 .collect::<Vec<_>>(),
         )
     });
+    let coll = Collection {
+        spec: spec.clone(),
+        qname: Arc::from(qname),
+        requests,
+        truth: Arc::new(truth),
+    };
+    let truth_agreement = agreement(target, &coll).await?;
     Ok((
-        Collection {
-            spec: spec.clone(),
-            qname: Arc::from(qname),
-            requests,
-            truth: Arc::new(truth),
-        },
+        coll,
         SetupStats {
             upload,
             index,
             truth_time,
+            truth_agreement,
         },
     ))
+}
+
+/// Mean recall@10 of the engine's exact search against our truth (see
+/// [`SetupStats::truth_agreement`]).
+async fn agreement(target: &Target, coll: &Collection) -> Result<f64, QdrantError> {
+    let (mut sum, mut n) = (0.0, 0);
+    for kind in [SearchKind::Dense, SearchKind::Filter] {
+        for (q, req) in coll.requests(kind).iter().enumerate() {
+            let ids = exact_search(target, &coll.qname, req)
+                .await
+                .map_err(|what| QdrantError::Qdrant {
+                    endpoint: target.address(),
+                    what: format!("exact search in {}: {what}", coll.qname),
+                })?;
+            sum += coll.recall(kind, q, &ids);
+            n += 1;
+        }
+    }
+    Ok(if n > 0 { sum / n as f64 } else { 1.0 })
+}
+
+/// The ids of `req` answered by exact search: every point scored, no index. (`name` is the
+/// engine's; a server's request names its collection itself.)
+#[cfg_attr(not(feature = "embedded-qdrant"), allow(unused_variables))]
+async fn exact_search(target: &Target, name: &str, req: &Prepared) -> Result<Vec<u64>, String> {
+    match target {
+        Target::Server(s) => {
+            let mut exact = req.grpc.clone();
+            exact.params = Some(SearchParams {
+                exact: Some(true),
+                ..SearchParams::default()
+            });
+            let found = s.grpc.query(exact).await.map_err(|e| e.to_string())?;
+            Ok(found
+                .result
+                .iter()
+                .filter_map(|p| match p.id.as_ref()?.point_id_options.as_ref()? {
+                    PointIdOptions::Num(n) => Some(*n),
+                    PointIdOptions::Uuid(_) => None,
+                })
+                .collect())
+        }
+        #[cfg(feature = "embedded-qdrant")]
+        Target::Embedded(engine) => Ok(engine.query(name, &req.edge.exact()).await?.0),
+    }
 }

@@ -5,10 +5,10 @@ use super::measure::Serial;
 use super::prepare::SetupStats;
 use crate::load::LoadReport;
 use crate::qdrant::QdrantError;
-use crate::qdrant::client::Target;
+use crate::qdrant::client::{Protocol, Target};
 use crate::record::Recorder;
 use crate::suite::{Suite, strings};
-use perfwarden::results::{Chart, Direction, Unit};
+use perfwarden::results::{Chart, Direction, Run, Unit};
 
 /// The suite's name in results, and its chart: latency percentiles per benchmark.
 pub const SUITE: Suite = Suite::new("qdrant_search", charts);
@@ -25,9 +25,42 @@ pub(crate) fn say(line: &str) {
     SUITE.say(line);
 }
 
+/// `<head>/<tail>`, or `<head>/embedded/<tail>` for the engine in-process: its numbers get
+/// ids of their own, so a gate never compares them with a server's baseline.
+pub(crate) fn scoped(target: &Target, head: &str, tail: &str) -> String {
+    match target.server() {
+        Some(_) => format!("{head}/{tail}"),
+        None => format!("{head}/{}/{tail}", Protocol::Embedded.name()),
+    }
+}
+
+/// Labels every metric from `from` on with the engine that measured it, when that is the
+/// engine in-process: `protocol=embedded` and `engine=qdrant-edge <version>`.
+pub(crate) fn label_engine(target: &Target, run: &mut Run, from: usize) {
+    if target.server().is_some() {
+        return;
+    }
+    let engine = format!("qdrant-edge {}", engine_version());
+    for m in run.metrics.iter_mut().skip(from) {
+        m.labels
+            .insert("protocol".into(), Protocol::Embedded.name().into());
+        m.labels.insert("engine".into(), engine.clone());
+    }
+}
+
+#[cfg(feature = "embedded-qdrant")]
+fn engine_version() -> &'static str {
+    crate::qdrant::engine::EDGE_VERSION
+}
+
+#[cfg(not(feature = "embedded-qdrant"))]
+fn engine_version() -> &'static str {
+    "none"
+}
+
 pub(crate) fn aborted(target: &Target, benchmark: &str, what: impl Into<String>) -> QdrantError {
     QdrantError::Aborted {
-        endpoint: target.grpc_url.clone(),
+        endpoint: target.address(),
         benchmark: benchmark.to_string(),
         what: what.into(),
     }
@@ -67,8 +100,49 @@ pub(crate) fn record_setup(rec: &mut Recorder, benchmark: &str, stats: &SetupSta
     if stats.index.timed_out {
         m.labels.insert("timed_out".into(), "true".into());
     }
+    // Whether the searches measured below used an index at all: a plain segment is a full
+    // scan, whose latency says nothing of the HNSW graph a user runs.
+    let index = &stats.index;
+    rec.value(
+        benchmark,
+        "indexed_vectors",
+        Unit::Count,
+        Direction::HigherIsBetter,
+        index.indexed_vectors as f64,
+    )
+    .labels
+    .insert("points".into(), index.points.to_string());
+    // Every point has a dense and a sparse vector, and Qdrant counts both.
+    rec.value(
+        benchmark,
+        "indexed_ratio",
+        Unit::Ratio,
+        Direction::HigherIsBetter,
+        index.indexed_vectors as f64 / (2 * index.points.max(1)) as f64,
+    )
+    .labels
+    .insert("of".into(), "dense and sparse vectors".into());
+    rec.value(
+        benchmark,
+        "segments",
+        Unit::Count,
+        Direction::LowerIsBetter,
+        index.segments as f64,
+    );
+    rec.value(
+        benchmark,
+        "truth_agreement",
+        Unit::Ratio,
+        Direction::HigherIsBetter,
+        stats.truth_agreement,
+    )
+    .labels
+    .insert(
+        "against".into(),
+        "the engine's exact search (dense and filtered queries)".into(),
+    );
     say(&format!(
-        "{benchmark}: {} points in {:.1} s ({:.0} points/s), index ready after {:.1} s ({} of {} vectors indexed, {} segments{}), ground truth {:.1} s",
+        "{benchmark}: {} points in {:.1} s ({:.0} points/s), index ready after {:.1} s ({} of {} vectors indexed, {} segments{}), ground truth {:.1} s, agreeing {:.3} with exact search",
         up.points,
         up.elapsed.as_secs_f64(),
         up.points_per_s(),
@@ -81,7 +155,8 @@ pub(crate) fn record_setup(rec: &mut Recorder, benchmark: &str, stats: &SetupSta
         } else {
             ""
         },
-        stats.truth_time.as_secs_f64()
+        stats.truth_time.as_secs_f64(),
+        stats.truth_agreement
     ));
 }
 

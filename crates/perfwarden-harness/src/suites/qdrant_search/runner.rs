@@ -10,7 +10,9 @@ use super::measure::{self, Collection};
 use super::options::Options;
 use super::plan::{Plan, Scope};
 use super::prepare;
-use super::record::{SUITE, aborted, record_load, record_serial, record_setup, say};
+use super::record::{
+    SUITE, aborted, label_engine, record_load, record_serial, record_setup, say, scoped,
+};
 use super::{fanout, growth};
 use crate::qdrant::QdrantError;
 use crate::qdrant::client::{Protocol, SearchKind, Target};
@@ -19,16 +21,29 @@ use perfwarden::results::{Run, Unit};
 
 /// Runs the suite against `target`, appending metrics to `run` as they are measured.
 /// Returns the collections (still in Qdrant) for further use, e.g. Criterion benches;
-/// pass them to [`cleanup`] when done.
+/// pass them to [`cleanup`] when done. The embedded engine's metrics are labelled as its,
+/// whether the run ends well or not.
 pub async fn run(
     target: Target,
+    opts: &Options,
+    run: &mut Run,
+) -> Result<Vec<Arc<Collection>>, QdrantError> {
+    let from = run.metrics.len();
+    let target = Arc::new(target);
+    let result = measure_all(&target, opts, run).await;
+    label_engine(&target, run, from);
+    result
+}
+
+async fn measure_all(
+    target: &Arc<Target>,
     opts: &Options,
     run: &mut Run,
 ) -> Result<Vec<Arc<Collection>>, QdrantError> {
     let plan = &opts.plan;
     let fixture = Fixture::load(&opts.fixture)?;
     let specs = fixture.select(plan.collections.as_deref())?;
-    let target = Arc::new(target);
+    let target = target.clone();
     let mut rec = SUITE.recorder(run);
 
     let mut colls: Vec<Arc<Collection>> = Vec::new();
@@ -37,14 +52,14 @@ pub async fn run(
         let (coll, stats) =
             prepare::collection(&target, spec, &qname, opts.load(plan.points, plan.queries))
                 .await?;
-        record_setup(&mut rec, &format!("{}/setup", spec.name), &stats);
+        record_setup(&mut rec, &scoped(&target, &spec.name, "setup"), &stats);
         colls.push(Arc::new(coll));
     }
 
     let combos = |scope: Scope| {
         let mut v = Vec::new();
         for (ci, c) in colls.iter().enumerate() {
-            for p in Protocol::ALL {
+            for &p in target.protocols() {
                 for k in SearchKind::ALL {
                     if Plan::covers(scope, ci, k == SearchKind::Dense) {
                         v.push((c.clone(), p, k));
@@ -105,7 +120,7 @@ pub async fn run(
     for (c, p, k) in combos(plan.open_scope) {
         let bench = name(&c, p, k);
         for &rate in &plan.open_rates {
-            let cfg = opts.load_config(bench.clone());
+            let cfg = opts.open_config(bench.clone());
             let report = measure::open(&target, &c, p, k, &cfg, rate, plan.max_in_flight).await;
             record_load(&mut rec, &target, &format!("{bench}/open_{rate}"), &report)?;
         }
@@ -172,7 +187,7 @@ pub async fn run(
     }
 
     if colls.len() >= 2 {
-        for p in Protocol::ALL {
+        for &p in target.protocols() {
             fanout::phase(&mut rec, &target, &colls, p, opts).await?;
         }
     }
@@ -191,7 +206,7 @@ pub async fn cleanup(target: &Target, colls: &[Arc<Collection>], opts: &Options)
         return;
     }
     for c in colls {
-        if let Err(e) = target.grpc.delete_collection(c.qname.as_ref()).await {
+        if let Err(e) = target.delete_collection(c.qname.as_ref()).await {
             say(&format!("could not delete collection {}: {e}", c.qname));
         }
     }

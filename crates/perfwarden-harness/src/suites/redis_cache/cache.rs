@@ -9,10 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use qdrant_client::qdrant::QueryPoints;
-
 use super::codec::{self, Answer};
-use super::queries::Backend;
+use super::queries::{Backend, SearchRequest};
 use super::tally::Served;
 use crate::services::redis::RedisPool;
 
@@ -104,7 +102,7 @@ impl CacheAside {
 
     /// Serves one request for `key`; `request` builds the search, called only when the
     /// backend is needed.
-    pub async fn lookup(&self, key: &str, request: impl FnOnce() -> QueryPoints) -> Lookup {
+    pub async fn lookup(&self, key: &str, request: impl FnOnce() -> SearchRequest) -> Lookup {
         let mut redis_errors = 0;
         let mut first_error = None;
         let cached = self.get(key).await;

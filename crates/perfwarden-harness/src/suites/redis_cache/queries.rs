@@ -38,6 +38,17 @@ pub struct QueryPool {
     limit: u64,
     filtered_every: u32,
     digests: Vec<OnceLock<QueryDigest>>,
+    /// Build requests for the embedded engine rather than for a server's gRPC.
+    embedded: bool,
+}
+
+/// A search for the backend, in the form its Qdrant takes.
+#[derive(Clone, Debug)]
+pub enum SearchRequest {
+    // Both boxed: each request is hundreds of bytes, and one of them is moved per miss.
+    Grpc(Box<QueryPoints>),
+    #[cfg(feature = "embedded-qdrant")]
+    Embedded(Box<crate::qdrant::edge_query::EdgeQuery>),
 }
 
 impl QueryPool {
@@ -56,7 +67,15 @@ impl QueryPool {
             limit,
             filtered_every,
             digests: (0..size).map(|_| OnceLock::new()).collect(),
+            embedded: false,
         }
+    }
+
+    /// The same pool, its requests made for the backend's Qdrant (a server's gRPC or the
+    /// engine); without a backend nothing is ever searched.
+    pub fn for_target_of(mut self, backend: Option<&Backend>) -> QueryPool {
+        self.embedded = backend.is_some_and(|b| b.target.server().is_none());
+        self
     }
 
     /// Query `rank` of the pool (generated: cost grows with the dimension).
@@ -69,9 +88,23 @@ impl QueryPool {
         PoolQuery { item, filter }
     }
 
-    /// The dense search of `q`. Built here rather than with qdrant_search's `prepare`,
-    /// which also renders the REST body: the cache only searches over gRPC.
-    pub fn request(&self, q: &PoolQuery) -> QueryPoints {
+    /// The dense search of `q`, for the pool's kind of Qdrant.
+    pub fn request(&self, q: &PoolQuery) -> SearchRequest {
+        #[cfg(feature = "embedded-qdrant")]
+        if self.embedded {
+            let bucket = q.filter.as_ref().map(|_| q.item.bucket);
+            return SearchRequest::Embedded(Box::new(crate::qdrant::edge_query::nearest(
+                &q.item,
+                bucket,
+                self.limit as usize,
+            )));
+        }
+        SearchRequest::Grpc(Box::new(self.grpc_request(q)))
+    }
+
+    /// The dense search of `q` over gRPC. Built here rather than with qdrant_search's
+    /// `prepare`, which also renders the REST body: the cache searches a server over gRPC.
+    pub fn grpc_request(&self, q: &PoolQuery) -> QueryPoints {
         let mut b = QueryPointsBuilder::new(self.qname.clone())
             .query(Query::new_nearest(q.item.dense.clone()))
             .using(DENSE)
@@ -136,37 +169,59 @@ pub(crate) fn digest_of(q: &PoolQuery) -> QueryDigest {
     QueryDigest::of(&q.item.dense, filter.as_deref())
 }
 
-/// The search behind the cache: one Qdrant collection over gRPC.
+/// The search behind the cache: one Qdrant collection, over gRPC or in the engine.
 #[derive(Clone)]
 pub struct Backend {
     pub target: Target,
+    /// The collection's name in Qdrant (the engine's calls name it; gRPC requests carry it).
+    pub collection: String,
 }
 
 impl Backend {
     /// Sends `req` and returns the ids and scores found, in order.
-    pub async fn search(&self, req: QueryPoints) -> Result<Answer, String> {
-        let resp = self
-            .target
-            .grpc
-            .query(req)
-            .await
-            .map_err(|e| format!("{}: query: {}", self.target.grpc_url, error_chain(&e)))?;
-        resp.result
-            .iter()
-            .map(
-                |p| match p.id.as_ref().and_then(|id| id.point_id_options.as_ref()) {
-                    Some(PointIdOptions::Num(id)) => Ok(Hit {
-                        id: *id,
-                        score: p.score,
-                    }),
-                    other => Err(format!(
-                        "{}: a point id the cache cannot store: {other:?}",
-                        self.target.grpc_url
-                    )),
-                },
-            )
-            .collect::<Result<Vec<_>, _>>()
-            .map(Answer::new)
+    pub async fn search(&self, req: SearchRequest) -> Result<Answer, String> {
+        match (&self.target, req) {
+            (Target::Server(s), SearchRequest::Grpc(req)) => {
+                let resp = s
+                    .grpc
+                    .query(*req)
+                    .await
+                    .map_err(|e| format!("{}: query: {}", s.grpc_url, error_chain(&e)))?;
+                resp.result
+                    .iter()
+                    .map(
+                        |p| match p.id.as_ref().and_then(|id| id.point_id_options.as_ref()) {
+                            Some(PointIdOptions::Num(id)) => Ok(Hit {
+                                id: *id,
+                                score: p.score,
+                            }),
+                            other => Err(format!(
+                                "{}: a point id the cache cannot store: {other:?}",
+                                s.grpc_url
+                            )),
+                        },
+                    )
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Answer::new)
+            }
+            #[cfg(feature = "embedded-qdrant")]
+            (Target::Embedded(engine), SearchRequest::Embedded(q)) => {
+                let (hits, _) = engine
+                    .query_scored(&self.collection, &q)
+                    .await
+                    .map_err(|e| format!("{}: query: {e}", self.target.address()))?;
+                Ok(Answer::new(
+                    hits.into_iter()
+                        .map(|(id, score)| Hit { id, score })
+                        .collect(),
+                ))
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err(format!(
+                "{}: a request built for another kind of Qdrant",
+                self.target.address()
+            )),
+        }
     }
 }
 
@@ -204,7 +259,7 @@ mod tests {
         assert!(d3.filter.is_some() && d0.filter.is_none());
         let key = pool.key("ns:", &d3);
         assert!(key.starts_with("ns:deepcoder:k10:"), "{key}");
-        let req = pool.request(&q3);
+        let req = pool.grpc_request(&q3);
         assert_eq!(req.collection_name, "perfwarden_rc_deepcoder");
         assert_eq!(req.limit, Some(10));
         assert!(req.filter.is_some());

@@ -186,8 +186,8 @@ pub async fn run(
 }
 
 /// Without a backend the cache never builds a search; the type still asks for one.
-fn unreachable_request() -> qdrant_client::qdrant::QueryPoints {
-    qdrant_client::qdrant::QueryPoints::default()
+fn unreachable_request() -> super::queries::SearchRequest {
+    super::queries::SearchRequest::Grpc(Box::default())
 }
 
 fn redis_error(cache: &CacheAside, looked: Lookup) -> CacheError {
