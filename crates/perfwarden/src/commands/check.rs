@@ -1,7 +1,7 @@
 //! `perfwarden check`: the main job in one command, the same on a laptop and in CI. It
 //! builds and runs the benches of a profile once, gates them against the committed baseline
 //! of this machine class, and re-measures whatever the gate flags against the baseline's
-//! commit, A B A B, at the same profile ([`crate::confirm`]). Where no baseline is committed
+//! commit, A B B A, at the same profile ([`crate::confirm`]). Where no baseline is committed
 //! for this machine class, the merge base with the default branch (or `--base`) is built in
 //! a worktree and measured now, interleaved with this tree, and the report says that this is
 //! the reference. Then it publishes like `compare` ([`super::publish`]).

@@ -17,7 +17,7 @@ use crate::results::{self, Run};
 #[command(after_help = "Examples:
   perfwarden compare                                   # target/perfwarden vs baselines/<class>/
   perfwarden compare --baseline base/ --current run.json --config base/perfwarden.toml
-  perfwarden compare --confirm                         # re-measure what fails, A B A B")]
+  perfwarden compare --confirm                         # re-measure what fails, A B B A")]
 pub struct CompareArgs {
     /// Baseline results: a JSON file or a directory of them.
     /// [default: <baselines-dir>/<machine class of the current run>/]

@@ -2,7 +2,7 @@
 //! baseline's run and this one (another job on the runner, another CPU) moves metrics by
 //! more than the threshold and within-run intervals cannot see it. So the baseline's commit
 //! is checked out beside the current tree, the benches that measure the flagged metrics are
-//! built in both and run alternately A B A B … for k rounds at the profile the metrics were
+//! built in both and run alternately A B, B A, A B … for k rounds at the profile the metrics were
 //! measured at ([`crate::rerun`]), and each flagged metric is decided on its paired ratios
 //! ([`crate::gate::confirmation`]): confirmed, or drift. Where the baseline's commit is
 //! unknown or not in the repository, the metric stays unconfirmed and says why.

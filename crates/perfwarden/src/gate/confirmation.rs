@@ -1,4 +1,4 @@
-//! Confirmation, part of the verdict. Baseline and current runs alternate (A B A B …), so
+//! Confirmation, part of the verdict. Baseline and current runs alternate (A B, B A, A B …), so
 //! each round's pair saw the same state of the machine, and the ratio within a pair cancels
 //! the drift that moved both. A flagged change is confirmed when a large majority of the
 //! paired ratios lie beyond the threshold in the worse direction; otherwise it was drift,

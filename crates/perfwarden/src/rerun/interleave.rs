@@ -1,4 +1,4 @@
-//! Two trees' benches, built once each and run alternately: A B A B … Each round's pair ran
+//! Two trees' benches, built once each and run alternately: A B, B A, A B … Each round's pair ran
 //! back to back, so both saw the same state of the machine, and a ratio within a pair
 //! cancels the drift that moved both. `check` uses it to measure a baseline commit now, and
 //! `confirm` to re-measure what the gate flagged.
@@ -49,16 +49,19 @@ pub(crate) fn interleave(
         let (mut ra, mut rb) = (None::<Run>, None::<Run>);
         for (ca, cb) in a.iter().zip(&b) {
             let dir = plan.work_dir.join("runs").join(&ca.name);
-            add(
-                &mut ra,
-                ca.run_once(&dir.join(format!("{round:02}-a")), None)?,
-                &ca.name,
-            )?;
-            add(
-                &mut rb,
-                cb.run_once(&dir.join(format!("{round:02}-b")), None)?,
-                &cb.name,
-            )?;
+            let run_a = || ca.run_once(&dir.join(format!("{round:02}-a")), None);
+            let run_b = || cb.run_once(&dir.join(format!("{round:02}-b")), None);
+            // A B, then B A: a machine growing busier (or quieter) through the rounds would
+            // otherwise always favour the side that runs first and look like a change.
+            let (got_a, got_b) = if round % 2 == 0 {
+                let ga = run_a()?;
+                (ga, run_b()?)
+            } else {
+                let gb = run_b()?;
+                (run_a()?, gb)
+            };
+            add(&mut ra, got_a, &ca.name)?;
+            add(&mut rb, got_b, &cb.name)?;
         }
         log(format!("round {}/{} done", round + 1, plan.rounds));
         if let (Some(ra), Some(rb)) = (ra, rb) {

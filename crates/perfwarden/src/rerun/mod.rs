@@ -6,7 +6,7 @@
 //! suites would overwrite each other's files).
 //!
 //! - [`worktree`]: another commit of the repository checked out beside it;
-//! - [`interleave`]: two trees' benches built and run alternately, A B A B;
+//! - [`interleave`]: two trees' benches built and run alternately, A B B A;
 //! - [`instructions`]: a bench's instruction count under callgrind.
 
 pub(crate) mod instructions;
