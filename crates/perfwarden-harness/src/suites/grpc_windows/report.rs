@@ -186,6 +186,8 @@ impl SuiteOutput {
                 &mut ops,
                 r.samples_mib_s.iter().map(|s| s * per_op).collect(),
             );
+            // The samples are rounds; how many operations they timed stays readable.
+            ops.labels.insert("operations".into(), r.ops.to_string());
             ops.merge = Some(MergeRule::Sum);
             metrics.push(ops);
 
