@@ -47,13 +47,15 @@ impl Best {
 impl SuiteOutput {
     /// Raw TCP throughput moving the same bytes the same way under the same condition.
     fn tcp_throughput(&self, r: &CaseResult) -> Option<f64> {
+        self.tcp_case(r).map(CaseResult::throughput_mib_s)
+    }
+
+    /// The raw TCP case moving the same bytes the same way under the same condition as `r`.
+    fn tcp_case(&self, r: &CaseResult) -> Option<&CaseResult> {
         let op = r.op.tcp_counterpart();
-        self.results
-            .iter()
-            .find(|t| {
-                t.target == RAW_TCP && t.op == op && t.bytes == r.bytes && t.rtt_ms == r.rtt_ms
-            })
-            .map(CaseResult::throughput_mib_s)
+        self.results.iter().find(|t| {
+            t.target == RAW_TCP && t.op == op && t.bytes == r.bytes && t.rtt_ms == r.rtt_ms
+        })
     }
 
     /// A gRPC case's throughput as a fraction of raw TCP's; `None` for raw TCP itself.
@@ -70,10 +72,7 @@ impl SuiteOutput {
     /// round i of both saw the same state of the machine and the ratio carries the spread of
     /// its parts; `None` where the rounds do not pair up.
     fn fraction_samples(&self, r: &CaseResult) -> Option<Vec<f64>> {
-        let op = r.op.tcp_counterpart();
-        let tcp = self.results.iter().find(|t| {
-            t.target == RAW_TCP && t.op == op && t.bytes == r.bytes && t.rtt_ms == r.rtt_ms
-        })?;
+        let tcp = self.tcp_case(r)?;
         let (a, b) = (&r.samples_mib_s, &tcp.samples_mib_s);
         (r.target != RAW_TCP && a.len() == b.len() && a.len() >= 2 && b.iter().all(|&t| t > 0.0))
             .then(|| a.iter().zip(b).map(|(g, t)| g / t).collect())
