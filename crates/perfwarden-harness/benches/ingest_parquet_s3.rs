@@ -6,7 +6,8 @@
 //! `PERFWARDEN_INGEST_CODEC` (none, snappy, zstd, zstd:N), `PERFWARDEN_INGEST_LANES`,
 //! `PERFWARDEN_INGEST_KEEP_OBJECTS=1`, `PERFWARDEN_INGEST_CREATE_BUCKET=0`,
 //! `PERFWARDEN_INGEST_SCENARIOS=encode_alone,sustained_10k` (a subset),
-//! `PERFWARDEN_INGEST_SUITE=0` (Criterion only) / `PERFWARDEN_INGEST_CRITERION=0` (suite only).
+//! `PERFWARDEN_INGEST_SUITE=0` (Criterion only) / `PERFWARDEN_INGEST_CRITERION=0` (suite only);
+//! `PERFWARDEN_INSTRUCTIONS_ONCE=1` encodes one row group once and exits, for callgrind.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -126,7 +127,32 @@ fn suite() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Rows the instruction count encodes: one row group's worth of work, small enough that
+/// callgrind (about 50 times slower) counts it in seconds.
+const ONCE_ROWS: usize = 16_384;
+
+/// With `PERFWARDEN_INSTRUCTIONS_ONCE` set (`perfwarden check --instructions
+/// ingest_parquet_s3=ingest_parquet_s3/encode_once`): the suite's CPU-bound path, generating
+/// and encoding one row group with the default codec, once, and nothing else, so callgrind
+/// counts exactly that work whatever the other core is doing.
+fn encode_once() -> anyhow::Result<()> {
+    let world = Arc::new(World::new(SEED));
+    let mut events = Vec::with_capacity(ONCE_ROWS);
+    Generator::new(world.clone(), EventMix::Realistic, SEED).fill(&mut events, ONCE_ROWS);
+    // A fixed clock, so the count does not depend on when it ran.
+    for e in &mut events {
+        e.time_us = 1_700_000_000_000_000 + e.seq as i64;
+    }
+    let config = PipelineConfig::default();
+    let encoder = encode::RowGroupEncoder::new(world, config.writer_properties()?)?;
+    black_box(encoder.encode(&events)?.bytes);
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
+    if std::env::var_os("PERFWARDEN_INSTRUCTIONS_ONCE").is_some() {
+        return encode_once();
+    }
     // Under `cargo test --benches` Criterion runs each benchmark once as a test and the
     // suite is left out.
     let bench_mode = Bench::bench_mode();

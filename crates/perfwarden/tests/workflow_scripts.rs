@@ -132,6 +132,7 @@ impl Sandbox {
             "PERFWARDEN_RESULTS_DIR",
             "PERFWARDEN_BASE_SHA",
             "PERFWARDEN_SUITES",
+            "PERFWARDEN_INSTRUCTIONS",
             "PERFWARDEN_HISTORY",
             "PERFWARDEN_BIN",
             "RUN_URL",
@@ -231,7 +232,9 @@ fn gate_judges_with_the_base_commits_config_and_baselines_never_the_prs() {
         std::fs::read_to_string(s.file("args.txt")).unwrap(),
         format!(
             "check\n--config\nbase/perfwarden.toml\n--baselines-dir\nbase/baselines\n\
---out-dir\ntarget/perfwarden-report\n--threshold\n7.5\n--base\n{SHA}\n"
+--out-dir\ntarget/perfwarden-report\n--threshold\n7.5\n--base\n{SHA}\n\
+--instructions\ngate=gate_10k_metrics/compare\n\
+--instructions\ningest_parquet_s3=ingest_parquet_s3/encode_once\n"
         )
     );
     // The fake check wrote no report: the stale one is gone and the PR is told why.
@@ -259,6 +262,7 @@ fn gate_judges_with_the_base_commits_config_and_baselines_never_the_prs() {
     for bad in [
         ("PERFWARDEN_THRESHOLD", "10; echo pwned"),
         ("PERFWARDEN_BASE_SHA", "HEAD~1"),
+        ("PERFWARDEN_INSTRUCTIONS", "gate=x;rm -rf ~"),
     ] {
         let out = s.run("gate.sh", &["base"], &[bad]);
         assert_eq!(out.status.code(), Some(2));

@@ -59,8 +59,8 @@ pub struct CheckArgs {
     rounds: usize,
     /// Also count the instructions of a CPU-bound bench under callgrind, as metric
     /// `SUITE/BENCHMARK/instructions` (gated at its own tight threshold beside time), where
-    /// valgrind is installed; the bench must honour PERFWARDEN_INSTRUCTIONS_ONCE (the `gate`
-    /// bench does). E.g. `gate=gate_10k_metrics/compare`. Repeatable.
+    /// valgrind is installed; the bench must honour PERFWARDEN_INSTRUCTIONS_ONCE (the `gate` and
+    /// `ingest_parquet_s3` benches do). E.g. `gate=gate_10k_metrics/compare`. Repeatable.
     #[arg(long, value_name = "BENCH=SUITE/BENCHMARK")]
     instructions: Vec<String>,
     /// Where the runs, the baseline's worktree and the binaries go.

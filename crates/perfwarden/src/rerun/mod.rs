@@ -162,6 +162,13 @@ impl BenchCommand {
         run_dir: &Path,
         slowdown: Option<f64>,
     ) -> Result<Run, RerunError> {
+        // The bench runs in its package's directory (as under `cargo bench`): a relative
+        // directory (the default `target/perfwarden/...` without CARGO_TARGET_DIR) would be
+        // written there instead, and the run would find nothing and leave a stray target/.
+        let run_dir = &std::path::absolute(run_dir).map_err(|e| RerunError {
+            bench: self.name.clone(),
+            what: format!("{}: {e}", run_dir.display()),
+        })?;
         let _ = std::fs::remove_dir_all(run_dir);
         std::fs::create_dir_all(run_dir).map_err(|e| RerunError {
             bench: self.name.clone(),

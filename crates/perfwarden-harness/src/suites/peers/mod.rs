@@ -3,9 +3,11 @@
 //!
 //! Two targets: a no-op HTTP/1.1 server (hyper, `200 OK` with an empty body, in a child
 //! process of its own) and a real Redis (the services layer's; GET of one 3-byte key).
-//! Against the HTTP server: our engine (hyper's HTTP/1 client on the load engine), `wrk`,
-//! `oha` and Locust; against Redis: our engine (the `redis` crate) and `redis-benchmark`
-//! (see [`tools`] for each command line). Every client runs as a child process on one
+//! Against the HTTP server: our engine behind a minimal HTTP/1.1 client (`ours`: a request
+//! built once, `httparse` on the answer, as wrk's own; see [`raw_http`]), the same engine
+//! behind hyper's client (`ours-hyper`, what oha uses: the library's cost shows as
+//! `ours_vs_ours-hyper`), `wrk`, `oha` and Locust; against Redis: our engine (the `redis`
+//! crate) and `redis-benchmark` (see [`tools`] for each command line). Every client runs as a child process on one
 //! thread and is charged the CPU the kernel accounted to it ([`child`]).
 //!
 //! Two loads, each run by every tool in turn, in rounds whose order rotates (A B C D,
@@ -32,11 +34,12 @@
 
 mod child;
 mod ours;
+mod raw_http;
 mod report;
 mod run;
 mod tools;
 
-pub use ours::Role;
+pub use ours::{Client, Role};
 pub use report::SUITE;
 pub use run::{Plan, Results, run};
 

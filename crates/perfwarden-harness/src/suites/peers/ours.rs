@@ -17,6 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Mutex;
 
+use super::raw_http::RawHttp;
 use super::{Mode, Outcome};
 use crate::load::{LoadConfig, LoadReport, ProgressMode, closed_loop, open_loop};
 
@@ -28,7 +29,7 @@ pub enum Role {
     ServeHttp,
     /// Our engine against an HTTP URL, or a Redis URL (GET of one key).
     Client {
-        redis: bool,
+        client: Client,
         url: String,
         mode: Mode,
         connections: usize,
@@ -47,17 +48,15 @@ impl Role {
     fn parse(rest: &[String]) -> Result<Role, String> {
         match rest {
             [r] if r == "serve-http" => Ok(Role::ServeHttp),
-            [r, url, mode, conns, secs] if r == "http-client" || r == "redis-client" => {
-                Ok(Role::Client {
-                    redis: r == "redis-client",
-                    url: url.clone(),
-                    mode: Mode::parse(mode).ok_or_else(|| format!("bad mode {mode:?}"))?,
-                    connections: conns
-                        .parse()
-                        .map_err(|_| format!("bad connections {conns:?}"))?,
-                    secs: secs.parse().map_err(|_| format!("bad seconds {secs:?}"))?,
-                })
-            }
+            [r, url, mode, conns, secs] if Client::parse(r).is_some() => Ok(Role::Client {
+                client: Client::parse(r).expect("matched"),
+                url: url.clone(),
+                mode: Mode::parse(mode).ok_or_else(|| format!("bad mode {mode:?}"))?,
+                connections: conns
+                    .parse()
+                    .map_err(|_| format!("bad connections {conns:?}"))?,
+                secs: secs.parse().map_err(|_| format!("bad seconds {secs:?}"))?,
+            }),
             _ => Err(format!("--peers-role: cannot read {rest:?}")),
         }
     }
@@ -68,18 +67,13 @@ impl Role {
         match self {
             Role::ServeHttp => a.push("serve-http".into()),
             Role::Client {
-                redis,
+                client,
                 url,
                 mode,
                 connections,
                 secs,
             } => a.extend([
-                if *redis {
-                    "redis-client"
-                } else {
-                    "http-client"
-                }
-                .to_string(),
+                client.arg().to_string(),
                 url.clone(),
                 mode.arg(),
                 connections.to_string(),
@@ -97,7 +91,7 @@ impl Role {
         match self {
             Role::ServeHttp => rt.block_on(serve_http()),
             Role::Client {
-                redis,
+                client,
                 url,
                 mode,
                 connections,
@@ -111,16 +105,43 @@ impl Role {
                 .progress(ProgressMode::Quiet)
                 .abort_after(None);
                 let report = rt.block_on(async {
-                    if redis {
-                        redis_client(&url, &cfg, mode, connections).await
-                    } else {
-                        http_client(&url, &cfg, mode, connections).await
+                    match client {
+                        Client::Redis => redis_client(&url, &cfg, mode, connections).await,
+                        Client::Http => http_client(&url, &cfg, mode, connections).await,
+                        Client::Hyper => hyper_client(&url, &cfg, mode, connections).await,
                     }
                 })?;
                 println!("{}", serde_json::to_string(&outcome(&report))?);
                 Ok(())
             }
         }
+    }
+}
+
+/// The protocol client our engine drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// The minimal HTTP/1.1 client of [`super::raw_http`], as wrk's own.
+    Http,
+    /// hyper's HTTP/1.1 client, as oha uses it.
+    Hyper,
+    /// The `redis` crate's multiplexed connection.
+    Redis,
+}
+
+impl Client {
+    const ALL: [Client; 3] = [Client::Http, Client::Hyper, Client::Redis];
+
+    fn arg(self) -> &'static str {
+        match self {
+            Client::Http => "http-client",
+            Client::Hyper => "hyper-client",
+            Client::Redis => "redis-client",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Client> {
+        Client::ALL.into_iter().find(|c| c.arg() == s)
     }
 }
 
@@ -166,17 +187,23 @@ where
     }
 }
 
-async fn http_client(
-    url: &str,
-    cfg: &LoadConfig,
-    mode: Mode,
-    n: usize,
-) -> anyhow::Result<LoadReport> {
+/// `url` parsed, with its host:port.
+fn parse_url(url: &str) -> anyhow::Result<(hyper::Uri, hyper::http::uri::Authority)> {
     let uri: hyper::Uri = url.parse()?;
     let authority = uri
         .authority()
         .ok_or_else(|| anyhow::anyhow!("{url}: no host"))?
         .clone();
+    Ok((uri, authority))
+}
+
+async fn hyper_client(
+    url: &str,
+    cfg: &LoadConfig,
+    mode: Mode,
+    n: usize,
+) -> anyhow::Result<LoadReport> {
+    let (uri, authority) = parse_url(url)?;
     let mut conns = Vec::with_capacity(n);
     for _ in 0..n.max(1) {
         let sock = TcpStream::connect(authority.as_str()).await?;
@@ -207,6 +234,28 @@ async fn http_client(
                 Err(format!("HTTP {status}"))
             }
         }
+    })
+    .await)
+}
+
+/// Our engine behind the minimal client: each worker its own connection (worker `w` sends
+/// `i = w, w + n, ...`, so `i % n` is its own; the lock is never contended).
+async fn http_client(
+    url: &str,
+    cfg: &LoadConfig,
+    mode: Mode,
+    n: usize,
+) -> anyhow::Result<LoadReport> {
+    let (uri, authority) = parse_url(url)?;
+    let mut conns = Vec::with_capacity(n);
+    for _ in 0..n.max(1) {
+        let conn = RawHttp::connect(authority.as_str(), uri.path()).await?;
+        conns.push(Mutex::new(conn));
+    }
+    let conns = Arc::new(conns);
+    Ok(drive(cfg, mode, n, move |i| {
+        let conns = conns.clone();
+        async move { conns[i as usize % conns.len()].lock().await.get().await }
     })
     .await)
 }
@@ -245,18 +294,25 @@ mod tests {
         for role in [
             Role::ServeHttp,
             Role::Client {
-                redis: true,
+                client: Client::Redis,
                 url: "redis://127.0.0.1:1/".into(),
                 mode: Mode::Rate(500.0),
                 connections: 4,
                 secs: 2.5,
             },
             Role::Client {
-                redis: false,
+                client: Client::Http,
                 url: "http://127.0.0.1:2/".into(),
                 mode: Mode::Saturate,
                 connections: 16,
                 secs: 3.0,
+            },
+            Role::Client {
+                client: Client::Hyper,
+                url: "http://127.0.0.1:3/".into(),
+                mode: Mode::Rate(1.5),
+                connections: 1,
+                secs: 1.0,
             },
         ] {
             let mut args = vec!["bench".to_string()];

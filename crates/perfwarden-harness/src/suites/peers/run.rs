@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use perfwarden::profile::Profile;
 
 use super::child::{self, Finished};
-use super::ours::Role;
+use super::ours::{Client, Role};
 use super::tools::Tool;
 use super::{Mode, Outcome, REDIS_KEY};
 
@@ -235,9 +235,14 @@ fn loads(plan: &Plan, target: &'static str) -> Vec<Load> {
 fn measure(exe: &Path, tool: Tool, url: &str, load: &Load, secs: f64) -> anyhow::Result<Sample> {
     let scratch = tempfile::tempdir()?;
     let (program, args) = match tool {
-        Tool::Ours => {
+        Tool::Ours | Tool::OursHyper => {
+            let client = match (load.target, tool) {
+                ("redis", _) => Client::Redis,
+                (_, Tool::Ours) => Client::Http,
+                _ => Client::Hyper,
+            };
             let role = Role::Client {
-                redis: load.target == "redis",
+                client,
                 url: url.to_string(),
                 mode: load.mode,
                 connections: load.conns,

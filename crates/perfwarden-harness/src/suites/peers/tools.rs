@@ -17,7 +17,10 @@ use super::{Mode, Outcome};
 /// A tool, by name in benchmark ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tool {
+    /// Our engine behind a minimal HTTP client (or the `redis` crate against Redis).
     Ours,
+    /// Our engine behind hyper's client: what the HTTP library adds, against `ours`.
+    OursHyper,
     Wrk,
     Oha,
     Locust,
@@ -25,12 +28,19 @@ pub(crate) enum Tool {
 }
 
 impl Tool {
-    pub(crate) const HTTP: [Tool; 4] = [Tool::Ours, Tool::Wrk, Tool::Oha, Tool::Locust];
+    pub(crate) const HTTP: [Tool; 5] = [
+        Tool::Ours,
+        Tool::OursHyper,
+        Tool::Wrk,
+        Tool::Oha,
+        Tool::Locust,
+    ];
     pub(crate) const REDIS: [Tool; 2] = [Tool::Ours, Tool::RedisBenchmark];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Tool::Ours => "ours",
+            Tool::OursHyper => "ours-hyper",
             Tool::Wrk => "wrk",
             Tool::Oha => "oha",
             Tool::Locust => "locust",
@@ -41,7 +51,9 @@ impl Tool {
     /// Its executable on PATH, or what would provide it.
     pub(crate) fn find(self) -> Result<PathBuf, &'static str> {
         let (binary, how) = match self {
-            Tool::Ours => return std::env::current_exe().map_err(|_| "no current executable"),
+            Tool::Ours | Tool::OursHyper => {
+                return std::env::current_exe().map_err(|_| "no current executable");
+            }
             Tool::Wrk => ("wrk", "apt-get install wrk"),
             Tool::Oha => ("oha", "cargo install oha --locked"),
             Tool::Locust => ("locust", "pip install locust"),
@@ -63,7 +75,9 @@ impl Tool {
         let s = |x: &str| x.to_string();
         let whole_secs = format!("{}s", secs.ceil() as u64);
         match self {
-            Tool::Ours => unreachable!("our client is started through its role"),
+            Tool::Ours | Tool::OursHyper => {
+                unreachable!("our client is started through its role")
+            }
             Tool::Wrk => {
                 let mut a = vec![
                     s("-t1"),
@@ -146,7 +160,7 @@ impl Tool {
     /// the caller passes both).
     pub(crate) fn parse(self, stdout: &str, conns: usize, secs: f64) -> Result<Outcome, String> {
         match self {
-            Tool::Ours => {
+            Tool::Ours | Tool::OursHyper => {
                 serde_json::from_str(stdout.trim()).map_err(|e| format!("our client's line: {e}"))
             }
             Tool::Wrk => parse_wrk(stdout),

@@ -142,13 +142,13 @@ pub(crate) fn record_setup(rec: &mut Recorder, benchmark: &str, stats: &SetupSta
         "the engine's exact search (dense and filtered queries)".into(),
     );
     say(&format!(
-        "{benchmark}: {} points in {:.1} s ({:.0} points/s), index ready after {:.1} s ({} of {} vectors indexed, {} segments{}), ground truth {:.1} s, agreeing {:.3} with exact search",
+        "{benchmark}: {} points in {:.1} s ({:.0} points/s), index ready after {:.1} s ({} of {} vectors indexed, dense and sparse, {} segments{}), ground truth {:.1} s, agreeing {:.3} with exact search",
         up.points,
         up.elapsed.as_secs_f64(),
         up.points_per_s(),
         stats.index.elapsed.as_secs_f64(),
         stats.index.indexed_vectors,
-        stats.index.points,
+        2 * stats.index.points,
         stats.index.segments,
         if stats.index.timed_out {
             ", gave up waiting"
