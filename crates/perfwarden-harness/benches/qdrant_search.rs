@@ -3,7 +3,9 @@
 //! in-process, labelled `embedded`), then Criterion's single-query latency per vector
 //! dimension on the same collections. Without any Qdrant (a build without the
 //! `embedded-qdrant` feature) it prints one line and exits 0. The server's or engine's CPU
-//! and memory over the run are recorded too when perfwarden started it.
+//! and memory over the run are recorded too when perfwarden started it. The workload mix's
+//! `cache_lookup` goes through a Redis from the services layer (`REDIS_URL`, a container,
+//! `redis-server` on PATH); without one, a mix that needs it is skipped in one line.
 //!
 //! The profile comes from `PERFWARDEN_PROFILE` (default `pr`); results go to
 //! `target/perfwarden/qdrant_search.json` and Criterion's to `target/criterion/`.
@@ -18,9 +20,9 @@ use criterion::{BenchmarkId, Criterion};
 use perfwarden::profile::Profile;
 use perfwarden_harness::bench::{Bench, Failure};
 use perfwarden_harness::qdrant::client::search_quick;
-use perfwarden_harness::services::{ProviderKind, qdrant, server_metrics};
+use perfwarden_harness::services::{Provided, ProviderKind, qdrant, redis, server_metrics};
 use perfwarden_harness::suites::qdrant_search::{
-    self as suite, Options, SUITE, SearchKind, Target, measure::Collection,
+    self as suite, MixCache, Options, SUITE, SearchKind, Target, measure::Collection,
 };
 
 fn main() -> ExitCode {
@@ -53,11 +55,19 @@ fn bench() -> anyhow::Result<ExitCode> {
             .ok()
     });
     let mut opts = Options::from_env(bench.profile)?;
+    let redis = match &opts.mix {
+        Some(_) => bench.optional_service(rt.block_on(redis::provide())?, "redis")?,
+        None => Provided::Skipped("the mix is off (PERFWARDEN_QDRANT_MIX=none)".into()),
+    };
+    let cache = match &redis {
+        Provided::Ready(r) => MixCache::Redis(r),
+        Provided::Skipped(why) => MixCache::Missing(why.clone()),
+    };
     let keep = opts.keep_collections;
     // Criterion needs the collections after the suite; they are deleted at the end.
     opts.keep_collections = true;
     let mut run = bench.run();
-    let result = rt.block_on(suite::run(target.clone(), &opts, &mut run));
+    let result = rt.block_on(suite::run_with(target.clone(), &cache, &opts, &mut run));
     // The engine in-process is measured under an id of its own, never beside a server's.
     let resources = match target.server() {
         Some(_) => "qdrant/resources",

@@ -10,6 +10,8 @@ mod load;
 mod shapes;
 // Suite qdrant_search: bad input offline; end to end against a real Qdrant (ignored).
 mod qdrant_search;
+// qdrant_search's workload mix (seed 002's personas) on the engine behind Redis (ignored).
+mod qdrant_mix;
 // Suite redis_cache against a real Redis (and Qdrant where there is one), all ignored.
 mod redis_cache;
 // The service chain (src/services): Redis, S3 and Qdrant through every provider the machine

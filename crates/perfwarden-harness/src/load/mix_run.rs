@@ -8,7 +8,9 @@
 //! In an open loop a persona's share of the requests is `users / mean think time` (each
 //! user sends one request per think time), normalised over the mix; within a persona, its
 //! kinds' weights. The report keeps one histogram per persona and kind, from which the
-//! per-kind and per-persona views are exact sums.
+//! per-kind and per-persona views are exact sums. The same plan also runs as users who
+//! think between requests ([`closed_loop_mix`](super::closed_loop_mix)), into the same
+//! report.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -23,7 +25,7 @@ use super::{LoadConfig, LoadReport, Shape, open_loop_shaped};
 
 /// One request of a kind, as the suite sends it.
 pub type KindFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
-type KindOp = Arc<dyn Fn(u64) -> KindFuture + Send + Sync>;
+pub(super) type KindOp = Arc<dyn Fn(u64) -> KindFuture + Send + Sync>;
 
 /// The request kinds a suite provides, by name (`cache_lookup`, `dense`, …).
 #[derive(Clone, Default)]
@@ -55,8 +57,8 @@ impl Kinds {
 /// One (persona, kind) pair of a mix: its index into the mix and the end of its range of
 /// draws in `[0, 1)`.
 #[derive(Clone, Debug)]
-struct Class {
-    persona: usize,
+pub(super) struct Class {
+    pub(super) persona: usize,
     kind: String,
     upto: f64,
 }
@@ -65,9 +67,9 @@ struct Class {
 #[derive(Clone)]
 pub struct MixPlan {
     pub mix: Mix,
-    classes: Vec<Class>,
-    ops: Vec<KindOp>,
-    seed: u64,
+    pub(super) classes: Vec<Class>,
+    pub(super) ops: Vec<KindOp>,
+    pub(super) seed: u64,
 }
 
 impl MixPlan {
@@ -143,7 +145,7 @@ impl MixPlan {
 }
 
 /// SplitMix64: a well-mixed 64-bit hash of the slot, cheap and the same everywhere.
-fn splitmix(x: u64) -> u64 {
+pub(super) fn splitmix(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -151,14 +153,17 @@ fn splitmix(x: u64) -> u64 {
 }
 
 /// The top 53 bits as a number in `[0, 1)`.
-fn unit(x: u64) -> f64 {
+pub(super) fn unit(x: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// What a mixed run measured: the whole, and each persona and kind.
 pub struct MixReport {
     pub report: LoadReport,
-    plan: MixPlan,
+    pub(super) plan: MixPlan,
+    /// How the personas were peopled, when they ran as users
+    /// ([`closed_loop_mix`](super::closed_loop_mix)).
+    pub(super) users: Option<super::closed_mix::Users>,
 }
 
 /// Runs `plan` in an open loop at `shape`, at most `max_in_flight` requests outstanding.
@@ -177,7 +182,11 @@ pub async fn open_loop_mix(
         move |k| sender.send(k),
     )
     .await;
-    MixReport { report, plan }
+    MixReport {
+        report,
+        plan,
+        users: None,
+    }
 }
 
 impl MixReport {
@@ -227,6 +236,7 @@ impl MixReport {
                 hists.push(h);
             }
         }
+        self.label_users(&mut metrics);
         (metrics, hists)
     }
 
@@ -239,6 +249,7 @@ impl MixReport {
         for (name, s) in self.by_kind() {
             out.push(format!("  kind {name}: {}", s.one_line()));
         }
+        out.extend(self.users_line());
         out
     }
 }

@@ -9,8 +9,11 @@
 //!   though the client could not send during the stall (coordinated omission, corrected the
 //!   way wrk2 does). Requests sent late are counted; those never sent before the run ended
 //!   are counted as dropped.
+//! - [`open_loop_mix`] and [`closed_loop_mix`] run a workload [`Mix`] (personas, their
+//!   request kinds and think times): the first at an offered rate, the second as users who
+//!   each send, await and think, Locust's model, reporting per kind and per persona.
 //!
-//! Both take an operation `op(i)`: a closure from the request's sequence number to a future
+//! The first two take an operation `op(i)`: a closure from the request's sequence number to a future
 //! resolving to `Result<_, E>`. The closure's synchronous part (building the request) runs
 //! before the clock starts in the closed loop, so client-side cost shows in the Little's-law
 //! check rather than in the latency. Each worker keeps its own [`LatencyHistogram`]; they
@@ -21,6 +24,7 @@
 
 mod clock;
 mod closed;
+mod closed_mix;
 mod hist;
 mod mix;
 mod mix_run;
@@ -39,6 +43,7 @@ use std::time::Duration;
 
 pub use clock::{Clock, Sleep, VirtualClock};
 pub use closed::closed_loop;
+pub use closed_mix::closed_loop_mix;
 pub use hist::{HIGHEST_US, LOWEST_US, LatencyHistogram, LatencySummary, SIGFIG};
 pub use mix::{Mix, Persona};
 pub use mix_run::{KindFuture, Kinds, MixPlan, MixReport, open_loop_mix};

@@ -11,8 +11,18 @@ use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit};
 /// Which loop produced a report.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LoadMode {
-    Closed { concurrency: usize },
-    Open { rate: f64, max_in_flight: usize },
+    Closed {
+        concurrency: usize,
+    },
+    Open {
+        rate: f64,
+        max_in_flight: usize,
+    },
+    /// A mix's personas as users who think between requests ([`closed_loop_mix`](super::closed_loop_mix)):
+    /// `users` of them, each with at most one request in flight.
+    Users {
+        users: usize,
+    },
 }
 
 /// In the closed loop, below this fraction of the time with a request in flight the client
@@ -146,6 +156,9 @@ impl LoadReport {
     /// (building them, or starved of CPU), so the client limited the run.
     /// Open loop: the same mean against the in-flight cap; close to the cap means requests
     /// queued in the client waiting for a free worker.
+    /// Users of a mix spend most of their time thinking, by design: no verdict here; their
+    /// check is the achieved rate against users / (think + latency)
+    /// ([`MixReport::model_rate`](super::MixReport::model_rate)).
     pub fn little(&self) -> LittleCheck {
         let period = self.measured.as_secs_f64();
         let in_flight = if period > 0.0 {
@@ -157,6 +170,7 @@ impl LoadReport {
         let capacity = match self.mode {
             LoadMode::Closed { concurrency } => concurrency as f64,
             LoadMode::Open { max_in_flight, .. } => max_in_flight as f64,
+            LoadMode::Users { users } => users as f64,
         };
         let utilisation = in_flight / capacity;
         let client_bound = match self.mode {
@@ -192,6 +206,7 @@ impl LoadReport {
         let mode = match self.mode {
             LoadMode::Closed { concurrency } => format!("closed c={concurrency}"),
             LoadMode::Open { rate, .. } => format!("open {rate:.0}/s"),
+            LoadMode::Users { users } => format!("users n={users}"),
         };
         let mut line = format!(
             "{} ({mode}): {:.0} ops/s, mean {:.2} ms, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} ok, {} errors",
@@ -240,6 +255,10 @@ impl LoadReport {
                 labels.push(("mode", "open".to_string()));
                 labels.push(("offered_rate", format!("{rate}")));
                 labels.push(("max_in_flight", max_in_flight.to_string()));
+            }
+            LoadMode::Users { users } => {
+                labels.push(("mode", "users".to_string()));
+                labels.push(("users", users.to_string()));
             }
         }
         // Little's law beside its verdict, so a reader can check it: requests in flight as
@@ -290,6 +309,11 @@ impl LoadReport {
         );
         err.merge = Some(MergeRule::Max);
         metrics.push(labelled(err));
+        // Users who think send what their think times let them: the rate they achieved is
+        // the result, as an open loop's is against its offered rate.
+        if let LoadMode::Users { .. } = self.mode {
+            metrics.push(rate("achieved_rate", self.achieved_rate()));
+        }
         if let LoadMode::Open { .. } = self.mode {
             metrics.push(rate("achieved_rate", self.achieved_rate()));
             let mut late = Metric::new(

@@ -16,8 +16,11 @@
 //! protocols; here [`truth`] finds the exact answers; [`prepare`] sets a collection up with
 //! its ground truth and requests; [`measure`] holds the
 //! serial, closed-loop, open-loop and stress measurements; [`fanout`] the multi-collection
-//! fan-out; [`growth`] and [`fit`] the nightly growth curve; [`runner`] runs it all in order
-//! and [`record`] turns results into schema metrics.
+//! fan-out; [`mix`] runs the users' workload mix (seed 002's personas, open loop and
+//! users who think) with the kinds of [`mix_kinds`], `cache_lookup` through redis_cache's
+//! cache-aside when a Redis is given ([`run_with`]); [`growth`] and [`fit`] the nightly
+//! growth curve; [`runner`] runs it all in order and [`record`] turns results into schema
+//! metrics.
 //!
 //! What it costs here (2 cores shared with other builds, load average 6-9, debug build as
 //! the tests run it): two collections of 400 points (4096-d and 768-d) end to end through
@@ -35,9 +38,12 @@
 //!
 //! Benchmarks are named `<collection>/<protocol>/<kind>` (`mixtral/grpc/dense`), with load
 //! runs below them (`…/closed_c16`, `…/open_400`), plus `<collection>/setup`,
-//! `fanout/<protocol>` and `growth/<collection>/<points>`. Sizes can be overridden from the
-//! environment ([`overrides`]: `PERFWARDEN_QDRANT_POINTS`, `_QUERIES`, `_CONCURRENCY`,
-//! `_RATES`, `_OPEN_SECS`; `PERFWARDEN_QDRANT_EMBEDDED_THREADS` bounds the engine's calls).
+//! `fanout/<protocol>`, `mix/<mix>/<protocol>/open_<rate>` and `…/users_<n>` (each with
+//! `…/kind/<kind>` and `…/persona/<persona>`) and `growth/<collection>/<points>`. Sizes can
+//! be overridden from the environment ([`overrides`]: `PERFWARDEN_QDRANT_POINTS`,
+//! `_QUERIES`, `_CONCURRENCY`, `_RATES`, `_OPEN_SECS`, `_MIX_RATE`, `_MIX_SECS`,
+//! `_MIX_USERS`, and `PERFWARDEN_MIX_THINK_SCALE`; `PERFWARDEN_QDRANT_MIX` names the mix
+//! file or `none`; `PERFWARDEN_QDRANT_EMBEDDED_THREADS` bounds the engine's calls).
 
 pub(crate) mod fanout;
 pub(crate) mod fit;
@@ -45,6 +51,8 @@ pub(crate) mod growth;
 #[cfg(feature = "embedded-qdrant")]
 pub mod hot_path;
 pub mod measure;
+pub mod mix;
+pub(crate) mod mix_kinds;
 pub(crate) mod options;
 pub(crate) mod overrides;
 pub mod plan;
@@ -54,6 +62,7 @@ pub(crate) mod runner;
 pub mod truth;
 
 pub use crate::qdrant::{Protocol, QdrantError, SearchKind, Target};
+pub use mix::MixCache;
 pub use options::Options;
 pub use record::SUITE;
-pub use runner::{cleanup, run};
+pub use runner::{cleanup, run, run_with};

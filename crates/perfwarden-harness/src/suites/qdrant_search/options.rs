@@ -1,7 +1,7 @@
 //! What shapes a run besides the Qdrant it runs against: the plan of the profile, the
 //! fixture, the seed and the environment's overrides.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::overrides;
@@ -15,6 +15,8 @@ use perfwarden::profile::Profile;
 
 /// Environment variable: keep the collections after the run (`1`).
 pub(crate) const KEEP_VAR: &str = "PERFWARDEN_QDRANT_KEEP";
+/// Environment variable: the workload mix of the mix phase, or `none` to skip the phase.
+pub(crate) const MIX_VAR: &str = "PERFWARDEN_QDRANT_MIX";
 pub(crate) use crate::qdrant::data::{DEFAULT_SEED, SEED_VAR};
 
 /// Everything that shapes a run besides the Qdrant it runs against.
@@ -31,6 +33,10 @@ pub struct Options {
     /// Prefix of the collection names in Qdrant (`perfwarden_mixtral`), so the suite never
     /// touches a user's own `mixtral`.
     pub prefix: String,
+    /// The mix phase's workload (`fixtures/personas/seed-002.toml`); None skips the phase.
+    pub mix: Option<PathBuf>,
+    /// Prefix of every Redis key the mix's cache writes, unique per run, removed after it.
+    pub cache_namespace: String,
 }
 
 impl Options {
@@ -45,12 +51,15 @@ impl Options {
             request_timeout: Duration::from_secs(10),
             keep_collections: false,
             prefix: setup::DEFAULT_PREFIX.into(),
+            mix: Some(default_mix()),
+            cache_namespace: crate::suites::redis_cache::options::unique_namespace("qs"),
         }
     }
 
     /// The defaults for `profile` with the environment's overrides: the fixture
-    /// (`PERFWARDEN_QDRANT_FIXTURE`), seed, injected slowdown, collection prefix and keeping
-    /// collections.
+    /// (`PERFWARDEN_QDRANT_FIXTURE`), seed, injected slowdown, collection prefix, keeping
+    /// collections, the mix file (`PERFWARDEN_QDRANT_MIX`, `none` to skip) and the plan's
+    /// sizes ([`overrides`]).
     pub fn from_env(profile: Profile) -> Result<Options, QdrantError> {
         let mut o = Options::new(profile);
         o.slowdown = Slowdown::from_env().map_err(QdrantError::Config)?;
@@ -63,6 +72,11 @@ impl Options {
         }
         o.prefix = setup::prefix_from_env();
         o.keep_collections = std::env::var(KEEP_VAR).is_ok_and(|v| v == "1" || v == "true");
+        match std::env::var(MIX_VAR).map(|v| v.trim().to_string()) {
+            Ok(v) if v == "none" => o.mix = None,
+            Ok(v) if !v.is_empty() => o.mix = Some(PathBuf::from(v)),
+            _ => {}
+        }
         overrides::apply(&mut o.plan, |name| std::env::var(name).ok())
             .map_err(QdrantError::Config)?;
         Ok(o)
@@ -99,4 +113,9 @@ impl Options {
             index_timeout: self.plan.index_timeout,
         }
     }
+}
+
+/// `fixtures/personas/seed-002.toml` of the repository: the users' own Locust plan.
+fn default_mix() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/personas/seed-002.toml")
 }

@@ -59,6 +59,14 @@ pub struct Plan {
     pub growth_collection: &'static str,
     /// In-flight cap of the open loop.
     pub max_in_flight: usize,
+    /// The workload mix phase ([`super::mix`]): the open loop's offered rate, the length of
+    /// each of its two runs (open, then users), how many users the closed run has, and the
+    /// factor on their think times (1.0: the users' own seconds; less in the quick
+    /// profiles, so the users send enough requests to measure within CI's minutes).
+    pub mix_rate: f64,
+    pub mix_duration: Duration,
+    pub mix_users: usize,
+    pub mix_think_scale: f64,
 }
 
 impl Plan {
@@ -89,6 +97,10 @@ impl Plan {
             growth_sizes: vec![],
             growth_collection: "general",
             max_in_flight: 256,
+            mix_rate: 100.0,
+            mix_duration: Duration::from_secs(5),
+            mix_users: 12,
+            mix_think_scale: 0.02,
         };
         match profile {
             Profile::Smoke => Plan {
@@ -107,6 +119,10 @@ impl Plan {
                 fanout_rounds: 10,
                 fanout_concurrency: 4,
                 max_in_flight: 64,
+                mix_rate: 50.0,
+                mix_duration: Duration::from_secs(3),
+                mix_users: 6,
+                mix_think_scale: 0.01,
                 ..base
             },
             Profile::Pr => base,
@@ -125,6 +141,10 @@ impl Plan {
                 fanout_rounds: 200,
                 fanout_concurrency: 16,
                 growth_sizes: vec![10_000, 30_000, 100_000],
+                mix_rate: 200.0,
+                mix_duration: Duration::from_secs(60),
+                mix_users: 60,
+                mix_think_scale: 1.0,
                 ..base
             },
             Profile::Full => Plan {
@@ -145,6 +165,10 @@ impl Plan {
                 fanout_concurrency: 64,
                 growth_sizes: vec![10_000, 100_000, 1_000_000],
                 max_in_flight: 1024,
+                mix_rate: 500.0,
+                mix_duration: Duration::from_secs(120),
+                mix_users: 100,
+                mix_think_scale: 1.0,
                 ..base
             },
         }
@@ -183,6 +207,16 @@ mod tests {
                 let requests = rate * plan.open_duration.as_secs_f64();
                 assert!(requests >= 1000.0, "{p:?}: {rate}/s gives {requests}");
             }
+        }
+    }
+
+    #[test]
+    fn users_think_their_own_seconds_only_in_the_long_profiles() {
+        for p in Profile::ALL {
+            let plan = Plan::for_profile(p);
+            let long = matches!(p, Profile::Nightly | Profile::Full);
+            assert_eq!(plan.mix_think_scale == 1.0, long, "{p:?}");
+            assert!(plan.mix_think_scale > 0.0 && plan.mix_users >= 3, "{p:?}");
         }
     }
 

@@ -1,12 +1,14 @@
 //! The suite from start to end: set the collections up, then measure serial latency and
-//! recall, closed-loop throughput, open-loop latency, the stress ramp, the fan-out and,
-//! in the nightly profile, how cost grows with size. Metrics are appended as they are
-//! measured, so a run that stops early keeps everything before the stop.
+//! recall, closed-loop throughput, open-loop latency, the stress ramp, the fan-out, the
+//! users' workload mix and, in the nightly profile, how cost grows with size. Metrics are
+//! appended as they are measured, so a run that stops early keeps everything before the
+//! stop.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::measure::{self, Collection};
+use super::mix::{self, MixCache};
 use super::options::Options;
 use super::plan::{Plan, Scope};
 use super::prepare;
@@ -19,24 +21,37 @@ use crate::qdrant::client::{Protocol, SearchKind, Target};
 use crate::qdrant::fixture::Fixture;
 use perfwarden::results::{Run, Unit};
 
-/// Runs the suite against `target`, appending metrics to `run` as they are measured.
-/// Returns the collections (still in Qdrant) for further use, e.g. Criterion benches;
-/// pass them to [`cleanup`] when done. The embedded engine's metrics are labelled as its,
-/// whether the run ends well or not.
+/// Runs the suite against `target` without a Redis: a mix that looks answers up in a
+/// cache is skipped (see [`run_with`]).
 pub async fn run(
     target: Target,
     opts: &Options,
     run: &mut Run,
 ) -> Result<Vec<Arc<Collection>>, QdrantError> {
+    let no_redis = MixCache::Missing("no Redis was given to this run".into());
+    run_with(target, &no_redis, opts, run).await
+}
+
+/// Runs the suite against `target`, the mix's `cache_lookup` through `cache`, appending
+/// metrics to `run` as they are measured. Returns the collections (still in Qdrant) for
+/// further use, e.g. Criterion benches; pass them to [`cleanup`] when done. The embedded
+/// engine's metrics are labelled as its, whether the run ends well or not.
+pub async fn run_with(
+    target: Target,
+    cache: &MixCache<'_>,
+    opts: &Options,
+    run: &mut Run,
+) -> Result<Vec<Arc<Collection>>, QdrantError> {
     let from = run.metrics.len();
     let target = Arc::new(target);
-    let result = measure_all(&target, opts, run).await;
+    let result = measure_all(&target, cache, opts, run).await;
     label_engine(&target, run, from);
     result
 }
 
 async fn measure_all(
     target: &Arc<Target>,
+    cache: &MixCache<'_>,
     opts: &Options,
     run: &mut Run,
 ) -> Result<Vec<Arc<Collection>>, QdrantError> {
@@ -191,6 +206,8 @@ async fn measure_all(
             fanout::phase(&mut rec, &target, &colls, p, opts).await?;
         }
     }
+
+    mix::phase(&mut rec, &target, &colls, cache, opts).await?;
 
     if !plan.growth_sizes.is_empty() {
         let spec = fixture.select(Some(&[plan.growth_collection]))?.remove(0);

@@ -268,7 +268,7 @@ impl Options {
             fixture: fixture::default_path(),
             collection_prefix: "perfwarden_rc_".into(),
             keep_collection: false,
-            namespace: unique_namespace(),
+            namespace: unique_namespace("rc"),
             mix_path: default_mix(),
         }
     }
@@ -384,12 +384,13 @@ fn default_mix() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/personas/cache.toml")
 }
 
-/// `perfwarden:rc:<pid>-<time>:`: distinct for every run, even two at once on one server.
-fn unique_namespace() -> String {
+/// `perfwarden:<suite>:<pid>-<time>:`: distinct for every run, even two at once on one
+/// server (`rc` is redis_cache, `qs` qdrant_search's mix).
+pub(crate) fn unique_namespace(suite: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    format!("perfwarden:rc:{:x}-{:x}:", std::process::id(), nanos)
+    format!("perfwarden:{suite}:{:x}-{:x}:", std::process::id(), nanos)
 }
 
 #[cfg(test)]
@@ -415,7 +416,7 @@ mod tests {
 
     #[test]
     fn namespaces_are_unique() {
-        let (a, b) = (unique_namespace(), unique_namespace());
+        let (a, b) = (unique_namespace("rc"), unique_namespace("rc"));
         assert_ne!(a, b);
         assert!(a.starts_with("perfwarden:rc:") && a.ends_with(':'));
     }
