@@ -197,6 +197,20 @@ fn parse_url(url: &str) -> anyhow::Result<(hyper::Uri, hyper::http::uri::Authori
     Ok((uri, authority))
 }
 
+/// `n` (at least one) connections made one after another by `connect`, each behind its own
+/// lock: worker `w` of the closed loop sends `i = w, w + n, ...`, so `i % n` is its own.
+async fn connect_all<C, F, Fut>(n: usize, connect: F) -> anyhow::Result<Arc<Vec<Mutex<C>>>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<C>>,
+{
+    let mut conns = Vec::with_capacity(n.max(1));
+    for _ in 0..n.max(1) {
+        conns.push(Mutex::new(connect().await?));
+    }
+    Ok(Arc::new(conns))
+}
+
 async fn hyper_client(
     url: &str,
     cfg: &LoadConfig,
@@ -204,15 +218,14 @@ async fn hyper_client(
     n: usize,
 ) -> anyhow::Result<LoadReport> {
     let (uri, authority) = parse_url(url)?;
-    let mut conns = Vec::with_capacity(n);
-    for _ in 0..n.max(1) {
+    let conns: Arc<Vec<Mutex<SendRequest<Empty<Bytes>>>>> = connect_all(n, || async {
         let sock = TcpStream::connect(authority.as_str()).await?;
         sock.set_nodelay(true)?;
         let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(sock)).await?;
         tokio::spawn(conn);
-        conns.push(Mutex::new(send));
-    }
-    let conns: Arc<Vec<Mutex<SendRequest<Empty<Bytes>>>>> = Arc::new(conns);
+        Ok(send)
+    })
+    .await?;
     // Origin form, as wrk and oha send it; both parts are cheap to clone (shared bytes).
     let path: hyper::Uri = uri.path().parse()?;
     let host = hyper::header::HeaderValue::from_str(authority.as_str())?;
@@ -247,12 +260,10 @@ async fn http_client(
     n: usize,
 ) -> anyhow::Result<LoadReport> {
     let (uri, authority) = parse_url(url)?;
-    let mut conns = Vec::with_capacity(n);
-    for _ in 0..n.max(1) {
-        let conn = RawHttp::connect(authority.as_str(), uri.path()).await?;
-        conns.push(Mutex::new(conn));
-    }
-    let conns = Arc::new(conns);
+    let conns = connect_all(n, || async {
+        Ok(RawHttp::connect(authority.as_str(), uri.path()).await?)
+    })
+    .await?;
     Ok(drive(cfg, mode, n, move |i| {
         let conns = conns.clone();
         async move { conns[i as usize % conns.len()].lock().await.get().await }
