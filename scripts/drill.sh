@@ -37,11 +37,6 @@ cargo build --release --locked -q -p perfwarden
 bin="$scratch/perfwarden"
 cp "$CARGO_TARGET_DIR/release/perfwarden" "$bin"
 export PERFWARDEN_RESULTS_DIR="$scratch/results"
-# Instruction counts as scripts/gate.sh asks for them (PERFWARDEN_INSTRUCTIONS, same default).
-counted=()
-for pair in ${PERFWARDEN_INSTRUCTIONS-gate=gate_10k_metrics/compare ingest_parquet_s3=ingest_parquet_s3/encode_once}; do
-  counted+=(--instructions "$pair")
-done
 failed=0
 note() { echo "drill: $*"; }
 check() { # check <report dir> [args...]: runs perfwarden check, prints its exit status
@@ -49,7 +44,7 @@ check() { # check <report dir> [args...]: runs perfwarden check, prints its exit
   shift
   local status=0
   "$bin" check --suite "$suite" --profile "$profile" --out-dir "$out" --print none \
-    "${counted[@]}" "$@" \
+    "$@" \
     >"$out.log" 2>&1 || status=$?
   echo "$status"
 }

@@ -15,8 +15,8 @@
 #      (target/perfwarden-report), PERFWARDEN_THRESHOLD (percent, optional),
 #      PERFWARDEN_BASE_SHA (the base commit, measured now where no baseline is committed),
 #      PERFWARDEN_SUITES (bench targets to run, space-separated; default: all),
-#      PERFWARDEN_INSTRUCTIONS (BENCH=SUITE/BENCHMARK pairs counted under callgrind too;
-#      default: the gate's own compare and one Parquet row group's encode; empty for none)
+#      PERFWARDEN_INSTRUCTIONS (BENCH=SUITE/BENCHMARK pairs counted under callgrind too,
+#      instead of the base config's `[check] instructions`; set and empty for none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,15 +65,19 @@ for suite in ${PERFWARDEN_SUITES:-}; do
 done
 
 # CPU-bound paths are gated on instruction counts too, where valgrind is installed: counts do
-# not move with a busy runner, so their 2% threshold (perfwarden.toml) catches what time's
-# noise-aware rule must confirm first. Pairs naming a bench that does not run are ignored.
-for pair in ${PERFWARDEN_INSTRUCTIONS-gate=gate_10k_metrics/compare ingest_parquet_s3=ingest_parquet_s3/encode_once}; do
-  [[ "$pair" =~ ^[A-Za-z0-9_-]{1,64}=[A-Za-z0-9_./-]{1,200}$ ]] || {
-    echo "gate: PERFWARDEN_INSTRUCTIONS: ${pair@Q} is not BENCH=SUITE/BENCHMARK" >&2
-    exit 2
-  }
-  args+=(--instructions "$pair")
-done
+# not move with a busy runner, so their 2% threshold catches what time's noise-aware rule
+# must confirm first. Which benches: the base config's `[check] instructions`, unless the
+# workflow names others here. Pairs naming a bench that does not run are ignored.
+if [[ -n "${PERFWARDEN_INSTRUCTIONS+set}" ]]; then
+  [[ -n "$PERFWARDEN_INSTRUCTIONS" ]] || args+=(--no-instructions)
+  for pair in $PERFWARDEN_INSTRUCTIONS; do
+    [[ "$pair" =~ ^[A-Za-z0-9_-]{1,64}=[A-Za-z0-9_./-]{1,200}$ ]] || {
+      echo "gate: PERFWARDEN_INSTRUCTIONS: ${pair@Q} is not BENCH=SUITE/BENCHMARK" >&2
+      exit 2
+    }
+    args+=(--instructions "$pair")
+  done
+fi
 
 status=0
 "$bin" "${args[@]}" || status=$?

@@ -232,9 +232,7 @@ fn gate_judges_with_the_base_commits_config_and_baselines_never_the_prs() {
         std::fs::read_to_string(s.file("args.txt")).unwrap(),
         format!(
             "check\n--config\nbase/perfwarden.toml\n--baselines-dir\nbase/baselines\n\
---out-dir\ntarget/perfwarden-report\n--threshold\n7.5\n--base\n{SHA}\n\
---instructions\ngate=gate_10k_metrics/compare\n\
---instructions\ningest_parquet_s3=ingest_parquet_s3/encode_once\n"
+--out-dir\ntarget/perfwarden-report\n--threshold\n7.5\n--base\n{SHA}\n"
         )
     );
     // The fake check wrote no report: the stale one is gone and the PR is told why.
@@ -245,6 +243,25 @@ fn gate_judges_with_the_base_commits_config_and_baselines_never_the_prs() {
     );
     let out = s.run("gate.sh", &["--strict", "base"], &env);
     assert_eq!(out.status.code(), Some(1));
+
+    // Instruction counts come from the base config unless the workflow names others or none.
+    let named = [
+        env.as_slice(),
+        &[("PERFWARDEN_INSTRUCTIONS", "gate=gate/compare")],
+    ]
+    .concat();
+    s.run("gate.sh", &["base"], &named);
+    let args = std::fs::read_to_string(s.file("args.txt")).unwrap();
+    assert!(
+        args.ends_with("--instructions\ngate=gate/compare\n"),
+        "{args}"
+    );
+    let none = [env.as_slice(), &[("PERFWARDEN_INSTRUCTIONS", "")]].concat();
+    s.run("gate.sh", &["base"], &none);
+    let args = std::fs::read_to_string(s.file("args.txt")).unwrap();
+    assert!(args.ends_with("--no-instructions\n"), "{args}");
+    let bad = [env.as_slice(), &[("PERFWARDEN_INSTRUCTIONS", "gate=$(x)")]].concat();
+    assert_eq!(s.run("gate.sh", &["base"], &bad).status.code(), Some(2));
 
     // A base without a config is judged by the built-in defaults, still not the PR's file.
     std::fs::remove_file(s.file("base/perfwarden.toml")).unwrap();

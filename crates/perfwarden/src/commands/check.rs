@@ -61,8 +61,12 @@ pub struct CheckArgs {
     /// `SUITE/BENCHMARK/instructions` (gated at its own tight threshold beside time), where
     /// valgrind is installed; the bench must honour PERFWARDEN_INSTRUCTIONS_ONCE (the `gate` and
     /// `ingest_parquet_s3` benches do). E.g. `gate=gate_10k_metrics/compare`. Repeatable.
+    /// [default: the config's `[check] instructions`]
     #[arg(long, value_name = "BENCH=SUITE/BENCHMARK")]
     instructions: Vec<String>,
+    /// Count no instructions, whatever the config says.
+    #[arg(long, conflicts_with = "instructions")]
+    no_instructions: bool,
     /// Where the runs, the baseline's worktree and the binaries go.
     /// [default: target/perfwarden/check/]
     #[arg(long, value_name = "DIR")]
@@ -78,7 +82,12 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         config.threshold = pct / 100.0;
     }
     let benches = benches(&repo, &args.suites)?;
-    let counted = instructions(&args.instructions, &benches)?;
+    let pairs = match (args.no_instructions, args.instructions.is_empty()) {
+        (true, _) => &[][..],
+        (false, true) => config.instructions(),
+        (false, false) => &args.instructions[..],
+    };
+    let counted = instructions(pairs, &benches)?;
     let work = args
         .work_dir
         .clone()

@@ -16,7 +16,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("CARGO_TARGET_DIR", "Cargo's target directory: the default results (`perfwarden/`) and Criterion (`criterion/`) directories are under it"),
     ("PERFWARDEN_HISTORY", "the nightly history file for `check` and `compare` (as `--history`): regressed metrics' trend charts in the report"),
     ("PERFWARDEN_INJECT_SLOWDOWN", "a fraction (`0.15`): makes a suite's measured path that much slower, so `calibrate --inject-slowdown` can check the gate catches a known regression"),
-    ("PERFWARDEN_INSTRUCTIONS_ONCE", "set by `check --instructions` for the run under callgrind: the `gate` bench runs its compare once, `ingest_parquet_s3` encodes one row group once"),
+    ("PERFWARDEN_INSTRUCTIONS_ONCE", "set by `check` for the run under callgrind of each `[check] instructions` pair: the `gate` bench runs its compare once, `ingest_parquet_s3` encodes one row group once"),
     ("RUST_LOG", "diagnostics on stderr, filtered as `tracing-subscriber`'s `EnvFilter` reads it. The `perfwarden` CLI defaults to `warn` (retries, rate-limit waits); `RUST_LOG=debug` adds the files it read, the config it used, the commands it ran and ureq's HTTP requests (headers redacted; ureq is held at `debug` even under `trace`, whose wire log would show the token). The benches and harness tests default to `warn,perfwarden=info,perfwarden_harness=info`; `RUST_LOG=debug` adds the dependencies' (tonic, hyper, the AWS SDK, testcontainers) and the SDK's full error dumps, which error lines leave out. Progress lines, reports and error lines print whatever it says"),
     // GitHub.
     ("GITHUB_TOKEN", "the token `perfwarden comment` posts with (else `GH_TOKEN`)"),
@@ -107,7 +107,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PERFWARDEN_THRESHOLD", "`scripts/gate.sh`: the gate's threshold in percent"),
     ("PERFWARDEN_BASE_SHA", "`scripts/gate.sh`: the base commit, measured now where no baseline is committed"),
     ("PERFWARDEN_SUITES", "`scripts/gate.sh`: the bench targets to run, space-separated (default all)"),
-    ("PERFWARDEN_INSTRUCTIONS", "`scripts/gate.sh`, `scripts/drill.sh`: `BENCH=SUITE/BENCHMARK` pairs also counted under callgrind where valgrind is installed, gated at 2% (default `gate=gate_10k_metrics/compare ingest_parquet_s3=ingest_parquet_s3/encode_once`; empty for none)"),
+    ("PERFWARDEN_INSTRUCTIONS", "`scripts/gate.sh`: `BENCH=SUITE/BENCHMARK` pairs counted under callgrind where valgrind is installed, instead of the base config's `[check] instructions`; set and empty for none"),
     ("PERFWARDEN_ITERATIONS", "`scripts/run-suites.sh`: a positive integer (the nightly workflow's `iterations` input)"),
     ("PERFWARDEN_HISTORY_BRANCH", "`scripts/history-push.sh`: the branch holding the nightly history (default `perfwarden-history`)"),
     ("PERFWARDEN_HISTORY_KEEP", "`scripts/history-push.sh`: how many runs the history keeps (default 1000)"),

@@ -63,6 +63,10 @@ pub struct Config {
     pub(crate) suites: BTreeMap<String, Rule>,
     pub(crate) metrics: Vec<MetricRule>,
     pub(crate) budgets: Vec<Budget>,
+    /// `[check] instructions`: the `BENCH=SUITE/BENCHMARK` pairs `perfwarden check` also
+    /// counts under callgrind when its command line names none. They live in the config so
+    /// that the PR gate takes them from the base commit like the thresholds.
+    pub(crate) instructions: Vec<String>,
 }
 
 /// Overrides for a suite or a set of metrics.
@@ -123,6 +127,7 @@ impl Default for Config {
             suites: BTreeMap::new(),
             metrics: Vec::new(),
             budgets: Vec::new(),
+            instructions: Vec::new(),
         }
     }
 }
@@ -131,7 +136,14 @@ impl Config {
     /// Parses and validates the text of a config file. The error is one line.
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let file: raw::File = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
-        file.gate.unwrap_or_default().validate()
+        let mut config = file.gate.unwrap_or_default().validate()?;
+        config.instructions = file.check.unwrap_or_default().validate()?;
+        Ok(config)
+    }
+
+    /// The instruction-count pairs of `[check]` (see [`Config::instructions`]).
+    pub fn instructions(&self) -> &[String] {
+        &self.instructions
     }
 
     /// The threshold and gating for `metric`. An exact id beats every pattern; among
@@ -211,6 +223,16 @@ mod tests {
     fn empty_file_is_the_defaults() {
         assert_eq!(Config::from_toml("").unwrap(), Config::default());
         assert_eq!(Config::from_toml("[gate]").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn check_instructions_are_read_and_checked() {
+        let c = Config::from_toml("[check]\ninstructions = [\"gate=gate/compare\"]").unwrap();
+        assert_eq!(c.instructions(), ["gate=gate/compare"]);
+        for bad in ["gate", "gate=compare", "g$(x)=a/b", "gate=../a/b", "=a/b"] {
+            let e = Config::from_toml(&format!("[check]\ninstructions = [{bad:?}]")).unwrap_err();
+            assert!(e.starts_with("[check]: instructions"), "{bad}: {e}");
+        }
     }
 
     #[test]

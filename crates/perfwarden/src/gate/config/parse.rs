@@ -34,6 +34,14 @@ pub(super) mod raw {
     #[serde(deny_unknown_fields)]
     pub(crate) struct File {
         pub(crate) gate: Option<Gate>,
+        pub(crate) check: Option<Check>,
+    }
+
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    pub(crate) struct Check {
+        #[serde(default)]
+        pub(crate) instructions: Vec<String>,
     }
 
     #[derive(Deserialize, Default)]
@@ -97,6 +105,31 @@ fn rule(what: &str, threshold: Option<f64>, gate: Option<bool>) -> Result<Rule, 
         threshold: threshold.map(|t| threshold_pct(what, t)).transpose()?,
         gate,
     })
+}
+
+impl raw::Check {
+    /// Each pair must read `BENCH=SUITE/BENCHMARK`, names a shell or a path cannot abuse:
+    /// scripts/gate.sh passes them on from the base commit's file.
+    pub(super) fn validate(self) -> Result<Vec<String>, String> {
+        let word = |s: &str, extra: &str| {
+            !s.is_empty()
+                && s.len() <= 200
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c) || extra.contains(c))
+        };
+        for pair in &self.instructions {
+            let ok = pair.split_once('=').is_some_and(|(bench, id)| {
+                word(bench, "") && id.contains('/') && word(id, "./") && !id.contains("..")
+            });
+            if !ok {
+                return Err(format!(
+                    "[check]: instructions {pair:?} is not BENCH=SUITE/BENCHMARK \
+                     (e.g. \"gate=gate_10k_metrics/compare\")"
+                ));
+            }
+        }
+        Ok(self.instructions)
+    }
 }
 
 impl raw::Gate {
@@ -175,6 +208,7 @@ impl raw::Gate {
             suites,
             metrics,
             budgets,
+            instructions: Vec::new(),
         })
     }
 }
