@@ -247,8 +247,12 @@ fn run_once(
             ..cmd
         };
         log(format!("running {} at profile {profile}", cmd.name));
-        match cmd.run_once(&work.join("run").join(&cmd.name), None) {
+        let start = std::time::Instant::now();
+        let outcome = cmd.run_once(&work.join("run").join(&cmd.name), None);
+        let secs = start.elapsed().as_secs();
+        match outcome {
             Ok(r) => {
+                log(format!("{} ran in {secs} s", cmd.name));
                 run.environment = r.environment.clone();
                 for m in &r.metrics {
                     bench_of.insert(m.suite.clone(), cmd.name.clone());
@@ -256,6 +260,7 @@ fn run_once(
                 results::absorb(&mut run, r).map_err(anyhow::Error::msg)?;
             }
             Err(e) => {
+                log(format!("{} FAILED after {secs} s: {}", cmd.name, e.what));
                 let failed = SuiteStatus::new(&cmd.name, SuiteOutcome::Failed, Some(e.what));
                 run.suites.push(failed);
             }

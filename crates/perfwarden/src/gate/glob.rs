@@ -1,6 +1,7 @@
 //! Patterns naming metrics in the config: `suite/benchmark/metric` ids matched segment by
-//! segment, where `*` matches within one segment, `?` one character, and `**` as a whole
-//! segment any number of segments (none included).
+//! segment, where `*` matches within one segment, `?` one character, `**` as a whole
+//! segment any number of segments (none included), and `{a,b}` as a whole segment any one of
+//! the names listed (`qdrant_search/*/{grpc,rest}/**`: the server's protocols only).
 //!
 //! Benchmark names contain `/` (`mixtral/grpc/dense`), so `qdrant_search/*/latency_mean`
 //! matches only one-segment benchmarks while `qdrant_search/**/latency_mean` matches them all.
@@ -22,6 +23,8 @@ enum Segment {
     Literal(String),
     /// A segment with `*` or `?`.
     Wild(Vec<char>),
+    /// `{a,b}`: any one of these names.
+    OneOf(Vec<String>),
 }
 
 impl Pattern {
@@ -40,6 +43,21 @@ impl Pattern {
             } else if seg.contains("**") {
                 return Err(format!(
                     "pattern {text:?}: `**` must be a whole segment (between slashes)"
+                ));
+            } else if let Some(list) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let names: Vec<String> = list.split(',').map(str::to_string).collect();
+                if names
+                    .iter()
+                    .any(|n| n.is_empty() || n.contains(['*', '?', '{', '}']))
+                {
+                    return Err(format!(
+                        "pattern {text:?}: `{{...}}` lists plain names separated by commas"
+                    ));
+                }
+                segments.push(Segment::OneOf(names));
+            } else if seg.contains(['{', '}']) {
+                return Err(format!(
+                    "pattern {text:?}: `{{a,b}}` must be a whole segment (between slashes)"
                 ));
             } else if seg.contains(['*', '?']) {
                 segments.push(Segment::Wild(seg.chars().collect()));
@@ -92,6 +110,7 @@ fn match_one(seg: &Segment, part: &str) -> bool {
     match seg {
         Segment::AnyDepth => true,
         Segment::Literal(l) => l == part,
+        Segment::OneOf(names) => names.iter().any(|n| n == part),
         Segment::Wild(p) => {
             if part.is_ascii() {
                 wild(p, part.as_bytes(), |b| b as char)
@@ -171,6 +190,19 @@ mod tests {
             "grpc_windows/**",
             "grpc_windows/default/write/64MB/mb_per_s"
         ));
+    }
+
+    #[test]
+    fn braces_name_one_of_a_list_in_a_whole_segment() {
+        let p = "qdrant_search/*/{grpc,rest}/{dense,filter}/latency_mean";
+        assert!(m(p, "qdrant_search/mixtral/grpc/dense/latency_mean"));
+        assert!(m(p, "qdrant_search/mixtral/rest/filter/latency_mean"));
+        assert!(!m(p, "qdrant_search/mixtral/embedded/dense/latency_mean"));
+        assert!(!m(p, "qdrant_search/fanout/grpc/closed_c8/latency_mean"));
+        assert!(!Pattern::new(p).unwrap().is_exact());
+        for bad in ["a/{}/c", "a/{b,}/c", "a/x{b,c}/d", "a/{b,*}/c", "a/{b,c/d}"] {
+            assert!(Pattern::new(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
