@@ -9,6 +9,7 @@
 //! - [`interleave`]: two trees' benches built and run alternately, A B B A;
 //! - [`instructions`]: a bench's instruction count under callgrind.
 
+mod cargo;
 pub(crate) mod instructions;
 pub(crate) mod interleave;
 pub(crate) mod worktree;
@@ -60,7 +61,7 @@ pub(crate) fn build_benches(
         bench: names.join(","),
         what,
     };
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cmd = cargo::command();
     if let Some(t) = target_dir {
         cmd.env("CARGO_TARGET_DIR", t);
     }
@@ -103,7 +104,7 @@ pub(crate) fn build_benches(
 /// The names of the bench targets of every package in the workspace at `repo`
 /// (`cargo metadata`); empty when cargo cannot say.
 pub(crate) fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let out = cargo::command()
         .current_dir(repo)
         .args([
             "metadata",
