@@ -185,7 +185,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
 fn instructions(pairs: &[String], benches: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for pair in pairs {
-        let Some((bench, id)) = pair.split_once('=').filter(|(_, id)| id.contains('/')) else {
+        let Some((bench, id)) = crate::gate::config::instruction_pair(pair) else {
             bail!("--instructions {pair:?}: expected BENCH=SUITE/BENCHMARK");
         };
         if benches.iter().any(|b| b == bench) {

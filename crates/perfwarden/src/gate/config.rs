@@ -14,6 +14,7 @@ use crate::results::{Metric, Unit};
 
 mod parse;
 
+pub(crate) use parse::instruction_pair;
 use parse::{raw, toml_error};
 
 /// The default relative threshold: ±10%.

@@ -107,26 +107,32 @@ fn rule(what: &str, threshold: Option<f64>, gate: Option<bool>) -> Result<Rule, 
     })
 }
 
+/// A `BENCH=SUITE/BENCHMARK` pair as `(bench, id)`, when its names are ones a shell or a path
+/// cannot abuse (scripts/gate.sh passes the base commit's pairs on): the one reading of a
+/// pair, for `[check] instructions` and `check --instructions` alike.
+pub(crate) fn instruction_pair(pair: &str) -> Option<(&str, &str)> {
+    let word = |s: &str, extra: &str| {
+        !s.is_empty()
+            && s.len() <= 200
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c) || extra.contains(c))
+    };
+    pair.split_once('=').filter(|(bench, id)| {
+        word(bench, "") && id.contains('/') && word(id, "./") && !id.contains("..")
+    })
+}
+
 impl raw::Check {
-    /// Each pair must read `BENCH=SUITE/BENCHMARK`, names a shell or a path cannot abuse:
-    /// scripts/gate.sh passes them on from the base commit's file.
     pub(super) fn validate(self) -> Result<Vec<String>, String> {
-        let word = |s: &str, extra: &str| {
-            !s.is_empty()
-                && s.len() <= 200
-                && s.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c) || extra.contains(c))
-        };
-        for pair in &self.instructions {
-            let ok = pair.split_once('=').is_some_and(|(bench, id)| {
-                word(bench, "") && id.contains('/') && word(id, "./") && !id.contains("..")
-            });
-            if !ok {
-                return Err(format!(
-                    "[check]: instructions {pair:?} is not BENCH=SUITE/BENCHMARK \
-                     (e.g. \"gate=gate_10k_metrics/compare\")"
-                ));
-            }
+        if let Some(pair) = self
+            .instructions
+            .iter()
+            .find(|p| instruction_pair(p).is_none())
+        {
+            return Err(format!(
+                "[check]: instructions {pair:?} is not BENCH=SUITE/BENCHMARK \
+                 (e.g. \"gate=gate_10k_metrics/compare\")"
+            ));
         }
         Ok(self.instructions)
     }
