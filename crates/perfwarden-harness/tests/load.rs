@@ -119,6 +119,38 @@ fn closed_loop_throughput_is_concurrency_over_service_time() {
     });
 }
 
+/// A rate carries its per-window rates as samples, so the gate tests a change in it
+/// against its spread within the run. Two workers, 20 ms each, 100 ms windows: the first
+/// window holds answers at 120..=180 ms (4 per worker), the others 5 per worker; the answer
+/// at 1100 ms falls in no full window.
+#[test]
+fn a_rate_carries_its_per_window_rates() {
+    VirtualClock::run(|clock| async move {
+        let report = load::closed_loop(
+            &cfg(&clock, "windows", 100, 1000).window(ms(100)),
+            2,
+            target(&clock, |_| ms(20)),
+        )
+        .await;
+        let (metrics, _) = report.to_metrics("s", "b");
+        let qps = metrics.iter().find(|m| m.metric == "qps").unwrap();
+        assert_eq!(qps.value, 100.0);
+        let mut expect = vec![100.0; 10];
+        expect[0] = 80.0;
+        assert_eq!(qps.samples.as_deref(), Some(&expect[..]));
+        // One window of a second is no spread: no samples.
+        let report = load::closed_loop(
+            &cfg(&clock, "one", 100, 1000),
+            2,
+            target(&clock, |_| ms(20)),
+        )
+        .await;
+        let (metrics, _) = report.to_metrics("s", "b");
+        let qps = metrics.iter().find(|m| m.metric == "qps").unwrap();
+        assert_eq!(qps.samples, None);
+    });
+}
+
 /// A target that holds every request arriving in `[from, from + 100 ms)` (counted from the
 /// first request it sees) until the stall ends, then answers in 1 ms, like a server paused
 /// by a GC or a compaction. Logs when each request arrived.

@@ -281,7 +281,9 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
     assert_eq!(judged.exit_code(), 1);
     let md = markdown::render(&judged);
     assert!(
-        md.contains("**+50%** critical · confirmed (paired +50%, 3/3 beyond)"),
+        md.contains(
+            "**+50%** critical · confirmed (paired +50%, 3/3 beyond, at least +50% at 95%)"
+        ),
         "{md}"
     );
     // The baseline's worktree is gone again.

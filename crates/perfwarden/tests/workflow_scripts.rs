@@ -348,7 +348,7 @@ fn the_trusted_verdict_ignores_what_the_pr_job_rendered() {
     assert_eq!(std::fs::read_to_string(&output).unwrap(), "status=1\n");
     let report = std::fs::read_to_string(s.file("trusted/report.md")).unwrap();
     assert!(
-        report.contains("· confirmed (paired +30%, 3/3 beyond)"),
+        report.contains("· confirmed (paired +30%, 3/3 beyond, at least +30% at 95%)"),
         "{report}"
     );
 

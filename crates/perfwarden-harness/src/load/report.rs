@@ -129,6 +129,23 @@ impl LoadReport {
         self.per_second(self.ok + self.errors)
     }
 
+    /// Per full window of the measured period, requests per second (errors too when
+    /// `with_errors`): the rate's spread within the run, which the gate tests a change
+    /// against. `None` below two full windows.
+    pub(crate) fn window_rates(&self, with_errors: bool) -> Option<Vec<f64>> {
+        let secs = self.window.as_secs_f64();
+        let full = (self.measured.as_secs_f64() / secs).floor() as usize;
+        if secs <= 0.0 || full < 2 {
+            return None;
+        }
+        let done = |i: usize| {
+            self.windows
+                .get(i)
+                .map_or(0, |w| w.ok + if with_errors { w.errors } else { 0 })
+        };
+        Some((0..full).map(|i| done(i) as f64 / secs).collect())
+    }
+
     /// Errors and dropped slots as a fraction of all requests due.
     pub(crate) fn error_ratio(&self) -> f64 {
         let all = self.ok + self.errors + self.dropped;
@@ -286,7 +303,7 @@ impl LoadReport {
             m
         };
         metrics.extend(latency.into_iter().map(labelled));
-        let rate = |name: &str, value: f64| {
+        let rate = |name: &str, value: f64, samples: Option<Vec<f64>>| {
             let mut m = Metric::new(
                 suite,
                 benchmark,
@@ -296,9 +313,10 @@ impl LoadReport {
                 value,
             );
             m.merge = Some(MergeRule::Sum);
+            m.samples = samples;
             labelled(m)
         };
-        metrics.push(rate("qps", self.throughput()));
+        metrics.push(rate("qps", self.throughput(), self.window_rates(false)));
         let mut err = Metric::new(
             suite,
             benchmark,
@@ -312,10 +330,18 @@ impl LoadReport {
         // Users who think send what their think times let them: the rate they achieved is
         // the result, as an open loop's is against its offered rate.
         if let LoadMode::Users { .. } = self.mode {
-            metrics.push(rate("achieved_rate", self.achieved_rate()));
+            metrics.push(rate(
+                "achieved_rate",
+                self.achieved_rate(),
+                self.window_rates(true),
+            ));
         }
         if let LoadMode::Open { .. } = self.mode {
-            metrics.push(rate("achieved_rate", self.achieved_rate()));
+            metrics.push(rate(
+                "achieved_rate",
+                self.achieved_rate(),
+                self.window_rates(true),
+            ));
             let mut late = Metric::new(
                 suite,
                 benchmark,

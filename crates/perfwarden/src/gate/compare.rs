@@ -39,10 +39,11 @@ pub enum CompareError {
 /// Compares `current` against `baseline` under `config`.
 pub fn compare(baseline: &Run, current: &Run, config: &Config) -> Result<Comparison, CompareError> {
     // A percentile computed from a histogram carries the interval of its order statistic,
-    // so the noise test runs on it instead of taking it at face value.
+    // a mean the histogram's standard deviation, so the noise test runs on them instead of
+    // taking them at face value.
     let (baseline, current) = (
-        &hist::with_percentile_intervals(baseline),
-        &hist::with_percentile_intervals(current),
+        &hist::with_histogram_spread(baseline),
+        &hist::with_histogram_spread(current),
     );
     let (b_env, c_env) = (&baseline.environment, &current.environment);
     let machine_mismatch = b_env.machine_class != c_env.machine_class;

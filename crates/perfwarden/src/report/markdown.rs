@@ -262,8 +262,12 @@ fn reference(out: &mut String, c: &Comparison) {
 /// One metric's confirmation, for its table row.
 fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
     let paired = c.paired.as_ref().map(|p| {
+        let bound = p
+            .lower_bound
+            .map(|b| format!(", at least {} at 95%", format::change(b)))
+            .unwrap_or_default();
         format!(
-            " (paired {}, {}/{} beyond)",
+            " (paired {}, {}/{} beyond{bound})",
             format::change(p.paired_change),
             p.beyond,
             p.worse_ratios.len()

@@ -148,7 +148,7 @@ pub fn stat_value(h: &hdrhistogram::Histogram<u64>, stat: Stat) -> f64 {
     }
 }
 
-/// The confidence level of the intervals [`with_percentile_intervals`] gives percentiles.
+/// The confidence level of the intervals [`with_histogram_spread`] gives percentiles.
 pub(crate) const PERCENTILE_LEVEL: f64 = 0.95;
 
 /// The quantile a percentile statistic stands for.
@@ -183,13 +183,21 @@ pub(crate) fn quantile_interval(
     )
 }
 
-/// `run` with an interval on every percentile metric that points at one of its histograms
-/// and has none: [`quantile_interval`] at [`PERCENTILE_LEVEL`], in the metric's unit. A
-/// histogram that does not decode leaves its metrics as they are (validation reports it).
-pub(crate) fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> {
+/// `run` with the spread its histograms give every metric computed from one that carries
+/// none: a percentile gets [`quantile_interval`] at [`PERCENTILE_LEVEL`], a mean the
+/// histogram's standard deviation over its count, in the metric's unit. So a suite's
+/// latency percentiles and means are tested against noise instead of taken at face value,
+/// committed baselines included. A histogram that does not decode leaves its metrics as
+/// they are (validation reports it).
+pub(crate) fn with_histogram_spread(run: &Run) -> std::borrow::Cow<'_, Run> {
     use std::borrow::Cow;
     let wanted = |m: &Metric| {
-        m.ci.is_none() && m.histogram.is_some() && m.stat.and_then(quantile_of).is_some()
+        let quantile = m.stat.and_then(quantile_of).is_some() && m.ci.is_none();
+        let mean = m.stat == Some(Stat::Mean)
+            && m.ci.is_none()
+            && m.std_dev.is_none()
+            && m.samples.is_none();
+        m.histogram.is_some() && (quantile || mean)
     };
     if !run.metrics.iter().any(wanted) {
         return Cow::Borrowed(run);
@@ -197,7 +205,7 @@ pub(crate) fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> 
     let mut decoded = std::collections::HashMap::new();
     let mut out = run.clone();
     for m in out.metrics.iter_mut().filter(|m| wanted(m)) {
-        let (Some(id), Some(q)) = (m.histogram.as_deref(), m.stat.and_then(quantile_of)) else {
+        let Some(id) = m.histogram.as_deref() else {
             continue;
         };
         let h = decoded.entry(id.to_string()).or_insert_with(|| {
@@ -208,13 +216,22 @@ pub(crate) fn with_percentile_intervals(run: &Run) -> std::borrow::Cow<'_, Run> 
         let Some(f) = unit_factor(*unit, m.unit) else {
             continue;
         };
-        let (lo, hi) = quantile_interval(h, q, PERCENTILE_LEVEL);
-        // The interval must hold the value the suite wrote (the same histogram's quantile).
-        m.ci = Some(Interval {
-            lower: (lo * f).min(m.value),
-            upper: (hi * f).max(m.value),
-            level: PERCENTILE_LEVEL,
-        });
+        match m.stat.and_then(quantile_of) {
+            Some(q) => {
+                let (lo, hi) = quantile_interval(h, q, PERCENTILE_LEVEL);
+                // The interval must hold the value the suite wrote (the same histogram's
+                // quantile).
+                m.ci = Some(Interval {
+                    lower: (lo * f).min(m.value),
+                    upper: (hi * f).max(m.value),
+                    level: PERCENTILE_LEVEL,
+                });
+            }
+            None => {
+                m.std_dev = Some(h.stdev() * f);
+                m.sample_count = Some(h.len());
+            }
+        }
     }
     Cow::Owned(out)
 }
@@ -284,7 +301,7 @@ mod tests {
     }
 
     #[test]
-    fn percentile_intervals_are_the_order_statistics_around_the_rank() {
+    fn percentiles_get_their_order_statistics_and_means_their_standard_deviation() {
         // 1,000 values 10, 20, …, 10,000: the p50 is 5,000; at 95% its ranks are
         // 500 ± 1.96·sqrt(250) ≈ 469 to 531, so about 4,690 to 5,310.
         let (lo, hi) = quantile_interval(&sample(), 0.5, 0.95);
@@ -304,10 +321,19 @@ mod tests {
         ));
         run.metrics = metrics;
         run.histograms.push(hist);
-        let with = with_percentile_intervals(&run);
+        let with = with_histogram_spread(&run);
         for m in &with.metrics {
             let expect = m.stat.and_then(quantile_of).is_some();
             assert_eq!(m.ci.is_some(), expect, "{}", m.metric);
+            // The mean carries the values' standard deviation (10 … 10,000 evenly: about
+            // 2,887) over all 1,000 of them; the maximum is one value and carries nothing.
+            let mean = m.stat == Some(Stat::Mean);
+            assert_eq!(m.std_dev.is_some(), mean, "{}", m.metric);
+            if mean {
+                let sd = m.std_dev.unwrap();
+                assert!((2_850.0..=2_920.0).contains(&sd), "{sd}");
+                assert_eq!(m.sample_count, Some(1000));
+            }
             if let Some(ci) = &m.ci {
                 assert!(
                     ci.lower <= m.value && m.value <= ci.upper,
