@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{BenchCommand, RerunError, build_benches, twin};
+use super::{BenchCommand, RerunError, build_benches};
 use crate::profile::Profile;
 use crate::results::{self, Run};
 
@@ -14,7 +14,7 @@ use crate::results::{self, Run};
 pub(crate) struct Plan {
     /// The baseline side (A): usually a worktree of the baseline's commit.
     pub(crate) baseline_tree: PathBuf,
-    /// The current side (B), built from its twin beside `baseline_tree` (see `twin`).
+    /// The current side (B).
     pub(crate) current_tree: PathBuf,
     /// Bench targets, run in this order within a round.
     pub(crate) benches: Vec<String>,
@@ -42,19 +42,8 @@ pub(crate) fn interleave(
         "building {} at the baseline and the current tree",
         plan.benches.join(", ")
     ));
-    // The current tree is built from its twin, at a path as long as the baseline's, so that
-    // both binaries are laid out alike (`twin` says why that matters).
-    let twin = twin::twin(&plan.current_tree, &plan.baseline_tree)
-        .inspect_err(|why| {
-            log(format!(
-                "building the current tree in place ({why}): its binary may be laid out \
-                 differently from the baseline's"
-            ))
-        })
-        .ok();
-    let current = twin.as_ref().map_or(&plan.current_tree, |t| &t.path);
     let a = side(plan, &plan.baseline_tree, "baseline")?;
-    let b = side(plan, current, "current")?;
+    let b = side(plan, &plan.current_tree, "current")?;
     let mut pairs = Vec::with_capacity(plan.rounds);
     for round in 0..plan.rounds {
         let (mut ra, mut rb) = (None::<Run>, None::<Run>);

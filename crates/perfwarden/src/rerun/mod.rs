@@ -6,14 +6,12 @@
 //! suites would overwrite each other's files).
 //!
 //! - [`worktree`]: another commit of the repository checked out beside it;
-//! - [`twin`]: the current tree checked out again at a path as long as the baseline's;
 //! - [`interleave`]: two trees' benches built and run alternately, A B B A;
 //! - [`instructions`]: a bench's instruction count under callgrind.
 
 mod cargo;
 pub(crate) mod instructions;
 pub(crate) mod interleave;
-pub(crate) mod twin;
 pub(crate) mod worktree;
 
 use std::path::{Path, PathBuf};
