@@ -135,7 +135,7 @@ fn a_rate_carries_its_per_window_rates() {
         let (metrics, _) = report.to_metrics("s", "b");
         let qps = metrics.iter().find(|m| m.metric == "qps").unwrap();
         assert_eq!(qps.value, 100.0);
-        let mut expect = vec![100.0; 10];
+        let mut expect = [100.0; 10];
         expect[0] = 80.0;
         assert_eq!(qps.samples.as_deref(), Some(&expect[..]));
         // One window of a second is no spread: no samples.
