@@ -134,8 +134,11 @@ impl LoadReport {
     /// against. `None` below two full windows.
     pub(crate) fn window_rates(&self, with_errors: bool) -> Option<Vec<f64>> {
         let secs = self.window.as_secs_f64();
+        if secs <= 0.0 {
+            return None;
+        }
         let full = (self.measured.as_secs_f64() / secs).floor() as usize;
-        if secs <= 0.0 || full < 2 {
+        if full < 2 {
             return None;
         }
         let done = |i: usize| {
@@ -329,7 +332,7 @@ impl LoadReport {
         metrics.push(labelled(err));
         // Users who think send what their think times let them: the rate they achieved is
         // the result, as an open loop's is against its offered rate.
-        if let LoadMode::Users { .. } = self.mode {
+        if let LoadMode::Users { .. } | LoadMode::Open { .. } = self.mode {
             metrics.push(rate(
                 "achieved_rate",
                 self.achieved_rate(),
@@ -337,11 +340,6 @@ impl LoadReport {
             ));
         }
         if let LoadMode::Open { .. } = self.mode {
-            metrics.push(rate(
-                "achieved_rate",
-                self.achieved_rate(),
-                self.window_rates(true),
-            ));
             let mut late = Metric::new(
                 suite,
                 benchmark,

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::drift;
-use super::stats::t_quantile;
+use super::stats::{Estimate, t_quantile};
 use super::verdict::{Comparison, MetricComparison, Totals, Verdict};
 use crate::results::Direction;
 
@@ -95,7 +95,7 @@ pub(crate) fn decide(
     let need = needed(pairs.len());
     let logs: Vec<f64> = worse_ratios.iter().map(|r| r.ln()).collect();
     let log_mean = logs.iter().sum::<f64>() / logs.len() as f64;
-    let lower_bound = log_lower_bound(&logs, log_mean).map(|b| b.exp() - 1.0);
+    let lower_bound = log_lower_bound(&logs).map(|b| b.exp() - 1.0);
     let sure = lower_bound.is_none_or(|b| b > threshold);
     let status = if beyond >= need && sure {
         Status::Confirmed
@@ -114,16 +114,11 @@ pub(crate) fn decide(
     ))
 }
 
-/// The one-sided [`CONFIDENCE`] lower bound of the mean of `logs` (mean `mean`), from their
-/// own spread; `None` below two values.
-fn log_lower_bound(logs: &[f64], mean: f64) -> Option<f64> {
-    let n = logs.len();
-    if n < 2 {
-        return None;
-    }
-    let var = logs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    let se = (var / n as f64).sqrt();
-    Some(mean - t_quantile(CONFIDENCE, (n - 1) as f64) * se)
+/// The one-sided [`CONFIDENCE`] lower bound of the mean of `logs`, from their own spread;
+/// `None` below two values.
+fn log_lower_bound(logs: &[f64]) -> Option<f64> {
+    let e = Estimate::from_samples(logs)?;
+    Some(e.mean - t_quantile(CONFIDENCE, e.df) * e.se)
 }
 
 /// One flagged metric's confirmation, as the verdict carries it.

@@ -264,7 +264,10 @@ fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
     let paired = c.paired.as_ref().map(|p| {
         let bound = p
             .lower_bound
-            .map(|b| format!(", at least {} at 95%", format::change(b)))
+            .map(|b| {
+                let level = crate::gate::confirmation::CONFIDENCE * 100.0;
+                format!(", at least {} at {level:.0}%", format::change(b))
+            })
             .unwrap_or_default();
         format!(
             " (paired {}, {}/{} beyond{bound})",

@@ -192,12 +192,9 @@ pub(crate) fn quantile_interval(
 pub(crate) fn with_histogram_spread(run: &Run) -> std::borrow::Cow<'_, Run> {
     use std::borrow::Cow;
     let wanted = |m: &Metric| {
-        let quantile = m.stat.and_then(quantile_of).is_some() && m.ci.is_none();
-        let mean = m.stat == Some(Stat::Mean)
-            && m.ci.is_none()
-            && m.std_dev.is_none()
-            && m.samples.is_none();
-        m.histogram.is_some() && (quantile || mean)
+        let quantile = m.stat.and_then(quantile_of).is_some();
+        let mean = m.stat == Some(Stat::Mean) && m.std_dev.is_none() && m.samples.is_none();
+        m.histogram.is_some() && m.ci.is_none() && (quantile || mean)
     };
     if !run.metrics.iter().any(wanted) {
         return Cow::Borrowed(run);
