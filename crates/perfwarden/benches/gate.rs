@@ -96,10 +96,7 @@ fn runs() -> (Run, Run) {
 }
 
 fn config() -> Config {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../fixtures/bench/perfwarden.toml"
-    );
+    let path = perfwarden::manifest_dir!().join("../../fixtures/bench/perfwarden.toml");
     Config::from_toml(
         &std::fs::read_to_string(path).expect("fixtures/bench/perfwarden.toml is there"),
     )

@@ -6,6 +6,7 @@
 //! package, which depends on this one for the results schema. See ARCHITECTURE.md.
 
 pub mod baseline;
+pub mod built_from;
 pub mod calibrate;
 pub mod cli;
 pub mod commands;

@@ -14,7 +14,9 @@ pub(crate) const DEFAULT_FIXTURE: &str = "fixtures/collections.json";
 pub fn default_path() -> PathBuf {
     match std::env::var("PERFWARDEN_QDRANT_FIXTURE") {
         Ok(p) if !p.trim().is_empty() => PathBuf::from(p),
-        _ => Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(DEFAULT_FIXTURE),
+        _ => perfwarden::manifest_dir!()
+            .join("../..")
+            .join(DEFAULT_FIXTURE),
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`interleave`]: two trees' benches built and run alternately, A B B A;
 //! - [`instructions`]: a bench's instruction count under callgrind.
 
+mod built;
 mod cargo;
 pub(crate) mod instructions;
 pub(crate) mod interleave;
@@ -19,6 +20,7 @@ use std::process::Command;
 
 use crate::profile::Profile;
 use crate::results::{self, Environment, Run, criterion};
+pub(crate) use built::{bench_targets, build_benches};
 
 /// A bench that could not be built or run, or wrote nothing usable.
 #[derive(Debug, thiserror::Error)]
@@ -47,113 +49,6 @@ pub(crate) struct BenchCommand {
     /// once more under callgrind with `PERFWARDEN_INSTRUCTIONS_ONCE=1` (see
     /// [`instructions`]).
     pub(crate) instructions: Option<String>,
-}
-
-/// Builds `cargo bench --no-run` of the bench targets `names` in the workspace at `repo`
-/// (into `target_dir` when given, else cargo's default), one cargo invocation for all, and
-/// returns each as a command to run at `profile` smoke until the caller sets its own.
-pub(crate) fn build_benches(
-    repo: &Path,
-    names: &[String],
-    target_dir: Option<&Path>,
-) -> Result<Vec<BenchCommand>, RerunError> {
-    let err = |what: String| RerunError {
-        bench: names.join(","),
-        what,
-    };
-    let mut cmd = cargo::command();
-    if let Some(t) = target_dir {
-        cmd.env("CARGO_TARGET_DIR", t);
-    }
-    cmd.current_dir(repo)
-        .args(["bench", "--no-run", "--message-format=json"]);
-    for n in names {
-        cmd.args(["--bench", n]);
-    }
-    tracing::debug!(repo = %repo.display(), ?target_dir, "cargo bench --no-run {}", names.join(" "));
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| err(format!("cannot start cargo: {e}")))?;
-    if !out.status.success() {
-        return Err(err(format!("cargo bench --no-run failed ({})", out.status)));
-    }
-    let messages = String::from_utf8_lossy(&out.stdout);
-    names
-        .iter()
-        .map(|name| {
-            let (binary, mut workdir) = artifact(&messages, name).ok_or_else(|| RerunError {
-                bench: name.clone(),
-                what: "cargo built no executable of that name".into(),
-            })?;
-            if workdir.as_os_str().is_empty() {
-                workdir = repo.to_path_buf();
-            }
-            Ok(BenchCommand {
-                name: name.clone(),
-                binary,
-                workdir,
-                args: Vec::new(),
-                profile: Profile::Smoke,
-                instructions: None,
-            })
-        })
-        .collect()
-}
-
-/// The names of the bench targets of every package in the workspace at `repo`
-/// (`cargo metadata`); empty when cargo cannot say.
-pub(crate) fn bench_targets(repo: &Path) -> std::collections::BTreeSet<String> {
-    let out = cargo::command()
-        .current_dir(repo)
-        .args([
-            "metadata",
-            "--no-deps",
-            "--format-version",
-            "1",
-            "--offline",
-        ])
-        .stderr(std::process::Stdio::null())
-        .output();
-    let Ok(out) = out else {
-        return Default::default();
-    };
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    let targets = meta["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|p| p["targets"].as_array().into_iter().flatten());
-    targets
-        .filter(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "bench"))
-        })
-        .filter_map(|t| t["name"].as_str().map(String::from))
-        .collect()
-}
-
-/// The executable of bench target `name` and its package's folder (where cargo runs it).
-fn artifact(messages: &str, name: &str) -> Option<(PathBuf, PathBuf)> {
-    messages
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["reason"] == "compiler-artifact" && v["target"]["name"] == name)
-        .filter(|v| {
-            v["target"]["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "bench"))
-        })
-        .find_map(|v| {
-            let exe = PathBuf::from(v["executable"].as_str()?);
-            let dir = v["manifest_path"]
-                .as_str()
-                .and_then(|m| Path::new(m).parent())
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            Some((exe, dir))
-        })
 }
 
 impl BenchCommand {

@@ -13,6 +13,9 @@ impl Environment {
     /// derived from the OS, architecture and core count (`linux-x86_64-2core`), which is the
     /// coarsest label under which numbers are still comparable.
     pub fn detect(profile: Profile) -> Environment {
+        // Every bench binary describes its machine, so this keeps perfwarden's folder in all
+        // of them: `check` reads it to know which tree built the bench (see `built_from`).
+        let _ = crate::manifest_dir!();
         let cores = std::thread::available_parallelism()
             .map(|n| n.get() as u32)
             .unwrap_or(1);

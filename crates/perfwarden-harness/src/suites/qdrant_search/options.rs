@@ -1,7 +1,7 @@
 //! What shapes a run besides the Qdrant it runs against: the plan of the profile, the
 //! fixture, the seed and the environment's overrides.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::overrides;
@@ -117,5 +117,5 @@ impl Options {
 
 /// `fixtures/personas/seed-002.toml` of the repository: the users' own Locust plan.
 fn default_mix() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/personas/seed-002.toml")
+    perfwarden::manifest_dir!().join("../../fixtures/personas/seed-002.toml")
 }

@@ -1,7 +1,7 @@
 //! How much the suite does under each profile ([`Plan`], pure data), and the settings the
 //! environment may change ([`Options`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::CacheError;
@@ -381,7 +381,7 @@ fn parse<T: std::str::FromStr>(name: &str, text: &str, what: &str) -> Result<T, 
 
 /// `fixtures/personas/cache.toml` of the repository.
 fn default_mix() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/personas/cache.toml")
+    perfwarden::manifest_dir!().join("../../fixtures/personas/cache.toml")
 }
 
 /// `perfwarden:<suite>:<pid>-<time>:`: distinct for every run, even two at once on one
