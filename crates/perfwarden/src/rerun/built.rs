@@ -4,13 +4,15 @@
 //! (they do not depend on the workspace's path), so cargo can call one checkout's benches
 //! fresh and hand back the binaries it built from the other: a check would then measure
 //! another commit, and a confirmation would compare a commit with itself. Every binary is read
-//! for the folders perfwarden's crates wrote into it (`crate::built_from`); one from another
-//! checkout makes its packages be cleaned and built again.
+//! for the packages and folders perfwarden's crates wrote into it (`crate::built_from`); one
+//! that a package of this workspace built from another folder makes the workspace's packages
+//! be cleaned and built again.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{BenchCommand, RerunError, cargo};
-use crate::built_from;
+use crate::built_from::{self, BuiltFrom};
 use crate::profile::Profile;
 
 /// Builds `cargo bench --no-run` of the bench targets `names` in the workspace at `repo`
@@ -95,40 +97,42 @@ fn build_once(
         .collect()
 }
 
-/// The first bench whose binary names a folder outside the checkout at `repo`, and that
-/// folder. A binary that names no folder (a bench that links no crate of ours) cannot be
-/// checked and passes.
+/// The first bench whose binary says a package of this workspace built it from a folder
+/// other than that package's folder here, and that folder.
 fn first_foreign(built: &[BenchCommand], repo: &Path) -> Option<(String, String)> {
+    let members = workspace_members(repo);
     built.iter().find_map(|cmd| {
         let bytes = std::fs::read(&cmd.binary).ok()?;
-        built_from::folders_in(&bytes)
-            .into_iter()
-            .find(|f| !in_checkout(Path::new(f), repo))
-            .map(|f| (cmd.name.clone(), f))
+        let crates = built_from::built_from(&bytes);
+        foreign(&crates, &members).map(|c| (cmd.name.clone(), c.folder.clone()))
     })
 }
 
-/// Whether `folder` belongs to the checkout at `repo`: they share the nearest folder with a
-/// `.git` (a clone's folder, a worktree's file), so a worktree nested in `repo` (under
-/// `target/`) is not `repo`'s. Without git, whether `folder` lies under `repo`.
-fn in_checkout(folder: &Path, repo: &Path) -> bool {
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let (folder, repo) = (canonical(folder), canonical(repo));
-    let checkout = |p: &Path| -> Option<PathBuf> {
-        p.ancestors()
-            .find(|a| a.join(".git").exists())
-            .map(Path::to_path_buf)
-    };
-    match checkout(&repo) {
-        Some(ours) => checkout(&folder) == Some(ours),
-        None => folder.starts_with(&repo),
-    }
+/// The first of `crates` that names a package of `members` (name → its folder here) but
+/// another folder. Crates of other names (perfwarden as a dependency of a user's workspace)
+/// are not judged; a binary that names no member cannot be checked, and the confirmation's
+/// sides get newer files (`interleave`) so that cargo rebuilds them anyway.
+pub(super) fn foreign<'a>(
+    crates: &'a [BuiltFrom],
+    members: &BTreeMap<String, PathBuf>,
+) -> Option<&'a BuiltFrom> {
+    crates.iter().find(|c| {
+        members
+            .get(&c.package)
+            .is_some_and(|here| canonical(Path::new(&c.folder)) != *here)
+    })
+}
+
+/// `p` with symbolic links resolved, or as it is when it no longer exists (a worktree that
+/// was removed).
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// `cargo clean -p` of every package of the workspace at `repo`, in the bench profile's
 /// folder: their next build cannot be called fresh. Dependencies stay built.
 fn clean_packages(repo: &Path, target_dir: Option<&Path>) -> Result<(), RerunError> {
-    let packages = workspace_packages(repo);
+    let packages: Vec<String> = workspace_members(repo).into_keys().collect();
     let mut cmd = cargo::command();
     if let Some(t) = target_dir {
         cmd.env("CARGO_TARGET_DIR", t);
@@ -169,11 +173,15 @@ fn metadata(repo: &Path) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-fn workspace_packages(repo: &Path) -> Vec<String> {
+/// Each package of the workspace at `repo` and its folder.
+fn workspace_members(repo: &Path) -> BTreeMap<String, PathBuf> {
     let meta = metadata(repo);
     let packages = meta["packages"].as_array().into_iter().flatten();
     packages
-        .filter_map(|p| p["name"].as_str().map(String::from))
+        .filter_map(|p| {
+            let folder = Path::new(p["manifest_path"].as_str()?).parent()?;
+            Some((p["name"].as_str()?.to_string(), canonical(folder)))
+        })
         .collect()
 }
 

@@ -17,7 +17,7 @@ fn toy(dir: &Path) -> PathBuf {
     std::fs::write(dir.join("src/lib.rs"), "").unwrap();
     std::fs::write(
         dir.join("benches/b.rs"),
-        "fn main() {\n    let m = concat!(\"perfwarden-built-from:\", env!(\"CARGO_MANIFEST_DIR\"), \"\\0\");\n    println!(\"{}\", std::hint::black_box(m).len());\n}\n",
+        "fn main() {\n    let m = concat!(\"perfwarden-built-from:toy=\", env!(\"CARGO_MANIFEST_DIR\"), \"\\0\");\n    println!(\"{}\", std::hint::black_box(m).len());\n}\n",
     )
     .unwrap();
     dir.canonicalize().unwrap()
@@ -36,7 +36,8 @@ fn age(dir: &Path) {
 }
 
 fn folders(cmd: &BenchCommand) -> Vec<String> {
-    built_from::folders_in(&std::fs::read(&cmd.binary).unwrap())
+    let crates = built_from::built_from(&std::fs::read(&cmd.binary).unwrap());
+    crates.into_iter().map(|c| c.folder).collect()
 }
 
 #[test]
@@ -57,29 +58,41 @@ fn a_checkout_never_gets_the_binary_cargo_built_from_another() {
     assert_eq!(folders(&built_b[0]), [b.display().to_string()]);
 }
 
-#[test]
-fn a_worktree_nested_in_the_checkout_is_another_checkout() {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("repo");
-    let nested = repo.join("target/perfwarden/base-0123/crates/x");
-    std::fs::create_dir_all(repo.join(".git")).unwrap();
-    std::fs::create_dir_all(repo.join("crates/x")).unwrap();
-    std::fs::create_dir_all(&nested).unwrap();
-    std::fs::write(repo.join("target/perfwarden/base-0123/.git"), "gitdir: x").unwrap();
-    assert!(in_checkout(&repo.join("crates/x"), &repo));
-    assert!(!in_checkout(&nested, &repo));
-    assert!(in_checkout(
-        &nested,
-        &repo.join("target/perfwarden/base-0123")
-    ));
-    assert!(!in_checkout(Path::new("/elsewhere/crates/x"), &repo));
+fn crate_(package: &str, folder: &Path) -> BuiltFrom {
+    BuiltFrom {
+        package: package.into(),
+        folder: folder.display().to_string(),
+    }
 }
 
 #[test]
-fn without_git_a_folder_under_the_tree_is_the_trees() {
+fn only_a_package_of_the_workspace_in_another_folder_is_foreign() {
     let tmp = tempfile::tempdir().unwrap();
-    let tree = tmp.path().join("tree");
-    std::fs::create_dir_all(tree.join("crates/x")).unwrap();
-    assert!(in_checkout(&tree.join("crates/x"), &tree));
-    assert!(!in_checkout(&tmp.path().join("other/crates/x"), &tree));
+    let repo = tmp.path().join("repo");
+    let nested = repo.join("target/perfwarden/base-0123/crates/x");
+    std::fs::create_dir_all(repo.join("crates/x")).unwrap();
+    std::fs::create_dir_all(&nested).unwrap();
+    let members = BTreeMap::from([("x".to_string(), canonical(&repo.join("crates/x")))]);
+    let ours = crate_("x", &repo.join("crates/x"));
+    let registry = crate_(
+        "perfwarden",
+        Path::new("/root/.cargo/registry/src/perfwarden-0.1"),
+    );
+    assert_eq!(foreign(&[ours.clone(), registry.clone()], &members), None);
+    // The baseline's worktree, nested in the checkout, is another tree.
+    let worktree = crate_("x", &nested);
+    assert_eq!(
+        foreign(&[ours.clone(), worktree.clone()], &members),
+        Some(&worktree)
+    );
+    // A removed clone cannot be resolved and is still another folder.
+    let gone = crate_("x", Path::new("/gone/clone/crates/x"));
+    assert_eq!(foreign(&[gone.clone()], &members), Some(&gone));
+    // The same folder through a symbolic link is the same folder.
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&repo, &link).unwrap();
+    assert_eq!(
+        foreign(&[crate_("x", &link.join("crates/x"))], &members),
+        None
+    );
 }
