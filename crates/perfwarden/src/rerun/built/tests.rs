@@ -87,7 +87,7 @@ fn only_a_package_of_the_workspace_in_another_folder_is_foreign() {
     );
     // A removed clone cannot be resolved and is still another folder.
     let gone = crate_("x", Path::new("/gone/clone/crates/x"));
-    assert_eq!(foreign(&[gone.clone()], &members), Some(&gone));
+    assert_eq!(foreign(std::slice::from_ref(&gone), &members), Some(&gone));
     // The same folder through a symbolic link is the same folder.
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(&repo, &link).unwrap();
