@@ -134,6 +134,65 @@ fn calibrate_measures_false_alarms_detection_and_writes_the_noise_floor() -> Res
     Ok(())
 }
 
+/// Unchanged runs whose instruction counts differ measured different code (a binary cargo
+/// reused from another checkout): their spread is not written as a floor, which would widen
+/// the counts' 2% threshold past the change it is there to catch.
+#[test]
+fn instruction_counts_that_vary_get_no_noise_floor() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let count = |v: f64| {
+        let mut m = Metric::new(
+            "demo",
+            "case",
+            "instructions",
+            Unit::Count,
+            Direction::LowerIsBetter,
+            v,
+        );
+        m.noise = None;
+        m
+    };
+    for i in 0..4 {
+        let mut run = Run::new(env(Some("abc")));
+        // Every other run measured a binary 12% heavier; the time metric varies as times do.
+        run.metrics
+            .push(count(if i % 2 == 0 { 333e6 } else { 373e6 }));
+        run.metrics.push(demo_metric(100.0 + i as f64));
+        calibrate::keep_run(dir.path(), false, i, &run)?;
+    }
+    let config = dir.path().join("perfwarden.toml");
+    std::fs::write(
+        &config, "[gate]
+",
+    )?;
+    let class = dir.path().join("baselines").join("test-2core");
+    let mut baseline = Run::new(env(Some("abc")));
+    baseline.metrics.push(count(333e6));
+    baseline.metrics.push(demo_metric(100.0));
+    baseline.write(&class.join("demo.json"))?;
+    let mut a = args(
+        dir.path(),
+        &dir.path().join("c.json"),
+        &config,
+        Some(&class),
+    );
+    a.inject_slowdown = None;
+
+    assert_eq!(run(&a)?, 1, "the report says the counts vary");
+    let written = read_run(&class.join("demo.json"))?;
+    let noise = |name: &str| {
+        written
+            .metrics
+            .iter()
+            .find(|m| m.metric == name)
+            .unwrap()
+            .noise
+    };
+    assert_eq!(noise("instructions"), None);
+    assert!(noise("work").is_some_and(|n| n > 0.0));
+    Ok(())
+}
+
 #[test]
 fn too_few_runs_is_bad_input() -> Result<()> {
     let dir = tempfile::tempdir()?;

@@ -18,6 +18,20 @@ pub(crate) struct FloorWritten {
     pub(crate) files: Vec<(PathBuf, usize)>,
     /// Calibrated metrics that no baseline file holds and no new file received.
     pub(crate) unmatched: Vec<String>,
+    /// Instruction counts that varied between the unchanged runs, with their CV: not
+    /// written (see [`varies_like_other_code`]).
+    pub(crate) refused: Vec<(String, f64)>,
+}
+
+/// Instruction counts of one binary on one input vary by well under 0.1% (here: identical in
+/// five runs); unchanged runs whose counts differ by more than this measured different code
+/// (a binary cargo reused from another checkout). A floor made of that would silently widen
+/// the counts' tight threshold (2%) past the change it exists to catch.
+pub(crate) const INSTRUCTIONS_CV_LIMIT: f64 = 0.01;
+
+/// Whether an instruction count's run-to-run CV says the runs measured different code.
+pub(crate) fn varies_like_other_code(id: &str, cv: f64) -> bool {
+    id.ends_with("/instructions") && cv > INSTRUCTIONS_CV_LIMIT
 }
 
 /// Sets `noise` on every calibrated metric found in `class_dir/*.json`. A suite with no
@@ -28,12 +42,17 @@ pub(crate) fn write_noise(
     calibration: &Calibration,
     template: Option<&Run>,
 ) -> Result<FloorWritten, Error> {
-    let cvs: BTreeMap<&str, f64> = calibration
-        .metrics
-        .iter()
-        .filter_map(|m| Some((m.id.as_str(), m.spread.cv?)))
-        .collect();
     let mut done = FloorWritten::default();
+    let mut cvs: BTreeMap<&str, f64> = BTreeMap::new();
+    for m in &calibration.metrics {
+        match m.spread.cv {
+            Some(cv) if varies_like_other_code(&m.id, cv) => done.refused.push((m.id.clone(), cv)),
+            Some(cv) => {
+                cvs.insert(m.id.as_str(), cv);
+            }
+            None => {}
+        }
+    }
     let mut writes: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let mut matched: BTreeMap<&str, bool> = cvs.keys().map(|k| (*k, false)).collect();
     let existing = if class_dir.is_dir() {

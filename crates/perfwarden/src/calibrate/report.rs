@@ -29,6 +29,11 @@ fn num(v: f64) -> String {
 /// What the metric's numbers say against the goals, in a few words.
 pub(crate) fn status(m: &MetricCalibration, c: &Calibration) -> String {
     let mut notes = Vec::new();
+    if let Some(cv) = m.spread.cv
+        && super::floor::varies_like_other_code(&m.id, cv)
+    {
+        notes.push("instruction counts vary: the runs measured different code".into());
+    }
     if m.too_noisy {
         notes.push(format!(
             "too noisy at {}: needs {}",

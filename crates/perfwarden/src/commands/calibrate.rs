@@ -87,6 +87,14 @@ pub fn run(args: &CalibrateArgs) -> Result<i32, CalibrateError> {
         for id in &written.unmatched {
             println!("noise floor: {id} is in no baseline file (not written)");
         }
+        for (id, cv) in &written.refused {
+            println!(
+                "noise floor: {id} not written: its instruction counts vary by {:.2}% between \
+                 unchanged runs, so the runs measured different code (were they all built \
+                 from this tree?)",
+                cv * 100.0
+            );
+        }
     }
     let all_met = calibration
         .metrics
