@@ -300,7 +300,9 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
         repo: repo.clone(),
         rounds: 3,
         benches: Default::default(),
-        work_dir: dir.path().join("confirm"),
+        // Under the target directory, as the default results folder is: the baseline's
+        // worktree must not go there (cargo would call the current side fresh).
+        work_dir: dir.path().join("target/perfwarden/confirm"),
         profile: Profile::Smoke,
         bench_args: Vec::new(),
         instructions: Default::default(),

@@ -282,8 +282,7 @@ fn measure_now(
     log: &mut dyn FnMut(String),
 ) -> anyhow::Result<(Comparison, Run, Run)> {
     let commit = worktree::resolve_commit(repo, base).map_err(anyhow::Error::msg)?;
-    let short: String = commit.chars().take(12).collect();
-    let tree_path = work.join(format!("base-{short}"));
+    let tree_path = worktree::location("base", &commit);
     let _ = std::fs::remove_dir_all(&tree_path);
     let tree = worktree::Worktree::add(repo, &commit, &tree_path).map_err(anyhow::Error::msg)?;
     let rounds = args.rounds.max(2);

@@ -97,8 +97,7 @@ pub fn confirm(
         report.metrics = std::mem::take(&mut found);
         return report;
     }
-    let short: String = commit.chars().take(12).collect();
-    let tree_path = opts.work_dir.join(format!("baseline-{short}"));
+    let tree_path = worktree::location("baseline", &commit);
     let _ = std::fs::remove_dir_all(&tree_path);
     let tree = match worktree::Worktree::add(&opts.repo, &commit, &tree_path) {
         Ok(t) => t,

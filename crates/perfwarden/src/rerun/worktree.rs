@@ -47,6 +47,18 @@ pub(crate) fn resolve_commit(repo: &Path, commit: &str) -> Result<String, String
     })
 }
 
+/// Where the worktree of `commit` goes: the system's temporary folder, never the results
+/// folder (by default under the target directory). Cargo records a build's sources that lie
+/// under its target directory relative to that directory, so a worktree there made cargo
+/// check the *other* tree's build against the worktree's files, call it fresh, and hand the
+/// current side the baseline's binaries (seen in a fresh clone's main job: byte-identical
+/// sides, a confirmation of the baseline against itself).
+pub(crate) fn location(kind: &str, commit: &str) -> PathBuf {
+    let short: String = commit.chars().take(12).collect();
+    let pid = std::process::id();
+    std::env::temp_dir().join(format!("perfwarden-{pid}-{kind}-{short}"))
+}
+
 /// A detached worktree of one commit; dropping it removes the worktree.
 #[derive(Debug)]
 pub(crate) struct Worktree {
