@@ -55,13 +55,16 @@ pub(crate) fn parse_total(callgrind_out: &str) -> Option<u64> {
     line("summary:").or_else(|| line("totals:"))
 }
 
+/// The name of the metric [`metric`] makes.
+pub(crate) const METRIC: &str = "instructions";
+
 /// The metric gated beside time: a count, lower is better, with no spread to test (the
 /// threshold alone decides).
 pub(crate) fn metric(suite: &str, benchmark: &str, count: u64) -> Metric {
     let mut m = Metric::new(
         suite,
         benchmark,
-        "instructions",
+        METRIC,
         Unit::Count,
         Direction::LowerIsBetter,
         count as f64,
