@@ -112,8 +112,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
                      thresholds): re-measuring all of it, a slowdown can hide under drift"
                 ));
             }
+            let noisy = c
+                .metrics
+                .iter()
+                .filter(|m| crate::gate::drift::within_noise(m))
+                .count();
             log(format!(
-                "re-measuring {suspects} metrics against the baseline's commit ({} fail)",
+                "re-measuring {suspects} metrics against the baseline's commit ({} fail, \
+                 {noisy} beyond their threshold but within the noise)",
                 c.totals.failing
             ));
             let opts = crate::confirm::Options {
@@ -314,7 +320,8 @@ fn measure_now(
     Ok((c, current, baseline))
 }
 
-/// The flagged metrics decided on the interleaved rounds' paired values.
+/// The flagged metrics (and those the noise made inconclusive) decided on the interleaved
+/// rounds' paired values.
 fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile) -> Confirmation {
     let mut conf = Confirmation {
         baseline_commit: Some(commit),
@@ -322,7 +329,8 @@ fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile
         profile: profile.to_string(),
         metrics: Default::default(),
     };
-    for m in c.metrics.iter().filter(|m| crate::gate::drift::flagged(m)) {
+    let suspects = crate::gate::drift::suspects(c);
+    for m in c.metrics.iter().filter(|m| suspects.contains(&m.id)) {
         if let Some((status, paired)) = crate::confirm::decide_rounds(m, pairs) {
             let entry = MetricConfirmation {
                 bench: None,

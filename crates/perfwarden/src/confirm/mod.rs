@@ -194,5 +194,5 @@ pub(crate) fn decide_rounds(
     if values.len() != pairs.len() {
         return None;
     }
-    decide(&values, m.direction, m.threshold)
+    decide(&values, m.direction, m.configured_threshold)
 }

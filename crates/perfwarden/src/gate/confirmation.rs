@@ -3,7 +3,9 @@
 //! the drift that moved both. A flagged change is confirmed when a large majority of the
 //! paired ratios lie beyond the threshold in the worse direction *and* the paired change is
 //! beyond the threshold with 95% confidence given the ratios' own spread; otherwise it was
-//! drift, which does not fail. Pure: the re-runs themselves are `crate::confirm`'s.
+//! drift, which does not fail. The threshold is the configured one, never raised by the
+//! noise floor: that floor is the run-to-run noise the pairing cancels, and the bound
+//! accounts for what noise is left within the pairs. Pure: the re-runs themselves are `crate::confirm`'s.
 //!
 //! A confirmation can arrive as data from an untrusted job (the PR's own run): [`apply`]
 //! re-derives every status from the paired ratios under the trusted comparison's own
@@ -207,10 +209,12 @@ pub(crate) fn collected(comparison: &Comparison) -> Option<Confirmation> {
     Some(c)
 }
 
-/// A slowdown that favourable drift hid from the committed baseline, confirmed by the paired
-/// rounds: a regression (critical beyond twice its threshold), failing where gated.
+/// A slowdown that favourable drift or the noise hid from the committed baseline, confirmed
+/// by the paired rounds: a regression (critical beyond twice its threshold), failing where
+/// gated.
 fn unhide(m: &mut MetricComparison, c: &MetricConfirmation, commit: &str) {
     let Some(p) = &c.paired else { return };
+    let hidden_by_noise = drift::within_noise(m);
     m.relative = if p.paired_change > 2.0 * m.threshold {
         Verdict::Critical
     } else {
@@ -221,12 +225,22 @@ fn unhide(m: &mut MetricComparison, c: &MetricConfirmation, commit: &str) {
     let seen = m
         .change
         .map_or_else(|| "no change".into(), super::compare::signed_pct);
-    m.reason = format!(
-        "{} worse than commit {commit} measured now, interleaved, although {seen} against \
-         the committed baseline: its suite ran faster than when the baseline was measured, \
-         which hid the slowdown",
-        super::compare::signed_pct(p.paired_change)
-    );
+    let paired = super::compare::signed_pct(p.paired_change);
+    m.reason = if hidden_by_noise {
+        format!(
+            "{paired} worse than commit {commit} measured now, interleaved: beyond the \
+             {} threshold with {:.0}% confidence; {seen} against the committed baseline \
+             was within its run-to-run noise",
+            super::compare::pct(m.configured_threshold),
+            CONFIDENCE * 100.0
+        )
+    } else {
+        format!(
+            "{paired} worse than commit {commit} measured now, interleaved, although {seen} \
+             against the committed baseline: its suite ran faster than when the baseline was \
+             measured, which hid the slowdown"
+        )
+    };
 }
 
 /// The status the paired ratios support with the evidence derived here from them (nothing
@@ -264,7 +278,7 @@ fn checked_status(
     // The ratios are oriented worse-above-1; deciding on (1, r) pairs of a lower-is-better
     // metric gives back exactly the ratios.
     let pairs: Vec<(f64, f64)> = p.worse_ratios.iter().map(|r| (1.0, *r)).collect();
-    let (status, again) = decide(&pairs, Direction::LowerIsBetter, m.threshold)
+    let (status, again) = decide(&pairs, Direction::LowerIsBetter, m.configured_threshold)
         .ok_or_else(|| format!("metric {:?}: no paired ratios", m.id))?;
     if again.beyond != p.beyond || again.needed != p.needed {
         return bad("the paired counts do not match the ratios".into());

@@ -5,8 +5,11 @@
 //! gate flags nothing, so nothing is re-measured. A suite whose metrics moved as a body in
 //! the better direction is therefore suspect: every one of its metrics is re-measured
 //! against the baseline's commit, interleaved, like a flag, and a slowdown the paired rounds
-//! confirm fails ([`super::confirmation::apply`]). Pure, so a trusted job re-derives the same
-//! suspects from the same comparison.
+//! confirm fails ([`super::confirmation::apply`]). The same holds for a change beyond its
+//! threshold that the gate called inconclusive because the calibrated run-to-run noise (or
+//! the samples' own) could explain it: the paired rounds cancel that noise, so it is
+//! re-measured too. Pure, so a trusted job re-derives the same suspects from the same
+//! comparison.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,14 +63,17 @@ pub(crate) fn drifted_suites(c: &Comparison) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// The metrics to re-measure: what the gate called a regression or critical, and every
-/// gated metric with a change in a suite that drifted in the better direction.
+/// The metrics to re-measure: what the gate called a regression or critical, every gated
+/// change beyond its threshold that the noise made inconclusive, and every gated metric
+/// with a change in a suite that drifted in the better direction.
 pub(crate) fn suspects(c: &Comparison) -> BTreeSet<String> {
     let drifted = drifted_suites(c);
     c.metrics
         .iter()
         .filter(|m| {
-            flagged(m) || (drifted.contains_key(&m.suite) && worse_in_thresholds(m).is_some())
+            flagged(m)
+                || within_noise(m)
+                || (drifted.contains_key(&m.suite) && worse_in_thresholds(m).is_some())
         })
         .map(|m| m.id.clone())
         .collect()
@@ -76,6 +82,13 @@ pub(crate) fn suspects(c: &Comparison) -> BTreeSet<String> {
 /// What the gate itself called a regression or critical.
 pub(crate) fn flagged(m: &MetricComparison) -> bool {
     matches!(m.relative, Verdict::Regression | Verdict::Critical)
+}
+
+/// A gated change beyond its configured threshold in the worse direction that the gate
+/// called inconclusive: within the noise floor, or explained by the samples' noise. Where two
+/// calibration runs differed by 20%, a 25% slowdown hides there.
+pub(crate) fn within_noise(m: &MetricComparison) -> bool {
+    m.relative == Verdict::Inconclusive && worse_in_thresholds(m).is_some_and(|w| w > 1.0)
 }
 
 #[cfg(test)]
@@ -97,6 +110,18 @@ mod tests {
             ));
         }
         r
+    }
+
+    /// A confirmation entry decided on paired ratios (current / baseline) at a 10% threshold.
+    fn entry(ratios: &[f64]) -> crate::gate::confirmation::MetricConfirmation {
+        let pairs: Vec<(f64, f64)> = ratios.iter().map(|r| (1.0, *r)).collect();
+        let (status, paired) =
+            crate::gate::confirmation::decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
+        crate::gate::confirmation::MetricConfirmation {
+            bench: None,
+            status,
+            paired: Some(paired),
+        }
     }
 
     #[test]
@@ -124,21 +149,10 @@ mod tests {
 
     #[test]
     fn a_hidden_slowdown_confirmed_by_paired_rounds_fails() {
-        use crate::gate::confirmation::{self, Confirmation, MetricConfirmation, Status};
+        use crate::gate::confirmation::{self, Confirmation, Status};
         let base = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
         let cur = run(&[("a", 70.0), ("b", 87.5), ("c", 71.0)]);
         let mut c = compare(&base, &cur, &Config::default()).unwrap();
-        let entry = |ratios: &[f64]| {
-            let pairs: Vec<(f64, f64)> = ratios.iter().map(|r| (1.0, *r)).collect();
-            let (status, paired) =
-                confirmation::decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
-            let paired = Some(paired);
-            MetricConfirmation {
-                bench: None,
-                status,
-                paired,
-            }
-        };
         let mut conf = Confirmation {
             baseline_commit: Some("abc".into()),
             rounds: 3,
@@ -163,6 +177,55 @@ mod tests {
         let mut c = compare(&base, &steady, &Config::default()).unwrap();
         let err = confirmation::apply(&mut c, conf).unwrap_err();
         assert!(err.contains("was not flagged"), "{err}");
+    }
+
+    #[test]
+    fn a_slowdown_within_the_noise_floor_is_re_measured_and_judged_on_its_threshold() {
+        use crate::gate::confirmation::{self, Confirmation, Status};
+        // Two calibration runs 20% apart: a floor of 66%, so +25% alone is inconclusive.
+        let noisy = |r: Run| {
+            let mut r = r;
+            r.metrics.iter_mut().for_each(|m| m.noise = Some(0.2));
+            r
+        };
+        let base = noisy(run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]));
+        let cur = noisy(run(&[("a", 125.0), ("b", 104.0), ("c", 60.0)]));
+        let mut c = compare(&base, &cur, &Config::default()).unwrap();
+        assert_eq!(c.totals.failing, 0, "the gate alone calls it inconclusive");
+        let a = c.metrics.iter().find(|m| m.id == "s/a/time").unwrap();
+        assert!(within_noise(a));
+        // Within the threshold or better: nothing to re-measure.
+        assert_eq!(
+            suspects(&c).into_iter().collect::<Vec<_>>(),
+            ["s/a/time".to_string()]
+        );
+        let conf = |ratios: &[f64]| {
+            let mut conf = Confirmation {
+                baseline_commit: Some("abc".into()),
+                rounds: 3,
+                profile: "smoke".into(),
+                metrics: Default::default(),
+            };
+            conf.metrics.insert("s/a/time".into(), entry(ratios));
+            conf
+        };
+        // Paired, the change is +25% in every round: a regression against the 10% threshold.
+        confirmation::apply(&mut c, conf(&[1.24, 1.27, 1.25])).unwrap();
+        let a = c.metrics.iter().find(|m| m.id == "s/a/time").unwrap();
+        assert_eq!((a.verdict, a.fails), (Verdict::Regression, true));
+        assert!(
+            a.reason.contains("within its run-to-run noise"),
+            "{}",
+            a.reason
+        );
+        assert_eq!(c.totals.failing, 1);
+        // Paired, it was the machine: still inconclusive, still passing.
+        let mut c = compare(&base, &cur, &Config::default()).unwrap();
+        confirmation::apply(&mut c, conf(&[1.02, 0.97, 1.05])).unwrap();
+        let a = c.metrics.iter().find(|m| m.id == "s/a/time").unwrap();
+        assert_eq!((a.verdict, a.fails), (Verdict::Inconclusive, false));
+        assert_eq!(a.confirmation.as_ref().unwrap().status, Status::Drift);
+        assert_eq!(c.totals.failing, 0);
     }
 
     #[test]
