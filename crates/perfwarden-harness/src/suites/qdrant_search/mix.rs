@@ -119,11 +119,7 @@ async fn both_runs(
     opts: &Options,
 ) -> Result<(), QdrantError> {
     let p = &opts.plan;
-    let cfg = |bench: &str| {
-        let mut cfg = opts.load_config(bench.to_string());
-        cfg.duration = p.mix_duration;
-        cfg
-    };
+    let cfg = |bench: &str| opts.config_for(bench.to_string(), p.mix_duration);
     let bench = format!("{head}/open_{}", p.mix_rate);
     let shape = Shape::Constant { rate: p.mix_rate };
     let m = load::open_loop_mix(&cfg(&bench), &shape, p.max_in_flight, plan.clone()).await;

@@ -84,15 +84,20 @@ impl Options {
 
     /// An open-loop run's configuration: the plan's open-loop duration.
     pub(crate) fn open_config(&self, label: String) -> LoadConfig {
-        let mut cfg = self.load_config(label);
-        cfg.duration = self.plan.open_duration;
-        cfg
+        self.config_for(label, self.plan.open_duration)
     }
 
+    /// A closed-loop run's configuration: the plan's duration.
     pub(crate) fn load_config(&self, label: String) -> LoadConfig {
-        let plan = &self.plan;
-        LoadConfig::new(label, plan.warmup, plan.duration)
-            .window(plan.duration.min(Duration::from_secs(1)))
+        self.config_for(label, self.plan.duration)
+    }
+
+    /// A load run of `duration`: at least five windows (a second at most each), so that
+    /// even the pr profile's one-second closed loops carry their rate's spread as samples
+    /// instead of a single number the gate takes at face value.
+    pub(crate) fn config_for(&self, label: String, duration: Duration) -> LoadConfig {
+        LoadConfig::new(label, self.plan.warmup, duration)
+            .window((duration / 5).clamp(Duration::from_millis(1), Duration::from_secs(1)))
             .timeout(self.request_timeout)
             .progress(self.progress)
             .slowdown(self.slowdown)
