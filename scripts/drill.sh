@@ -6,7 +6,7 @@
 #   (a) commit a baseline measured by `perfwarden check` for this machine class;
 #   (b) an unchanged commit, checked 5 times: expected 5 x exit 0, 0 failing metrics;
 #   (c) a commit that really slows the gate's own compare (every metric judged twice: a
-#       code change, not the injection knob; 12% more instructions, about twice the time),
+#       code change, not the injection knob; 12% more instructions, 5-15% more time),
 #       checked: expected exit 1 with the slowed metric a confirmed regression;
 #   (d) on top, a commit that only loosens perfwarden.toml, run through scripts/gate.sh as
 #       the PR workflow does (judged by the base commit's config): expected exit 1.
@@ -70,8 +70,10 @@ for i in $(seq 1 "$runs"); do
 done
 
 # (c) A real slowdown of one code path: every metric judged twice, which costs compare 12%
-# more instructions (callgrind on the gate bench, 2026-12-02: 333.9 M -> 373.9 M) and about
-# twice the time in quiet rounds.
+# more instructions (callgrind on the gate bench, 2026-12-02: 333.9 M -> 373.9 M) but only
+# 5-15% more time, less than this 2-core machine's run-to-run time noise (paired time ratios
+# 1.11, 1.05, 0.93 on 2026-12-03): the instruction count, at its 2% threshold, is what catches
+# it, as it should catch every CPU-bound change.
 base_sha="$(git rev-parse HEAD)"
 sed -i 's|^                judge(base, cur, &resolved, config)$|                { std::hint::black_box(judge(base, cur, \&resolved, config)); judge(base, cur, \&resolved, config) }|' \
   crates/perfwarden/src/gate/compare.rs
