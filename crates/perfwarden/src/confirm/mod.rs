@@ -35,7 +35,7 @@ pub struct Options {
     /// Bench → `suite/benchmark` whose instructions are counted too, as in the run that is
     /// confirmed.
     pub instructions: BTreeMap<String, String>,
-    /// `CARGO_TARGET_DIR` for both builds; cargo's default (the environment's) when `None`,
+    /// `CARGO_TARGET_DIR` for both builds; the current tree's target directory when `None`,
     /// shared so only what changed between the commits rebuilds.
     pub target_dir: Option<PathBuf>,
 }

@@ -173,6 +173,14 @@ fn metadata(repo: &Path) -> serde_json::Value {
         .unwrap_or_default()
 }
 
+/// The cargo target directory of the workspace at `repo` (`CARGO_TARGET_DIR`, a
+/// `build.target-dir` of its cargo config, else its `target/`); `None` when cargo cannot say.
+pub(crate) fn target_directory(repo: &Path) -> Option<PathBuf> {
+    metadata(repo)["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+}
+
 /// Each package of the workspace at `repo` and its folder.
 fn workspace_members(repo: &Path) -> BTreeMap<String, PathBuf> {
     let meta = metadata(repo);

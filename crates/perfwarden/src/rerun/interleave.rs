@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{BenchCommand, RerunError, build_benches};
+use super::{BenchCommand, RerunError, build_benches, target_directory};
 use crate::profile::Profile;
 use crate::results::{self, Run};
 
@@ -25,8 +25,8 @@ pub(crate) struct Plan {
     pub(crate) profile: Profile,
     /// Arguments for every bench binary after `--bench`.
     pub(crate) bench_args: Vec<String>,
-    /// `CARGO_TARGET_DIR` for both builds (shared, so only what changed rebuilds); cargo's
-    /// default when `None`.
+    /// `CARGO_TARGET_DIR` for both builds (shared, so only what changed rebuilds); the
+    /// current tree's own target directory when `None`.
     pub(crate) target_dir: Option<PathBuf>,
     /// Where the binaries and each run's output go.
     pub(crate) work_dir: PathBuf,
@@ -42,8 +42,15 @@ pub(crate) fn interleave(
         "building {} at the baseline and the current tree",
         plan.benches.join(", ")
     ));
-    let a = side(plan, &plan.baseline_tree, "baseline")?;
-    let b = side(plan, &plan.current_tree, "current")?;
+    // Never cargo's default for the baseline's worktree: that is a `target/` of its own, in
+    // which everything, Qdrant's engine and the AWS SDK included, would build from nothing
+    // (25-37 minutes on 2 cores) where only the crates that changed need to.
+    let target = plan
+        .target_dir
+        .clone()
+        .or_else(|| target_directory(&plan.current_tree));
+    let a = side(plan, &plan.baseline_tree, "baseline", target.as_deref())?;
+    let b = side(plan, &plan.current_tree, "current", target.as_deref())?;
     let mut pairs = Vec::with_capacity(plan.rounds);
     for round in 0..plan.rounds {
         let (mut ra, mut rb) = (None::<Run>, None::<Run>);
@@ -75,18 +82,22 @@ pub(crate) fn interleave(
 /// gives both builds the same file name in a shared target directory. `build_benches` makes
 /// sure each binary that names its packages was built from its side's tree; newer files make
 /// cargo rebuild the ones that do not (a user's benches that link no crate of ours).
-fn side(plan: &Plan, tree: &Path, name: &str) -> Result<Vec<BenchCommand>, RerunError> {
+fn side(
+    plan: &Plan,
+    tree: &Path,
+    name: &str,
+    target: Option<&Path>,
+) -> Result<Vec<BenchCommand>, RerunError> {
     touch_sources(tree);
     let bin_dir = plan.work_dir.join("bin").join(name);
     std::fs::create_dir_all(&bin_dir).map_err(|e| RerunError {
         bench: plan.benches.join(","),
         what: format!("{}: {e}", bin_dir.display()),
     })?;
-    let built =
-        build_benches(tree, &plan.benches, plan.target_dir.as_deref()).map_err(|e| RerunError {
-            what: format!("{name}: {}", e.what),
-            ..e
-        })?;
+    let built = build_benches(tree, &plan.benches, target).map_err(|e| RerunError {
+        what: format!("{name}: {}", e.what),
+        ..e
+    })?;
     built
         .into_iter()
         .map(|mut cmd| {

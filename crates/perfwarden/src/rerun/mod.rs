@@ -20,7 +20,7 @@ use std::process::Command;
 
 use crate::profile::Profile;
 use crate::results::{self, Environment, Run, criterion};
-pub(crate) use built::{bench_targets, build_benches};
+pub(crate) use built::{bench_targets, build_benches, target_directory};
 
 /// A bench that could not be built or run, or wrote nothing usable.
 #[derive(Debug, thiserror::Error)]

@@ -96,3 +96,29 @@ fn only_a_package_of_the_workspace_in_another_folder_is_foreign() {
         None
     );
 }
+
+#[test]
+fn the_target_directory_is_the_one_cargo_builds_the_workspace_into() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = toy(&tmp.path().join("a"));
+    // As a user's shell would run it: CARGO_TARGET_DIR when set (as under CI's cache), else
+    // the workspace's own target/, never a folder of the baseline's worktree.
+    let expected = match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => a.join("target"),
+    };
+    assert_eq!(target_directory(&a), Some(expected));
+    std::fs::create_dir_all(a.join(".cargo")).unwrap();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::write(
+        a.join(".cargo/config.toml"),
+        format!(
+            "[build]\ntarget-dir = {:?}\n",
+            elsewhere.display().to_string()
+        ),
+    )
+    .unwrap();
+    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        assert_eq!(target_directory(&a), Some(elsewhere));
+    }
+}
