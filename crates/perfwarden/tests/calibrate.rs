@@ -283,9 +283,26 @@ fn demo_metric(value: f64) -> Metric {
     )
 }
 
+/// `path` (absolute) relative to the current directory, through their common folder.
+fn relative_to_cwd(path: &Path) -> Result<std::path::PathBuf> {
+    let cwd = std::env::current_dir()?;
+    let common = cwd
+        .components()
+        .zip(path.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel: std::path::PathBuf =
+        std::iter::repeat_n("..", cwd.components().count() - common).collect();
+    rel.extend(path.components().skip(common));
+    ensure!(rel.is_relative());
+    Ok(rel)
+}
+
 #[test]
 fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Result<()> {
-    let dir = tempfile::tempdir()?;
+    // Beside the test's own folder, so that the relative work folder below names it only
+    // from here, not from the benches' folders.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
     let repo = dir.path().join("repo");
     scratch_crate(&repo, 100)?;
     git(&repo, &["init", "-q"])?;
@@ -297,8 +314,10 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
         rounds: 3,
         benches: Default::default(),
         // Under the target directory, as the default results folder is: the baseline's
-        // worktree must not go there (cargo would call the current side fresh).
-        work_dir: dir.path().join("target/perfwarden/confirm"),
+        // worktree must not go there (cargo would call the current side fresh). And relative,
+        // as that folder is (`target/perfwarden`) when CARGO_TARGET_DIR is not set: the benches
+        // run from their own folders, where a relative path names nothing.
+        work_dir: relative_to_cwd(&dir.path().join("target/perfwarden/confirm"))?,
         profile: Profile::Smoke,
         bench_args: Vec::new(),
         instructions: Default::default(),
