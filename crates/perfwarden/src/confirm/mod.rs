@@ -194,5 +194,9 @@ pub(crate) fn decide_rounds(
     if values.len() != pairs.len() {
         return None;
     }
-    decide(&values, m.direction, m.configured_threshold)
+    decide(
+        &values,
+        m.direction,
+        crate::gate::confirmation::threshold(m),
+    )
 }
