@@ -7,9 +7,10 @@
 //! the noise floor made inconclusive ([`drift::within_noise`]): that one is judged on its
 //! configured threshold, since the floor is the run-to-run noise the pairing cancels and the
 //! bound accounts for what noise is left within the pairs. The others keep the raised one:
-//! two builds of different commits differ in code layout, and a micro-benchmark can move
-//! by 20% from that alone (measured: `gate_10k_metrics/render_markdown/time_median`, paired
-//! 1.23, 1.19, 1.16 between builds whose markdown code was the same). Pure: the re-runs themselves are `crate::confirm`'s.
+//! two builds of different commits differ in code layout, and a millisecond-scale
+//! micro-benchmark read 20% slower in three rounds in a row with no change to its code
+//! (`gate_10k_metrics/render_markdown/time_median`, paired 1.23, 1.19, 1.16; the same check
+//! again: 0.88, 1.32, 0.87). Pure: the re-runs themselves are `crate::confirm`'s.
 //!
 //! A confirmation can arrive as data from an untrusted job (the PR's own run): [`apply`]
 //! re-derives every status from the paired ratios under the trusted comparison's own
