@@ -88,12 +88,10 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         (false, false) => &args.instructions[..],
     };
     let counted = instructions(pairs, &benches)?;
-    // Absolute, as every folder handed to a bench that runs from its own folder must be.
     let work = args
         .work_dir
         .clone()
         .unwrap_or_else(|| results::results_dir().join("check"));
-    let work = std::path::absolute(&work).with_context(|| work.display().to_string())?;
     let class = Environment::detect(args.profile).machine_class;
     let class_dir = crate::baseline::class_dir(&args.baselines_dir, &class);
     let committed = results::json_files(&class_dir).is_ok_and(|f| !f.is_empty());

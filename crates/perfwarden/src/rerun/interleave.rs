@@ -38,16 +38,6 @@ pub(crate) fn interleave(
     plan: &Plan,
     log: &mut dyn FnMut(String),
 ) -> Result<Vec<(Run, Run)>, RerunError> {
-    // Absolute: the benches run from their own folders, where a relative work folder (the
-    // default results folder is `target/perfwarden` when CARGO_TARGET_DIR is not set) names
-    // nothing, and no binary copied there could be started.
-    let plan = &Plan {
-        work_dir: std::path::absolute(&plan.work_dir).map_err(|e| RerunError {
-            bench: plan.benches.join(","),
-            what: format!("{}: {e}", plan.work_dir.display()),
-        })?,
-        ..plan.clone()
-    };
     log(format!(
         "building {} at the baseline and the current tree",
         plan.benches.join(", ")

@@ -60,11 +60,16 @@ impl BenchCommand {
     ) -> Result<Run, RerunError> {
         // The bench runs in its package's directory (as under `cargo bench`): a relative
         // directory (the default `target/perfwarden/...` without CARGO_TARGET_DIR) would be
-        // written there instead, and the run would find nothing and leave a stray target/.
-        let run_dir = &std::path::absolute(run_dir).map_err(|e| RerunError {
-            bench: self.name.clone(),
-            what: format!("{}: {e}", run_dir.display()),
-        })?;
+        // written there instead, and the run would find nothing and leave a stray target/;
+        // a relative binary (a copy in such a folder) could not be started at all.
+        let absolute = |path: &Path| {
+            std::path::absolute(path).map_err(|e| RerunError {
+                bench: self.name.clone(),
+                what: format!("{}: {e}", path.display()),
+            })
+        };
+        let run_dir = &absolute(run_dir)?;
+        let binary = &absolute(&self.binary)?;
         let _ = std::fs::remove_dir_all(run_dir);
         std::fs::create_dir_all(run_dir).map_err(|e| RerunError {
             bench: self.name.clone(),
@@ -75,7 +80,7 @@ impl BenchCommand {
             bench: self.name.clone(),
             what: format!("cannot create {}: {e}", log.display()),
         })?;
-        let mut cmd = Command::new(&self.binary);
+        let mut cmd = Command::new(binary);
         cmd.current_dir(&self.workdir)
             .arg("--bench")
             .args(&self.args)
@@ -96,7 +101,7 @@ impl BenchCommand {
         };
         tracing::debug!(
             bench = %self.name,
-            binary = %self.binary.display(),
+            binary = %binary.display(),
             args = ?self.args,
             run_dir = %run_dir.display(),
             ?slowdown,
@@ -104,7 +109,7 @@ impl BenchCommand {
         );
         let status = cmd.status().map_err(|e| RerunError {
             bench: self.name.clone(),
-            what: format!("cannot start {}: {e}", self.binary.display()),
+            what: format!("cannot start {}: {e}", binary.display()),
         })?;
         if !status.success() {
             return Err(RerunError {
@@ -123,7 +128,7 @@ impl BenchCommand {
                 envs.push((SLOWDOWN_VAR.to_string(), f.to_string()));
             }
             let count = instructions::callgrind(
-                &self.binary,
+                binary,
                 &["--bench".to_string()],
                 &envs,
                 &self.workdir,
