@@ -102,6 +102,11 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         log(format!("building {}", benches.join(", ")));
         let (current, bench_of) =
             run_once(&repo, &benches, &counted, args.profile, &work, &mut log)?;
+        let baseline = if args.suites.is_empty() {
+            baseline
+        } else {
+            only_suites(baseline, &benches, &bench_of)
+        };
         let mut c = gate::compare(&baseline, &current, &config)
             .with_context(|| format!("{} vs this run", class_dir.display()))?;
         let suspects = crate::confirm::flagged(&c).len();
@@ -275,6 +280,23 @@ fn run_once(
     Ok((run, bench_of))
 }
 
+/// The baseline's suites that the benches of this check measure (`bench_of`: suite →
+/// bench) or are named after (a bench that failed measured nothing, and its suite stays
+/// missing). With `--suite`, the other suites were left out on purpose: gating them would list
+/// every one of their metrics as missing (1,709 in a `check --suite gate`).
+fn only_suites(mut baseline: Run, benches: &[String], bench_of: &BTreeMap<String, String>) -> Run {
+    let keep = |suite: &str| bench_of.contains_key(suite) || benches.iter().any(|b| b == suite);
+    baseline.metrics.retain(|m| keep(&m.suite));
+    baseline.suites.retain(|s| keep(&s.suite));
+    let used: std::collections::BTreeSet<&str> = baseline
+        .metrics
+        .iter()
+        .filter_map(|m| m.histogram.as_deref())
+        .collect();
+    baseline.histograms.retain(|h| used.contains(h.id.as_str()));
+    baseline
+}
+
 /// No committed baseline: `base` and this tree, built once each, run alternately for
 /// `rounds` rounds; each side's rounds become samples, the gate judges them, and what it
 /// flags is decided on the paired ratios it already has.
@@ -383,4 +405,29 @@ fn write_split(run: &Run, dir: &Path) -> anyhow::Result<()> {
         std::fs::remove_file(&old).with_context(|| format!("{}", old.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rerun::instructions::metric;
+
+    #[test]
+    fn a_check_of_some_suites_gates_only_their_baselines() {
+        let mut baseline = Run::new(Environment::detect(Profile::Smoke));
+        for suite in ["gate_10k_metrics", "grpc_windows", "redis_cache"] {
+            baseline.metrics.push(metric(suite, "b", 1));
+            baseline
+                .suites
+                .push(SuiteStatus::new(suite, SuiteOutcome::Passed, None));
+        }
+        let bench_of = BTreeMap::from([("gate_10k_metrics".to_string(), "gate".to_string())]);
+        let benches = ["gate".to_string(), "redis_cache".to_string()];
+        let kept = only_suites(baseline, &benches, &bench_of);
+        let suites: Vec<&str> = kept.metrics.iter().map(|m| m.suite.as_str()).collect();
+        // gate measured gate_10k_metrics; redis_cache was named but measured nothing (it
+        // failed), so its baseline stays and its metrics show as missing.
+        assert_eq!(suites, ["gate_10k_metrics", "redis_cache"]);
+        assert_eq!(kept.suites.len(), 2);
+    }
 }
