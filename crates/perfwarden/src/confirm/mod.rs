@@ -154,7 +154,10 @@ pub fn confirm(
                     &mut found,
                     m,
                     Some(bench.clone()),
-                    &format!("not measured in every round of bench {bench}"),
+                    &format!(
+                        "not measured in every round of bench {bench}, or 0 on one side of a \
+                         round (no ratio)"
+                    ),
                 ),
             }
         }

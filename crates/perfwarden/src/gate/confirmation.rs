@@ -78,13 +78,24 @@ pub(crate) fn needed(rounds: usize) -> usize {
     (rounds * 4).div_ceil(5)
 }
 
-/// Decides on paired values `(baseline, current)` of one metric. `None` when a pair has a
-/// value that is not positive (no ratio), or there are no pairs.
+/// Decides on paired values `(baseline, current)` of one metric. A round with 0 on both
+/// sides (no request dropped, no error, on either) is no change: ratio 1. `None` when another
+/// pair has a value that is not positive (no ratio), or there are no pairs.
 pub(crate) fn decide(
     pairs: &[(f64, f64)],
     direction: Direction,
     threshold: f64,
 ) -> Option<(Status, Paired)> {
+    let pairs: Vec<(f64, f64)> = pairs
+        .iter()
+        .map(|&(a, b)| {
+            if a == 0.0 && b == 0.0 {
+                (1.0, 1.0)
+            } else {
+                (a, b)
+            }
+        })
+        .collect();
     if pairs.is_empty() || pairs.iter().any(|&(a, b)| !(a > 0.0 && b > 0.0)) {
         return None;
     }
@@ -363,6 +374,15 @@ mod tests {
     fn majority_rule_and_bad_values() {
         assert_eq!([1, 3, 4, 5, 10].map(needed), [1, 3, 4, 4, 8]);
         assert_eq!(decide(&[], Direction::LowerIsBetter, 0.1), None);
+        // An overload counter the first pass raised from 0 (a busy machine) and the paired
+        // rounds measured at 0 on both sides: drift, where it used to stay unconfirmed and
+        // keep failing (a fresh clone's check on 2026-12-03, `open_400/dropped` 0 -> 123).
+        let (status, p) = decide(&[(0.0, 0.0); 3], Direction::LowerIsBetter, 0.1).unwrap();
+        assert_eq!((status, p.worse_ratios), (Status::Drift, vec![1.0; 3]));
+        assert_eq!(
+            decide(&[(0.0, 0.0), (2.0, 0.0)], Direction::LowerIsBetter, 0.1),
+            None
+        );
         assert_eq!(decide(&[(0.0, 1.0)], Direction::LowerIsBetter, 0.1), None);
     }
 }
