@@ -140,7 +140,7 @@ pub fn confirm(
     for (bench, ms) in by_bench {
         for m in ms {
             match decide_rounds(m, &pairs) {
-                Some((status, paired)) => {
+                Ok((status, paired)) => {
                     found.insert(
                         m.id.clone(),
                         MetricConfirmation {
@@ -150,14 +150,11 @@ pub fn confirm(
                         },
                     );
                 }
-                _ => unconfirmed(
+                Err(why) => unconfirmed(
                     &mut found,
                     m,
                     Some(bench.clone()),
-                    &format!(
-                        "not measured in every round of bench {bench}, or 0 on one side of a \
-                         round (no ratio)"
-                    ),
+                    &format!("{why} of bench {bench}"),
                 ),
             }
         }
@@ -183,23 +180,25 @@ fn unconfirmed(
     found.insert(m.id.clone(), c);
 }
 
-/// Decides flagged metric `m` on interleaved rounds `(baseline, current)`: `None` unless it
-/// was measured in every round (a pair missing would bias the paired ratios).
+/// Decides flagged metric `m` on interleaved rounds `(baseline, current)`, or says why the
+/// rounds cannot: a round that did not measure it (a pair missing would bias the paired
+/// ratios), or a value of 0 on one side only (no ratio).
 pub(crate) fn decide_rounds(
     m: &MetricComparison,
     pairs: &[(Run, Run)],
-) -> Option<(Status, Paired)> {
+) -> Result<(Status, Paired), String> {
     let value = |run: &Run| run.metrics.iter().find(|r| r.id() == m.id).map(|r| r.value);
     let values: Vec<(f64, f64)> = pairs
         .iter()
         .filter_map(|(a, b)| Some((value(a)?, value(b)?)))
         .collect();
     if values.len() != pairs.len() {
-        return None;
+        return Err("not measured in every round".into());
     }
     decide(
         &values,
         m.direction,
         crate::gate::confirmation::threshold(m),
     )
+    .ok_or_else(|| "0 on one side of a round (no ratio)".into())
 }
