@@ -182,7 +182,7 @@ fn unconfirmed(
 
 /// Decides flagged metric `m` on interleaved rounds `(baseline, current)`, or says why the
 /// rounds cannot: a round that did not measure it (a pair missing would bias the paired
-/// ratios), or a value of 0 on one side only (no ratio).
+/// ratios), or a value that is negative or not finite.
 pub(crate) fn decide_rounds(
     m: &MetricComparison,
     pairs: &[(Run, Run)],
@@ -200,5 +200,5 @@ pub(crate) fn decide_rounds(
         m.direction,
         crate::gate::confirmation::threshold(m),
     )
-    .ok_or_else(|| "0 on one side of a round (no ratio)".into())
+    .ok_or_else(|| "a negative or non-finite value in a round".into())
 }

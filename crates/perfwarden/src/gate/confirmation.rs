@@ -61,7 +61,27 @@ pub struct Paired {
     /// log ratios); `None` from a single round, which has no spread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lower_bound: Option<f64>,
+    /// Per round, `[baseline, current]` as measured, where a round had 0 on one side only
+    /// (an overload counter): there are no ratios then (`worse_ratios` is empty), the
+    /// change is the pooled one (the sums' ratio; [`FROM_ZERO`] from a baseline of 0) and
+    /// [`rank`](super::rank) decides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) sides: Vec<[f64; 2]>,
+    /// The rank test's one-sided p-value, where `sides` are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) p_value: Option<f64>,
 }
+
+impl Paired {
+    /// How many rounds the evidence has.
+    pub(crate) fn rounds(&self) -> usize {
+        self.worse_ratios.len().max(self.sides.len())
+    }
+}
+
+/// The pooled change of a counter that was 0 in every baseline run and not in some current
+/// run: worse without bound (JSON has no infinity).
+pub(crate) const FROM_ZERO: f64 = f64::MAX;
 
 /// One-sided confidence that a confirmed change is beyond its threshold. Why the bound and
 /// not the majority alone: ratios whose round-to-round spread is wider than the threshold
@@ -79,29 +99,28 @@ pub(crate) fn needed(rounds: usize) -> usize {
 }
 
 /// Decides on paired values `(baseline, current)` of one metric. A round with 0 on both
-/// sides (no request dropped, no error, on either) is no change: ratio 1. `None` when another
-/// pair has a value that is not positive (no ratio), or there are no pairs.
+/// sides (no request dropped, no error, on either) is no change: ratio 1. Where a round has
+/// 0 on one side only, no ratio exists and [`by_rank`] decides. `None` without pairs, or
+/// where a value is negative or not finite.
 pub(crate) fn decide(
     pairs: &[(f64, f64)],
     direction: Direction,
     threshold: f64,
 ) -> Option<(Status, Paired)> {
-    let pairs: Vec<(f64, f64)> = pairs
-        .iter()
-        .map(|&(a, b)| {
-            if a == 0.0 && b == 0.0 {
-                (1.0, 1.0)
-            } else {
-                (a, b)
-            }
-        })
-        .collect();
-    if pairs.is_empty() || pairs.iter().any(|&(a, b)| !(a > 0.0 && b > 0.0)) {
+    if pairs.is_empty()
+        || pairs
+            .iter()
+            .any(|&(a, b)| !(a.is_finite() && b.is_finite() && a >= 0.0 && b >= 0.0))
+    {
         return None;
+    }
+    if pairs.iter().any(|&(a, b)| (a == 0.0) != (b == 0.0)) {
+        return Some(by_rank(pairs, direction, threshold));
     }
     let worse_ratios: Vec<f64> = pairs
         .iter()
         .map(|&(a, b)| match direction {
+            _ if a == 0.0 && b == 0.0 => 1.0,
             Direction::LowerIsBetter => b / a,
             Direction::HigherIsBetter => a / b,
         })
@@ -128,8 +147,64 @@ pub(crate) fn decide(
             needed: need,
             paired_change: log_mean.exp() - 1.0,
             lower_bound,
+            sides: Vec::new(),
+            p_value: None,
         },
     ))
+}
+
+/// Decides a counter with 0 on one side of some round: confirmed when the rounds' majority
+/// is worse beyond the threshold, the pooled change is too, and the rank test puts the
+/// current runs above the baseline's with [`CONFIDENCE`] (at three rounds: every current
+/// run worse than every baseline run). Found on a fresh clone's unchanged check
+/// (2026-12-03): `late_ratio` rounds 0.012/0, 0.012/0.012, 0/0.007 and a spike's `dropped`
+/// 202/0, 768/510, 231/371 stayed unconfirmed, so failing, for want of a ratio.
+fn by_rank(pairs: &[(f64, f64)], direction: Direction, threshold: f64) -> (Status, Paired) {
+    // (better, worse) as the direction reads the pair: the worse ratio is worse / better.
+    let oriented: Vec<(f64, f64)> = pairs
+        .iter()
+        .map(|&(a, b)| match direction {
+            Direction::LowerIsBetter => (a, b),
+            Direction::HigherIsBetter => (b, a),
+        })
+        .collect();
+    let beyond = oriented
+        .iter()
+        .filter(|&&(x, y)| y > (1.0 + threshold) * x)
+        .count();
+    let need = needed(pairs.len());
+    let (sum_x, sum_y) = oriented
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x, sy + y));
+    let paired_change = if sum_x > 0.0 {
+        sum_y / sum_x - 1.0
+    } else {
+        FROM_ZERO
+    };
+    // The rank test wants higher-is-worse values on each side.
+    let sign = match direction {
+        Direction::LowerIsBetter => 1.0,
+        Direction::HigherIsBetter => -1.0,
+    };
+    let base: Vec<f64> = pairs.iter().map(|p| sign * p.0).collect();
+    let current: Vec<f64> = pairs.iter().map(|p| sign * p.1).collect();
+    let p = super::rank::p_worse(&base, &current).unwrap_or(1.0);
+    // `1 - CONFIDENCE` is 0.05000000000000004: one split in twenty passes, as it should.
+    let status = if beyond >= need && paired_change > threshold && p <= 1.0 - CONFIDENCE {
+        Status::Confirmed
+    } else {
+        Status::Drift
+    };
+    let paired = Paired {
+        worse_ratios: Vec::new(),
+        beyond,
+        needed: need,
+        paired_change,
+        lower_bound: None,
+        sides: pairs.iter().map(|&(a, b)| [a, b]).collect(),
+        p_value: Some(p),
+    };
+    (status, paired)
 }
 
 /// The one-sided [`CONFIDENCE`] lower bound of the mean of `logs`, from their own spread;
@@ -296,15 +371,24 @@ fn checked_status(
             _ => bad("a confirmed or drift status needs its paired ratios".into()),
         };
     };
-    if p.worse_ratios.len() != rounds || p.worse_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0))
-    {
-        return bad(format!("expected {rounds} finite positive paired ratios"));
+    let (status, again) = if p.sides.is_empty() {
+        if p.worse_ratios.len() != rounds
+            || p.worse_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0))
+        {
+            return bad(format!("expected {rounds} finite positive paired ratios"));
+        }
+        // The ratios are oriented worse-above-1; deciding on (1, r) pairs of a
+        // lower-is-better metric gives back exactly the ratios.
+        let pairs: Vec<(f64, f64)> = p.worse_ratios.iter().map(|r| (1.0, *r)).collect();
+        decide(&pairs, Direction::LowerIsBetter, threshold(m))
+    } else {
+        if p.sides.len() != rounds || !p.worse_ratios.is_empty() {
+            return bad(format!("expected {rounds} rounds of values and no ratios"));
+        }
+        let pairs: Vec<(f64, f64)> = p.sides.iter().map(|s| (s[0], s[1])).collect();
+        decide(&pairs, m.direction, threshold(m))
     }
-    // The ratios are oriented worse-above-1; deciding on (1, r) pairs of a lower-is-better
-    // metric gives back exactly the ratios.
-    let pairs: Vec<(f64, f64)> = p.worse_ratios.iter().map(|r| (1.0, *r)).collect();
-    let (status, again) = decide(&pairs, Direction::LowerIsBetter, threshold(m))
-        .ok_or_else(|| format!("metric {:?}: no paired ratios", m.id))?;
+    .ok_or_else(|| format!("metric {:?}: no paired values to decide on", m.id))?;
     if again.beyond != p.beyond || again.needed != p.needed {
         return bad("the paired counts do not match the ratios".into());
     }
@@ -379,10 +463,39 @@ mod tests {
         // keep failing (a fresh clone's check on 2026-12-03, `open_400/dropped` 0 -> 123).
         let (status, p) = decide(&[(0.0, 0.0); 3], Direction::LowerIsBetter, 0.1).unwrap();
         assert_eq!((status, p.worse_ratios), (Status::Drift, vec![1.0; 3]));
+        assert_eq!(decide(&[(1.0, -1.0)], Direction::LowerIsBetter, 0.1), None);
         assert_eq!(
-            decide(&[(0.0, 0.0), (2.0, 0.0)], Direction::LowerIsBetter, 0.1),
+            decide(&[(f64::NAN, 1.0)], Direction::LowerIsBetter, 0.1),
             None
         );
-        assert_eq!(decide(&[(0.0, 1.0)], Direction::LowerIsBetter, 0.1), None);
+    }
+
+    #[test]
+    fn counters_with_a_zero_on_one_side_are_decided_by_rank() {
+        let lower = Direction::LowerIsBetter;
+        // The walk's unchanged rounds (2026-12-03): no order between the sides, so drift.
+        let late = [(0.012, 0.0), (0.012, 0.012), (0.0, 0.007)];
+        let (status, p) = decide(&late, lower, 0.1).unwrap();
+        assert_eq!(status, Status::Drift);
+        assert!(p.worse_ratios.is_empty() && p.sides.len() == 3 && p.lower_bound.is_none());
+        let spike = [(202.0, 0.0), (768.0, 510.0), (231.0, 371.0)];
+        let (status, p) = decide(&spike, lower, 0.1).unwrap();
+        assert_eq!((status, p.beyond), (Status::Drift, 1));
+        assert!((p.paired_change - (881.0 / 1201.0 - 1.0)).abs() < 1e-9);
+        // A real one: nothing dropped in any baseline run, something in every current run.
+        let real = [(0.0, 12.0), (0.0, 30.0), (0.0, 7.0)];
+        let (status, p) = decide(&real, lower, 0.1).unwrap();
+        assert_eq!((status, p.beyond, p.needed), (Status::Confirmed, 3, 3));
+        assert_eq!((p.paired_change, p.p_value), (FROM_ZERO, Some(0.05)));
+        // Higher is better (a rate that fell to 0 in every current run).
+        let fell = [(5.0, 0.0), (6.0, 0.0), (4.0, 0.0)];
+        let higher = Direction::HigherIsBetter;
+        assert_eq!(decide(&fell, higher, 0.1).unwrap().0, Status::Confirmed);
+        assert_eq!(decide(&real, higher, 0.1).unwrap().0, Status::Drift);
+        // Worse in every round, but so little that the pooled change is under the threshold.
+        let small = [(0.0, 1.0), (100.0, 105.0), (100.0, 105.0)];
+        assert_eq!(decide(&small, lower, 0.1).unwrap().0, Status::Drift);
+        // One round: the rank test cannot reach 95% (one split in two).
+        assert_eq!(decide(&[(0.0, 1.0)], lower, 0.1).unwrap().0, Status::Drift);
     }
 }

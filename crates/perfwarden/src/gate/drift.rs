@@ -180,6 +180,48 @@ mod tests {
     }
 
     #[test]
+    fn a_counter_entry_from_another_job_is_re_derived_from_its_values() {
+        use crate::gate::confirmation::{self, Confirmation, Status};
+        let base = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
+        let cur = run(&[("a", 101.0), ("b", 130.0), ("c", 96.0)]);
+        let conf = |sides: Vec<[f64; 2]>, ratios: Vec<f64>| {
+            let pairs: Vec<(f64, f64)> = [(0.0, 5.0); 3].to_vec();
+            let (_, mut paired) =
+                confirmation::decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
+            (paired.sides, paired.worse_ratios) = (sides, ratios);
+            let mut conf = Confirmation {
+                baseline_commit: Some("abc".into()),
+                rounds: 3,
+                profile: "smoke".into(),
+                metrics: Default::default(),
+            };
+            let entry = confirmation::MetricConfirmation {
+                bench: None,
+                status: Status::Drift,
+                paired: Some(paired),
+            };
+            conf.metrics.insert("s/b/time".into(), entry);
+            conf
+        };
+        // The job says drift; its own values say 0 in every baseline run: confirmed.
+        let mut c = compare(&base, &cur, &Config::default()).unwrap();
+        confirmation::apply(&mut c, conf(vec![[0.0, 5.0]; 3], vec![])).unwrap();
+        let b = c.metrics.iter().find(|m| m.id == "s/b/time").unwrap();
+        assert_eq!(b.confirmation.as_ref().unwrap().status, Status::Confirmed);
+        assert!(b.fails);
+        // Values and ratios both, or too few rounds, do not hold together.
+        for (sides, ratios) in [
+            (vec![[0.0, 5.0]; 3], vec![1.0; 3]),
+            (vec![[0.0, 5.0]; 2], vec![]),
+            (vec![[0.0, -5.0]; 3], vec![]),
+        ] {
+            let mut c = compare(&base, &cur, &Config::default()).unwrap();
+            let err = confirmation::apply(&mut c, conf(sides, ratios)).unwrap_err();
+            assert!(err.contains("s/b/time"), "{err}");
+        }
+    }
+
+    #[test]
     fn a_slowdown_within_the_noise_floor_is_re_measured_and_judged_on_its_threshold() {
         use crate::gate::confirmation::{self, Confirmation, Status};
         // Two calibration runs 20% apart: a floor of 66%, so +25% alone is inconclusive.

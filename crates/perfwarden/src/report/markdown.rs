@@ -269,12 +269,18 @@ fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
                 format!(", at least {} at {level:.0}%", format::change(b))
             })
             .unwrap_or_default();
-        format!(
-            " (paired {}, {}/{} beyond{bound})",
-            format::change(p.paired_change),
-            p.beyond,
-            p.worse_ratios.len()
-        )
+        let change = match p.p_value {
+            // A counter with 0 on one side of a round: pooled over the rounds, and ranked.
+            Some(pv) if p.paired_change == crate::gate::confirmation::FROM_ZERO => {
+                format!("from 0 in every baseline run, rank test p {pv:.2}")
+            }
+            Some(pv) => format!(
+                "pooled {}, rank test p {pv:.2}",
+                format::change(p.paired_change)
+            ),
+            None => format!("paired {}", format::change(p.paired_change)),
+        };
+        format!(" ({change}, {}/{} beyond{bound})", p.beyond, p.rounds())
     });
     match &c.status {
         Status::Unconfirmed { reason } => format!("unconfirmed: {}", format::text(reason)),
