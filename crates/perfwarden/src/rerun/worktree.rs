@@ -71,6 +71,7 @@ impl Worktree {
     /// Checks out `commit` of `repo` at `path` (which must not exist yet).
     pub(crate) fn add(repo: &Path, commit: &str, path: &Path) -> Result<Worktree, String> {
         let commit = resolve_commit(repo, commit)?;
+        remove_stale(repo);
         let p = path
             .to_str()
             .ok_or_else(|| format!("{} is not UTF-8", path.display()))?;
@@ -91,5 +92,108 @@ impl Drop for Worktree {
         if let Some(p) = self.path.to_str() {
             let _ = git(&self.repo, &["worktree", "remove", "--force", p]);
         }
+    }
+}
+
+/// Removes the worktrees that a killed perfwarden left behind: its process is gone, so its
+/// `Drop` never ran (Ctrl-C, a CI job's timeout, SIGKILL, which nothing can catch), and the
+/// checkout stayed in the temporary folder and in the repository's worktree list. Found by
+/// their [`location`] names, whose pid no longer runs; a live run's worktree is left alone.
+pub(crate) fn remove_stale(repo: &Path) {
+    let Ok(list) = git(repo, &["worktree", "list", "--porcelain"]) else {
+        return;
+    };
+    let tmp = std::env::temp_dir();
+    let tmp = tmp.canonicalize().unwrap_or(tmp);
+    for path in list.lines().filter_map(|l| l.strip_prefix("worktree ")) {
+        let p = Path::new(path);
+        let in_tmp = p
+            .parent()
+            .is_some_and(|d| d.canonicalize().is_ok_and(|d| d == tmp));
+        let pid = p
+            .file_name()
+            .and_then(|n| n.to_str()?.strip_prefix("perfwarden-")?.split('-').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+            .filter(|pid| *pid > 0);
+        if let Some(pid) = pid
+            && in_tmp
+            && !running(pid)
+        {
+            tracing::info!(
+                path,
+                pid,
+                "removing the worktree of a perfwarden that is gone"
+            );
+            let _ = git(repo, &["worktree", "remove", "--force", path]);
+        }
+    }
+    let _ = git(repo, &["worktree", "prune"]);
+}
+
+/// Whether process `pid` still runs (`kill -0`; without `kill`, it is taken to run). Only
+/// positive i32 pids come here: a larger number reaches `kill` wrapped to a negative one, a
+/// process group, which always answers.
+fn running(pid: i32) -> bool {
+    Command::new("kill")
+        .args(["-0", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .ok()
+        .is_none_or(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for args in [
+            &["init", "-q"][..],
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "t",
+            ],
+        ] {
+            git(dir.path(), args).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_killed_runs_worktree_is_removed_by_the_next_run_and_a_live_ones_is_not() {
+        let repo = repo();
+        let tmp = std::env::temp_dir();
+        // pid_max is at most 2^22 on Linux: this pid runs nowhere (and is still an i32).
+        let dead = tmp.join(format!(
+            "perfwarden-2147483646-baseline-{}",
+            std::process::id()
+        ));
+        let live = tmp.join(format!("perfwarden-{}-baseline-live", std::process::id()));
+        for p in [&dead, &live] {
+            let _ = std::fs::remove_dir_all(p);
+            git(
+                repo.path(),
+                &["worktree", "add", "-q", "--detach", p.to_str().unwrap()],
+            )
+            .unwrap();
+        }
+        remove_stale(repo.path());
+        assert!(!dead.exists(), "the dead run's worktree is gone");
+        assert!(live.exists(), "this live run's worktree stays");
+        let list = git(repo.path(), &["worktree", "list"]).unwrap();
+        assert!(!list.contains("2147483646"), "{list}");
+        git(
+            repo.path(),
+            &["worktree", "remove", "--force", live.to_str().unwrap()],
+        )
+        .unwrap();
     }
 }
