@@ -147,9 +147,15 @@ async fn injected_slowdown_slows_every_operation() -> Result<()> {
     let normal = BlobClient::connect(proxy.addr, &profile).await?;
     let slowed = normal.clone().with_slowdown(0.5);
     for op in Op::ALL {
-        // Warm-up, slowed, normal: the first call on a connection pays for its setup.
-        let mut times = Vec::new();
-        for client in [&normal, &slowed, &normal] {
+        // A warm-up (the first call on a connection pays for its setup), then normal and
+        // slowed alternately, three of each, compared by their fastest: one call of a busy
+        // machine can take 20% longer than the next (CI, beside a release build: 29.9 ms
+        // normal, 37.9 ms slowed, from one call each).
+        let mut times = [Vec::new(), Vec::new()];
+        for (i, client) in std::iter::once(&normal)
+            .chain([&normal, &slowed].into_iter().cycle().take(6))
+            .enumerate()
+        {
             let mut c = client.clone();
             let t = Instant::now();
             let got = match op {
@@ -158,12 +164,15 @@ async fn injected_slowdown_slows_every_operation() -> Result<()> {
                 Op::Stream => c.stream(payload.len() as u64, ODD_CHUNK, false).await?,
             };
             ensure!(got.bytes == payload.len() as u64);
-            times.push(t.elapsed());
+            if i > 0 {
+                times[(i - 1) % 2].push(t.elapsed());
+            }
         }
-        let (s, n) = (times[1], times[2]);
+        let fastest = |t: &[Duration]| t.iter().min().copied().unwrap_or_default();
+        let (n, s) = (fastest(&times[0]), fastest(&times[1]));
         ensure!(
             s >= Duration::from_millis(30) && s.as_secs_f64() >= 1.3 * n.as_secs_f64(),
-            "{op}: {n:?} without the slowdown, {s:?} with 0.5"
+            "{op}: {n:?} without the slowdown, {s:?} with 0.5 (fastest of three each)"
         );
     }
     Ok(())
