@@ -53,12 +53,15 @@ impl Bench {
         }
     }
 
-    /// This machine's environment, at this bench's profile.
+    /// This machine's environment, at this bench's profile, with the services resolved so
+    /// far.
     pub fn environment(&self) -> Environment {
         // Keeps this crate's folder in every suite's binary beside perfwarden's: `check` reads
         // both to know that the bench was built from the tree it asked for.
         let _ = perfwarden::manifest_dir!();
-        Environment::detect(self.profile)
+        let mut env = Environment::detect(self.profile);
+        env.services = crate::services::served();
+        env
     }
 
     /// A fresh run in [`environment`](Self::environment).

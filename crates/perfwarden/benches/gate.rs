@@ -33,6 +33,7 @@ fn env(commit: &str) -> Environment {
         git_commit: Some(commit.into()),
         timestamp: "2026-05-01T12:00:00Z".into(),
         profile: "pr".into(),
+        services: Default::default(),
     }
 }
 

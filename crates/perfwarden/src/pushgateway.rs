@@ -90,6 +90,7 @@ mod tests {
             git_commit: None,
             timestamp: "2026-01-01T00:00:00Z".into(),
             profile: "pr".into(),
+            services: Default::default(),
         }
     }
 

@@ -28,6 +28,7 @@ fn env(commit: Option<&str>) -> Environment {
         git_commit: commit.map(str::to_string),
         timestamp: "2026-11-24T00:00:00Z".into(),
         profile: "smoke".into(),
+        services: Default::default(),
     }
 }
 

@@ -22,6 +22,7 @@ fn run(commit: &str, timestamp: &str, class: &str, p99_ms: f64, qps: f64) -> Run
         git_commit: Some(commit.into()),
         timestamp: timestamp.into(),
         profile: "nightly".into(),
+        services: Default::default(),
     });
     run.metrics.push(Metric::new(
         "qdrant_search",

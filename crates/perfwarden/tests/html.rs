@@ -22,6 +22,7 @@ fn env(commit: &str) -> Environment {
         git_commit: Some(commit.into()),
         timestamp: "2026-11-24T00:00:00Z".into(),
         profile: "pr".into(),
+        services: Default::default(),
     }
 }
 

@@ -118,6 +118,9 @@ fn full_run() -> Run {
     m = m.label("k", "v");
     let mut run = Run::new(Environment::detect(perfwarden::profile::Profile::Smoke));
     run.environment.git_commit = Some("abc".into());
+    run.environment
+        .services
+        .insert("qdrant".into(), "embedded qdrant-edge 0.7.2".into());
     run.suites.push(SuiteStatus {
         suite: "s".into(),
         status: SuiteOutcome::Skipped,

@@ -212,6 +212,28 @@ pub(crate) struct Resolved {
     pub detail: Option<String>,
 }
 
+impl Resolved {
+    /// Says what was resolved (the log line) and keeps it for the run's environment
+    /// ([`served`]).
+    pub(crate) fn announce(&self) {
+        tracing::info!("{self}");
+        let what = format!("{} {} {}", self.provider, self.server, self.version);
+        let mut served = SERVED.lock().unwrap_or_else(|e| e.into_inner());
+        served.insert(self.service.key().to_string(), what);
+    }
+}
+
+/// The services this process resolved, by key: the bench binary is one run, so what served
+/// it belongs in that run's environment.
+static SERVED: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// What served each service this process resolved, by service key (`qdrant` -> `embedded
+/// qdrant-edge 0.7.2`).
+pub fn served() -> std::collections::BTreeMap<String, String> {
+    SERVED.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
 impl fmt::Display for Resolved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -314,6 +336,12 @@ mod tests {
         assert_eq!(
             line.to_string(),
             "perfwarden: redis: native redis-server 7.0.15 at 127.0.0.1:43211"
+        );
+        // Announced, it is part of this process's run environment, by service key.
+        line.announce();
+        assert_eq!(
+            served().get("redis").map(String::as_str),
+            Some("native redis-server 7.0.15")
         );
     }
 }

@@ -95,7 +95,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<QdrantService>, ServiceE
         Decision::Use(ProviderKind::Native) => native_server(timeout).await?,
         Decision::Use(ProviderKind::Embedded) => embedded()?,
     };
-    tracing::info!("{}", service.resolved());
+    service.resolved().announce();
     Ok(Provided::Ready(service))
 }
 

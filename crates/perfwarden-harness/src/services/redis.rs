@@ -86,7 +86,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<RedisService>, ServiceEr
         Decision::Use(ProviderKind::Native) => native_server(timeout).await?,
         Decision::Use(ProviderKind::Embedded) => unreachable!("Redis has no embedded provider"),
     };
-    tracing::info!("{}", service.resolved());
+    service.resolved().announce();
     Ok(Provided::Ready(service))
 }
 

@@ -108,7 +108,7 @@ pub async fn provide_from(env: &Env) -> Result<Provided<S3Service>, ServiceError
         Decision::Use(ProviderKind::Native) => native_server(bucket, timeout).await?,
         Decision::Use(ProviderKind::Embedded) => embedded(bucket).await?,
     };
-    tracing::info!("{}", service.resolved());
+    service.resolved().announce();
     Ok(Provided::Ready(service))
 }
 

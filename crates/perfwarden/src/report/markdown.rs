@@ -610,6 +610,20 @@ fn environments(out: &mut String, c: &Comparison) {
     });
     row(out, "Measured at", &|e| code(&e.timestamp));
     row(out, "Profile", &|e| code(&e.profile));
+    if !(b.services.is_empty() && k.services.is_empty()) {
+        row(out, "Services", &|e| {
+            let served: Vec<String> = e
+                .services
+                .iter()
+                .map(|(key, what)| format!("{} {}", code(key), code(what)))
+                .collect();
+            if served.is_empty() {
+                "n/a".into()
+            } else {
+                served.join("<br>")
+            }
+        });
+    }
     out.push_str("\n</details>\n");
 }
 

@@ -41,6 +41,7 @@ impl Environment {
                 .or_else(|| command_line("git", &["rev-parse", "HEAD"])),
             timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             profile: profile.name().to_string(),
+            services: Default::default(),
         }
     }
 }

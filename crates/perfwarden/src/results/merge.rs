@@ -70,6 +70,12 @@ pub fn merge_runs(runs: &[Run]) -> Result<Run, MergeError> {
     check_environments(runs)?;
     let hists = merge_histograms(runs)?;
     let mut merged = Run::new(first.environment.clone());
+    for (key, served) in runs.iter().flat_map(|r| &r.environment.services) {
+        let services = &mut merged.environment.services;
+        services
+            .entry(key.clone())
+            .or_insert_with(|| served.clone());
+    }
     merged.environment.timestamp = runs
         .iter()
         .map(|r| &r.environment.timestamp)

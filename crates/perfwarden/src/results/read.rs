@@ -198,7 +198,7 @@ fn json_type(v: &Value) -> &'static str {
 
 /// Reads a results file, or every `*.json` file of a directory (not recursive, sorted by
 /// name) merged into one run. Merging files of one run is how suites that write one file
-/// each are gated together; the environment is the first file's.
+/// each are gated together; the environment is the first file's, with every file's services.
 pub fn read_run_set(path: &Path) -> Result<Run, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::Read {
         path: path.to_path_buf(),
@@ -240,6 +240,10 @@ pub(crate) fn absorb(run: &mut Run, other: Run) -> Result<(), String> {
         return Err(format!("histogram {:?}", h.id));
     }
     run.metrics.extend(other.metrics);
+    // Each suite records the services it used; the run used them all.
+    for (key, served) in other.environment.services {
+        run.environment.services.entry(key).or_insert(served);
+    }
     // A suite may write several files; it ended as badly as the worst of them says.
     for s in &other.suites {
         super::merge::add_suite_status(&mut run.suites, s, s.reason.clone());

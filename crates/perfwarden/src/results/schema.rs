@@ -62,6 +62,11 @@ pub struct Environment {
     pub timestamp: String,
     /// The run profile: smoke, pr, nightly or full.
     pub profile: String,
+    /// What served each service the run used, by service key: provider, server and
+    /// version (`qdrant` -> `embedded qdrant-edge 0.7.2`, `redis` -> `native redis-server
+    /// 7.0.15`), so an engine or server upgrade shows beside the numbers it moved.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, String>,
 }
 
 /// How one suite of a run ended.

@@ -20,6 +20,7 @@ pub fn env(machine_class: &str, commit: &str) -> Environment {
         git_commit: Some(commit.into()),
         timestamp: "2026-05-01T12:00:00Z".into(),
         profile: "pr".into(),
+        services: Default::default(),
     }
 }
 

@@ -34,6 +34,7 @@ fn env(commit: &str) -> Environment {
         git_commit: Some(commit.into()),
         timestamp: "2026-11-20T10:00:00Z".into(),
         profile: "nightly".into(),
+        services: Default::default(),
     }
 }
 

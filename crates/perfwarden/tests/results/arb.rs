@@ -99,6 +99,7 @@ pub fn arb_run() -> impl Strategy<Value = Run> {
                 .unwrap()
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             profile: e.5.into(),
+            services: Default::default(),
         });
         for (suite, outcome, reason) in suites {
             if run.suites.iter().any(|s| s.suite == suite) {

@@ -254,11 +254,19 @@ fn a_suite_written_in_several_files_is_one_suite() {
     a.histograms.clear();
     let mut b = a.clone();
     b.metrics[0].benchmark = "uniform".into();
+    // Each file records the services it used; the set used them all.
+    let served = |key: &str, what: &str| [(key.to_string(), what.to_string())].into();
+    a.environment.services = served("redis", "native redis-server 7.0.15");
+    b.environment.services = served("qdrant", "embedded qdrant-edge 0.7.2");
     a.write(&tmp.path().join("redis_a.json")).unwrap();
     b.write(&tmp.path().join("redis_b.json")).unwrap();
     let set = results::read_run_set(tmp.path()).unwrap();
     assert_eq!(set.suites.len(), 1);
     assert_eq!(set.metrics.len(), 2);
+    assert_eq!(
+        set.environment.services.keys().collect::<Vec<_>>(),
+        ["qdrant", "redis"]
+    );
     let written = baseline::update(&set, &tmp.path().join("baselines"), false).unwrap();
     assert_eq!(read_run(&written[0]).unwrap().metrics.len(), 2);
     // One failed file fails the suite.

@@ -12,6 +12,7 @@ fn run() -> Run {
         git_commit: None,
         timestamp: "2026-11-20T10:00:00Z".into(),
         profile: "pr".into(),
+        services: Default::default(),
     });
     let mut p99 = Metric::new(
         "qdrant_search",

@@ -21,6 +21,7 @@ fn env(timestamp: &str) -> Environment {
         git_commit: Some("abc123".into()),
         timestamp: timestamp.into(),
         profile: "nightly".into(),
+        services: Default::default(),
     }
 }
 

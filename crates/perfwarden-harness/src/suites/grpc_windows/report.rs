@@ -447,6 +447,7 @@ mod tests {
             git_commit: None,
             timestamp: "2026-01-01T00:00:00Z".into(),
             profile: "smoke".into(),
+            services: Default::default(),
         });
         let (metrics, histograms) = out.metrics();
         run.metrics = metrics;
