@@ -222,6 +222,47 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_budget_re_measured_as_drift_is_judged_on_the_re_measured_runs() {
+        use crate::gate::confirmation::{self, Confirmation, MetricConfirmation};
+        let cfg = Config::from_toml("[[gate.budgets]]\nmatch = \"s/b/time\"\nmax = 120\n").unwrap();
+        let base = run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]);
+        let cur = run(&[("a", 101.0), ("b", 130.0), ("c", 96.0)]);
+        let judged = |pairs: &[(f64, f64)]| {
+            let mut c = compare(&base, &cur, &cfg).unwrap();
+            assert!(c.metrics.iter().any(|m| m.id == "s/b/time" && m.fails));
+            let (status, paired) =
+                confirmation::decide(pairs, Direction::LowerIsBetter, 0.1).unwrap();
+            let mut conf = Confirmation {
+                baseline_commit: Some("abc".into()),
+                rounds: pairs.len(),
+                profile: "smoke".into(),
+                metrics: Default::default(),
+            };
+            let entry = MetricConfirmation {
+                bench: None,
+                status,
+                paired: Some(paired),
+            };
+            conf.metrics.insert("s/b/time".into(), entry);
+            confirmation::apply(&mut c, conf).unwrap();
+            c.metrics.into_iter().find(|m| m.id == "s/b/time").unwrap()
+        };
+        // The first pass's 130 was the machine: re-measured 110, 115, 118 (drift), within 120.
+        let b = judged(&[(100.0, 110.0), (100.0, 115.0), (100.0, 118.0)]);
+        assert!(!b.fails && !b.budget_broken(), "{:?}", b.budgets);
+        assert!(
+            b.budgets[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("median of 3")
+        );
+        // Drift too, but the code is over its budget in the rounds as well: still failing.
+        let b = judged(&[(120.0, 125.0), (121.0, 126.0), (119.0, 124.0)]);
+        assert!(b.fails && b.budget_broken());
+    }
+
+    #[test]
     fn a_slowdown_within_the_noise_floor_is_re_measured_and_judged_on_its_threshold() {
         use crate::gate::confirmation::{self, Confirmation, Status};
         // Two calibration runs 20% apart: a floor of 66%, so +25% alone is inconclusive.
