@@ -1,0 +1,103 @@
+//! Tests of the paired and ranked decisions (`confirmation.rs`).
+
+use super::*;
+
+#[test]
+fn a_real_slowdown_is_confirmed_through_drift() {
+    // The machine drifts by ±30% between rounds; the code is 20% slower in every pair.
+    let pairs = [
+        (100.0, 120.0),
+        (130.0, 156.0),
+        (70.0, 84.0),
+        (100.0, 121.0),
+        (90.0, 108.0),
+    ];
+    let (status, p) = decide(&pairs, Direction::LowerIsBetter, 0.10).unwrap();
+    assert_eq!(status, Status::Confirmed);
+    assert_eq!((p.beyond, p.needed), (5, 4));
+    assert!((p.paired_change - 0.202).abs() < 0.01);
+}
+
+#[test]
+fn drift_between_runs_is_not_a_regression() {
+    // Throughput: the baseline's run was on a quiet machine; paired, nothing changed.
+    let pairs = [(100.0, 98.0), (80.0, 81.0), (95.0, 90.0)];
+    let (status, p) = decide(&pairs, Direction::HigherIsBetter, 0.10).unwrap();
+    assert_eq!(status, Status::Drift);
+    assert_eq!(p.beyond, 0);
+    // One noisy pair out of three is not enough either.
+    let pairs = [(100.0, 70.0), (80.0, 81.0), (95.0, 90.0)];
+    assert_eq!(
+        decide(&pairs, Direction::HigherIsBetter, 0.10).unwrap().0,
+        Status::Drift
+    );
+}
+
+#[test]
+fn ratios_wider_than_the_threshold_are_not_confirmed_by_the_majority_alone() {
+    // The users' mix on unchanged code (a fresh-clone walk): every round beyond +10%,
+    // but so spread that the change could be under it.
+    let pairs = [(1.0, 1.30), (1.0, 1.49), (1.0, 1.16)];
+    let (status, p) = decide(&pairs, Direction::LowerIsBetter, 0.10).unwrap();
+    assert_eq!((p.beyond, p.needed), (3, 3));
+    assert_eq!(status, Status::Drift);
+    let bound = p.lower_bound.unwrap();
+    assert!(bound > 0.05 && bound < 0.10, "{bound}");
+    // A 25% slowdown whose rounds agree within ±5% is bounded well beyond 10%.
+    let pairs = [(1.0, 1.20), (1.0, 1.31), (1.0, 1.25)];
+    let (status, p) = decide(&pairs, Direction::LowerIsBetter, 0.10).unwrap();
+    assert_eq!(status, Status::Confirmed);
+    assert!(p.lower_bound.unwrap() > 0.10);
+    // Identical ratios (instruction counts) have no spread: the bound is the change.
+    let (status, p) = decide(&[(1.0, 1.03); 3], Direction::LowerIsBetter, 0.02).unwrap();
+    assert_eq!(status, Status::Confirmed);
+    assert!((p.lower_bound.unwrap() - 0.03).abs() < 1e-9);
+    // One round has no spread to judge: the majority decides, and no bound is claimed.
+    let (status, p) = decide(&[(1.0, 1.3)], Direction::LowerIsBetter, 0.10).unwrap();
+    assert_eq!((status, p.lower_bound), (Status::Confirmed, None));
+}
+
+#[test]
+fn majority_rule_and_bad_values() {
+    assert_eq!([1, 3, 4, 5, 10].map(needed), [1, 3, 4, 4, 8]);
+    assert_eq!(decide(&[], Direction::LowerIsBetter, 0.1), None);
+    // An overload counter the first pass raised from 0 (a busy machine) and the paired
+    // rounds measured at 0 on both sides: drift, where it used to stay unconfirmed and
+    // keep failing (a fresh clone's check on 2026-12-03, `open_400/dropped` 0 -> 123).
+    let (status, p) = decide(&[(0.0, 0.0); 3], Direction::LowerIsBetter, 0.1).unwrap();
+    assert_eq!((status, p.worse_ratios), (Status::Drift, vec![1.0; 3]));
+    assert_eq!(decide(&[(1.0, -1.0)], Direction::LowerIsBetter, 0.1), None);
+    assert_eq!(
+        decide(&[(f64::NAN, 1.0)], Direction::LowerIsBetter, 0.1),
+        None
+    );
+}
+
+#[test]
+fn counters_with_a_zero_on_one_side_are_decided_by_rank() {
+    let lower = Direction::LowerIsBetter;
+    // The walk's unchanged rounds (2026-12-03): no order between the sides, so drift.
+    let late = [(0.012, 0.0), (0.012, 0.012), (0.0, 0.007)];
+    let (status, p) = decide(&late, lower, 0.1).unwrap();
+    assert_eq!(status, Status::Drift);
+    assert!(p.worse_ratios.is_empty() && p.sides.len() == 3 && p.lower_bound.is_none());
+    let spike = [(202.0, 0.0), (768.0, 510.0), (231.0, 371.0)];
+    let (status, p) = decide(&spike, lower, 0.1).unwrap();
+    assert_eq!((status, p.beyond), (Status::Drift, 1));
+    assert!((p.paired_change - (881.0 / 1201.0 - 1.0)).abs() < 1e-9);
+    // A real one: nothing dropped in any baseline run, something in every current run.
+    let real = [(0.0, 12.0), (0.0, 30.0), (0.0, 7.0)];
+    let (status, p) = decide(&real, lower, 0.1).unwrap();
+    assert_eq!((status, p.beyond, p.needed), (Status::Confirmed, 3, 3));
+    assert_eq!((p.paired_change, p.p_value), (FROM_ZERO, Some(0.05)));
+    // Higher is better (a rate that fell to 0 in every current run).
+    let fell = [(5.0, 0.0), (6.0, 0.0), (4.0, 0.0)];
+    let higher = Direction::HigherIsBetter;
+    assert_eq!(decide(&fell, higher, 0.1).unwrap().0, Status::Confirmed);
+    assert_eq!(decide(&real, higher, 0.1).unwrap().0, Status::Drift);
+    // Worse in every round, but so little that the pooled change is under the threshold.
+    let small = [(0.0, 1.0), (100.0, 105.0), (100.0, 105.0)];
+    assert_eq!(decide(&small, lower, 0.1).unwrap().0, Status::Drift);
+    // One round: the rank test cannot reach 95% (one split in two).
+    assert_eq!(decide(&[(0.0, 1.0)], lower, 0.1).unwrap().0, Status::Drift);
+}
