@@ -1,6 +1,7 @@
 //! Tests of the paired and ranked decisions (`confirmation.rs`).
 
 use super::*;
+use crate::gate::paired::needed;
 
 #[test]
 fn a_real_slowdown_is_confirmed_through_drift() {

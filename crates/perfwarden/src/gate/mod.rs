@@ -15,6 +15,7 @@ pub mod confirmation;
 pub(crate) mod drift;
 pub(crate) mod glob;
 pub(crate) mod noise;
+mod paired;
 mod rank;
 pub(crate) mod stats;
 pub(crate) mod verdict;
