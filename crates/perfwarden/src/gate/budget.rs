@@ -35,8 +35,7 @@ pub(crate) fn check(budget: &Budget, value: f64, unit: Unit) -> Result<BudgetChe
             budget.pattern.as_str()
         )
     })?;
-    let broken =
-        budget.max.is_some_and(|max| value > max) || budget.min.is_some_and(|min| value < min);
+    let broken = outside(budget.min, budget.max, value);
     Ok(BudgetCheck {
         pattern: budget.pattern.as_str().to_string(),
         min: budget.min,
@@ -46,6 +45,11 @@ pub(crate) fn check(budget: &Budget, value: f64, unit: Unit) -> Result<BudgetChe
         broken,
         note: budget.note.clone(),
     })
+}
+
+/// Whether `value` (in the budget's unit) breaks a budget of `min` and `max`.
+pub(crate) fn outside(min: Option<f64>, max: Option<f64>, value: f64) -> bool {
+    max.is_some_and(|max| value > max) || min.is_some_and(|min| value < min)
 }
 
 /// Converts between units of one dimension: durations, and fractions (percent and ratio).

@@ -70,8 +70,8 @@ pub struct Paired {
     /// The rank test's one-sided p-value, where `sides` are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) p_value: Option<f64>,
-    /// Per round, the current side's value as measured: a broken budget of a change
-    /// re-measured as drift is judged again on these (see [`rejudge_budgets`]).
+    /// Per round, the current side's value as measured, where there are ratios (`sides`
+    /// holds them otherwise): see [`Paired::current_runs`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) current: Vec<f64>,
 }
@@ -80,6 +80,16 @@ impl Paired {
     /// How many rounds the evidence has.
     pub(crate) fn rounds(&self) -> usize {
         self.worse_ratios.len().max(self.sides.len())
+    }
+
+    /// The current side's value of each round: a broken budget of a change re-measured as
+    /// drift is judged again on these (see [`rejudge_budgets`]).
+    pub(crate) fn current_runs(&self) -> Vec<f64> {
+        if self.sides.is_empty() {
+            self.current.clone()
+        } else {
+            self.sides.iter().map(|s| s[1]).collect()
+        }
     }
 }
 
@@ -222,22 +232,21 @@ fn unhide(m: &mut MetricComparison, c: &MetricConfirmation, commit: &str) {
 /// `redis_cache/zipf/mixtral/hit_latency_p99` 5.76 ms against its 5 ms, re-measured as drift
 /// (paired 1.03, 1.12, 0.94), still failed on the first pass's number.
 fn rejudge_budgets(m: &mut MetricComparison, c: &MetricConfirmation) {
-    let (Some(p), Some(first)) = (&c.paired, m.current.as_ref().map(|o| o.value)) else {
+    let Some(p) = &c.paired else {
         return;
     };
-    let mut runs = p.current.clone();
+    let mut runs = p.current_runs();
     runs.sort_by(f64::total_cmp);
     let n = runs.len();
-    if n == 0 || first.is_nan() || first <= 0.0 {
+    if n == 0 {
         return;
     }
     let median = (runs[(n - 1) / 2] + runs[n / 2]) / 2.0;
-    // Budgets hold the value converted to their unit: a linear factor of the metric's.
-    let factor = median / first;
     for b in m.budgets.iter_mut().filter(|b| b.broken) {
-        let value = b.value * factor;
-        let broken = b.max.is_some_and(|max| value > max) || b.min.is_some_and(|min| value < min);
-        if !broken {
+        let Some(value) = super::convert(median, m.unit, b.unit) else {
+            continue;
+        };
+        if !super::budget::outside(b.min, b.max, value) {
             b.broken = false;
             b.note = Some(format!(
                 "{:.4} {unit} in the first pass; {value:.4} {unit} as the median of {n} \
@@ -280,7 +289,7 @@ fn checked_status(
             _ => bad("a confirmed or drift status needs its paired ratios".into()),
         };
     };
-    let (status, again) = if p.sides.is_empty() {
+    let (status, mut again) = if p.sides.is_empty() {
         if p.worse_ratios.len() != rounds
             || p.worse_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0))
         {
@@ -301,7 +310,6 @@ fn checked_status(
     if again.beyond != p.beyond || again.needed != p.needed {
         return bad("the paired counts do not match the ratios".into());
     }
-    let mut again = again;
     if p.sides.is_empty() {
         // The ratios carry no values; the current side's come as their own field.
         if !(p.current.is_empty()

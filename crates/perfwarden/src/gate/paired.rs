@@ -131,7 +131,7 @@ fn by_rank(pairs: &[(f64, f64)], direction: Direction, threshold: f64) -> (Statu
         lower_bound: None,
         sides: pairs.iter().map(|&(a, b)| [a, b]).collect(),
         p_value: Some(p),
-        current: pairs.iter().map(|p| p.1).collect(),
+        current: Vec::new(),
     };
     (status, paired)
 }
