@@ -195,10 +195,6 @@ pub(crate) fn decide_rounds(
     if values.len() != pairs.len() {
         return Err("not measured in every round".into());
     }
-    decide(
-        &values,
-        m.direction,
-        crate::gate::confirmation::threshold(m),
-    )
-    .ok_or_else(|| "a negative or non-finite value in a round".into())
+    decide(&values, m.direction, crate::gate::confirmation::rule(m))
+        .ok_or_else(|| "a negative or non-finite value in a round".into())
 }

@@ -183,7 +183,7 @@ impl Judged {
 /// decision rule").
 fn judge(base: &Metric, cur: &Metric, resolved: &Resolved, config: &Config) -> Judged {
     let configured = resolved.threshold;
-    let floor = noise::noise_floor(base, cur, config.noise_factor);
+    let floor = noise::noise_floor(base, config.noise_factor);
     let threshold = floor.map_or(configured, |f| f.max(configured));
     let change = relative_change(base.value, cur.value);
     let worse = match cur.direction {

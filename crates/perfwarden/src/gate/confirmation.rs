@@ -19,7 +19,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::drift;
-pub(crate) use super::paired::{CONFIDENCE, FROM_ZERO, decide};
+pub(crate) use super::paired::{CONFIDENCE, FROM_ZERO, Rule, decide};
 use super::verdict::{Comparison, MetricComparison, Totals, Verdict};
 use crate::results::Direction;
 
@@ -57,8 +57,10 @@ pub struct Paired {
     pub(crate) needed: usize,
     /// The geometric mean of the worse ratios minus 1 (the paired change, worse positive).
     pub(crate) paired_change: f64,
-    /// The paired change is at least this, with [`CONFIDENCE`] (one-sided Student's t on the
-    /// log ratios); `None` from a single round, which has no spread.
+    /// The paired change is at least this, with [`CONFIDENCE`]: the lower of the bound from
+    /// the log ratios' own spread (one-sided Student's t) and the one from the calibrated
+    /// run-to-run noise (see [`Rule`]); `None` from a single round of a metric
+    /// without calibrated noise, which has no spread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) lower_bound: Option<f64>,
     /// Per round, `[baseline, current]` as measured, where a round had 0 on one side only
@@ -74,6 +76,13 @@ pub struct Paired {
     /// holds them otherwise): see [`Paired::current_runs`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) current: Vec<f64>,
+    /// The calibrated run-to-run noise the bound allowed for (see [`Rule`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) run_noise: Option<f64>,
+    /// Where that noise alone held the change back: the rounds that would bound a paired
+    /// change this large beyond the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rounds_to_resolve: Option<usize>,
 }
 
 impl Paired {
@@ -93,12 +102,17 @@ impl Paired {
     }
 }
 
-/// The threshold paired ratios of `m` are judged on (see the module's docs).
-pub(crate) fn threshold(m: &MetricComparison) -> f64 {
-    if drift::within_noise(m) {
+/// What paired ratios of `m` are judged on: its threshold (see the module's docs) and the
+/// run-to-run noise calibrated for it, read from the baseline's side, which is trusted.
+pub(crate) fn rule(m: &MetricComparison) -> Rule {
+    let threshold = if drift::within_noise(m) {
         m.configured_threshold
     } else {
         m.threshold
+    };
+    Rule {
+        threshold,
+        run_noise: m.baseline.as_ref().and_then(|b| b.noise),
     }
 }
 
@@ -298,13 +312,13 @@ fn checked_status(
         // The ratios are oriented worse-above-1; deciding on (1, r) pairs of a
         // lower-is-better metric gives back exactly the ratios.
         let pairs: Vec<(f64, f64)> = p.worse_ratios.iter().map(|r| (1.0, *r)).collect();
-        decide(&pairs, Direction::LowerIsBetter, threshold(m))
+        decide(&pairs, Direction::LowerIsBetter, rule(m))
     } else {
         if p.sides.len() != rounds || !p.worse_ratios.is_empty() {
             return bad(format!("expected {rounds} rounds of values and no ratios"));
         }
         let pairs: Vec<(f64, f64)> = p.sides.iter().map(|s| (s[0], s[1])).collect();
-        decide(&pairs, m.direction, threshold(m))
+        decide(&pairs, m.direction, rule(m))
     }
     .ok_or_else(|| format!("metric {:?}: no paired values to decide on", m.id))?;
     if again.beyond != p.beyond || again.needed != p.needed {

@@ -102,3 +102,77 @@ fn counters_with_a_zero_on_one_side_are_decided_by_rank() {
     // One round: the rank test cannot reach 95% (one split in two).
     assert_eq!(decide(&[(0.0, 1.0)], lower, 0.1).unwrap().0, Status::Drift);
 }
+
+#[test]
+fn three_rounds_that_agree_by_chance_do_not_outweigh_the_calibrated_noise() {
+    // A busy machine's unchanged check (2026-12-03) confirmed these on three rounds in a row;
+    // the baseline's calibrated noise says one run varies by 56%, 33%, 58% from the next.
+    let noisy = |threshold, noise| Rule {
+        threshold,
+        run_noise: Some(noise),
+    };
+    let cases = [
+        ([1.25, 1.39, 1.30], 0.5643), // deepseek closed_c1 p99.9
+        ([1.49, 1.86, 1.34], 0.3346), // mixtral closed_c4 p95
+        ([2.11, 1.52, 1.36], 0.5835), // mixtral closed_c4 p99
+    ];
+    for (ratios, noise) in cases {
+        let pairs: Vec<(f64, f64)> = ratios.iter().map(|r| (1.0, *r)).collect();
+        let lower = Direction::LowerIsBetter;
+        assert_eq!(decide(&pairs, lower, 0.1).unwrap().0, Status::Confirmed);
+        let (status, p) = decide(&pairs, lower, noisy(0.1, noise)).unwrap();
+        assert_eq!(status, Status::Drift, "{ratios:?}");
+        assert_eq!(p.run_noise, Some(noise));
+        let (bound, need) = (p.lower_bound.unwrap(), p.rounds_to_resolve.unwrap());
+        eprintln!("{ratios:?} noise {noise}: bound {bound:+.3}, rounds to resolve {need}");
+        assert!(bound < 0.1 && need > 3, "{bound} {need}");
+    }
+    // A slowdown the rounds agree on, of a metric whose runs vary by 5%: confirmed.
+    let pairs = [(1.0, 1.20), (1.0, 1.31), (1.0, 1.25)];
+    let lower = Direction::LowerIsBetter;
+    let (status, p) = decide(&pairs, lower, noisy(0.1, 0.05)).unwrap();
+    assert_eq!((status, p.rounds_to_resolve), (Status::Confirmed, None));
+    // An instruction count (noise 0) keeps its own bound; one round with noise gets one.
+    let (status, p) = decide(&[(1.0, 1.03); 3], lower, noisy(0.02, 0.0)).unwrap();
+    assert_eq!((status, p.run_noise), (Status::Confirmed, None));
+    let (status, p) = decide(&[(1.0, 1.3)], lower, noisy(0.1, 0.02)).unwrap();
+    assert_eq!(status, Status::Confirmed);
+    assert!(p.lower_bound.unwrap() > 0.1);
+    // Within the threshold: no hint, there is nothing to resolve.
+    let p = decide(&[(1.0, 1.05); 3], lower, noisy(0.1, 0.5)).unwrap().1;
+    assert_eq!(p.rounds_to_resolve, None);
+}
+
+#[test]
+fn a_forged_noise_in_the_entry_does_not_change_the_trusted_decision() {
+    // The trusted comparison reads the noise from its own baseline, never from the entry.
+    let pairs = [(1.0, 1.25), (1.0, 1.39), (1.0, 1.30)];
+    let (_, mut p) = decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
+    p.run_noise = Some(9.0);
+    let m = MetricConfirmation {
+        bench: None,
+        status: Status::Drift,
+        paired: Some(p),
+    };
+    for (noise, want) in [(None, Status::Confirmed), (Some(0.5643), Status::Drift)] {
+        let run = |v: f64| {
+            let mut r = crate::results::Run::new(crate::results::Environment::detect(
+                crate::profile::Profile::Smoke,
+            ));
+            let mut metric = crate::results::Metric::new(
+                "s",
+                "a",
+                "time",
+                crate::results::Unit::Milliseconds,
+                Direction::LowerIsBetter,
+                v,
+            );
+            metric.noise = noise;
+            r.metrics.push(metric);
+            r
+        };
+        let c = crate::gate::compare(&run(100.0), &run(130.0), &Default::default()).unwrap();
+        let (status, again) = checked_status(&c.metrics[0], &m, 3).unwrap();
+        assert_eq!((status, again.unwrap().run_noise), (want, noise));
+    }
+}

@@ -265,10 +265,10 @@ mod tests {
     #[test]
     fn a_slowdown_within_the_noise_floor_is_re_measured_and_judged_on_its_threshold() {
         use crate::gate::confirmation::{self, Confirmation, Status};
-        // Two calibration runs 20% apart: a floor of 66%, so +25% alone is inconclusive.
+        // Runs 8% apart in calibration: a floor of 26%, so +25% alone is inconclusive.
         let noisy = |r: Run| {
             let mut r = r;
-            r.metrics.iter_mut().for_each(|m| m.noise = Some(0.2));
+            r.metrics.iter_mut().for_each(|m| m.noise = Some(0.08));
             r
         };
         let base = noisy(run(&[("a", 100.0), ("b", 100.0), ("c", 100.0)]));
@@ -302,6 +302,24 @@ mod tests {
             a.reason
         );
         assert_eq!(c.totals.failing, 1);
+        // Had one run varied by 20% from the next, three rounds could not tell +25% from
+        // chance: drift, and the report says how many rounds could.
+        let mut loud_base = base.clone();
+        loud_base
+            .metrics
+            .iter_mut()
+            .for_each(|m| m.noise = Some(0.2));
+        let mut loud = compare(&loud_base, &cur, &Config::default()).unwrap();
+        confirmation::apply(&mut loud, conf(&[1.24, 1.27, 1.25])).unwrap();
+        let a = loud.metrics.iter().find(|m| m.id == "s/a/time").unwrap();
+        assert_eq!((a.verdict, a.fails), (Verdict::Inconclusive, false));
+        let p = a.confirmation.as_ref().unwrap().paired.as_ref().unwrap();
+        assert_eq!(p.rounds_to_resolve, Some(13));
+        let md = crate::report::markdown::render(&loud);
+        assert!(
+            md.contains("re-measured: drift (paired +25.3%, 3/3 beyond, at least -3.9% at 95%; one run varies by 20% from the next here: 13 rounds could tell)"),
+            "{md}"
+        );
         // Paired, it was the machine: still inconclusive, still passing.
         let mut c = compare(&base, &cur, &Config::default()).unwrap();
         confirmation::apply(&mut c, conf(&[1.02, 0.97, 1.05])).unwrap();

@@ -3,7 +3,7 @@
 //! one side of a round (see `confirmation`'s docs and docs/decision-rule.md).
 
 use super::confirmation::{Paired, Status};
-use super::stats::{Estimate, t_quantile};
+use super::stats::{Estimate, normal_quantile, t_quantile};
 use crate::results::Direction;
 
 /// The pooled change of a counter that was 0 in every baseline run and not in some current
@@ -19,6 +19,36 @@ pub(crate) const FROM_ZERO: f64 = f64::MAX;
 /// bounds it at +16%.
 pub(crate) const CONFIDENCE: f64 = 0.95;
 
+/// What paired rounds are judged against: the threshold, and the run-to-run noise
+/// `perfwarden calibrate` measured for the metric on this machine class, if any.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Rule {
+    pub(crate) threshold: f64,
+    /// Coefficient of variation of one run's value between runs of the same code.
+    pub(crate) run_noise: Option<f64>,
+}
+
+impl From<f64> for Rule {
+    fn from(threshold: f64) -> Rule {
+        Rule {
+            threshold,
+            run_noise: None,
+        }
+    }
+}
+
+impl Rule {
+    /// The standard deviation of the log of a ratio of two runs that the calibrated noise
+    /// implies: each run's value is log-normal with that coefficient of variation, and the
+    /// two runs of a round are independent draws (the pairing cancels the machine's slow
+    /// drift, not what varies from one run to the next, such as the HNSW graph an embedded
+    /// engine builds anew, or the handful of requests a p99.9 of 300 stands on).
+    fn ratio_sd(&self) -> Option<f64> {
+        let c = self.run_noise.filter(|c| c.is_finite() && *c > 0.0)?;
+        Some((2.0 * (1.0 + c * c).ln()).sqrt())
+    }
+}
+
 /// How many of `rounds` paired ratios must lie beyond the threshold: 80%, rounded up (all
 /// of 3 or 4, 4 of 5, 8 of 10).
 pub(crate) fn needed(rounds: usize) -> usize {
@@ -32,8 +62,10 @@ pub(crate) fn needed(rounds: usize) -> usize {
 pub(crate) fn decide(
     pairs: &[(f64, f64)],
     direction: Direction,
-    threshold: f64,
+    rule: impl Into<Rule>,
 ) -> Option<(Status, Paired)> {
+    let rule = rule.into();
+    let threshold = rule.threshold;
     if pairs.is_empty()
         || pairs
             .iter()
@@ -59,13 +91,34 @@ pub(crate) fn decide(
     let need = needed(pairs.len());
     let logs: Vec<f64> = worse_ratios.iter().map(|r| r.ln()).collect();
     let log_mean = logs.iter().sum::<f64>() / logs.len() as f64;
-    let lower_bound = log_lower_bound(&logs).map(|b| b.exp() - 1.0);
+    let spread = log_lower_bound(&logs);
+    // Three rounds can agree closely by chance where one run varies by half its value: the
+    // bound is the lower of the rounds' own and the one the calibrated noise implies.
+    let z = normal_quantile(CONFIDENCE);
+    let sqrt_n = (logs.len() as f64).sqrt();
+    let from_noise = rule.ratio_sd().map(|sd| log_mean - z * sd / sqrt_n);
+    let bound = match (spread, from_noise) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let lower_bound = bound.map(|b| b.exp() - 1.0);
     let sure = lower_bound.is_none_or(|b| b > threshold);
     let status = if beyond >= need && sure {
         Status::Confirmed
     } else {
         Status::Drift
     };
+    // Where the noise alone held a change back, the rounds that would bound this paired
+    // change beyond the threshold: the reader's next step (`--confirm-rounds`).
+    let limit = threshold.ln_1p();
+    let noise_held = status == Status::Drift
+        && beyond >= need
+        && spread.is_none_or(|b| b > limit)
+        && log_mean > limit;
+    let rounds_to_resolve = rule
+        .ratio_sd()
+        .filter(|_| noise_held)
+        .map(|sd| ((z * sd / (log_mean - limit)).powi(2).ceil() as usize).max(logs.len() + 1));
     Some((
         status,
         Paired {
@@ -77,6 +130,8 @@ pub(crate) fn decide(
             sides: Vec::new(),
             p_value: None,
             current: pairs.iter().map(|p| p.1).collect(),
+            run_noise: rule.ratio_sd().and(rule.run_noise),
+            rounds_to_resolve,
         },
     ))
 }
@@ -132,6 +187,8 @@ fn by_rank(pairs: &[(f64, f64)], direction: Direction, threshold: f64) -> (Statu
         sides: pairs.iter().map(|&(a, b)| [a, b]).collect(),
         p_value: Some(p),
         current: Vec::new(),
+        run_noise: None,
+        rounds_to_resolve: None,
     };
     (status, paired)
 }

@@ -280,7 +280,22 @@ fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
             ),
             None => format!("paired {}", format::change(p.paired_change)),
         };
-        format!(" ({change}, {}/{} beyond{bound})", p.beyond, p.rounds())
+        // Why a change the rounds agreed on is still drift, and what would settle it.
+        let resolve = p
+            .rounds_to_resolve
+            .zip(p.run_noise)
+            .map(|(n, noise)| {
+                format!(
+                    "; one run varies by {:.0}% from the next here: {n} rounds could tell",
+                    noise * 100.0
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            " ({change}, {}/{} beyond{bound}{resolve})",
+            p.beyond,
+            p.rounds()
+        )
     });
     match &c.status {
         Status::Unconfirmed { reason } => format!("unconfirmed: {}", format::text(reason)),
@@ -546,6 +561,9 @@ fn folded(out: &mut String, c: &Comparison, room: &mut Room) {
                         side(m, false),
                         m.change.map_or_else(|| "n/a".into(), format::change),
                         format::text(&m.reason)
+                            + &m.confirmation.as_ref().map_or_else(String::new, |c| {
+                                format!(" · re-measured: {}", confirmation_cell(c))
+                            })
                     )
                 }),
             ),
