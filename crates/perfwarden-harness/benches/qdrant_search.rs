@@ -1,6 +1,7 @@
 //! `cargo bench --bench qdrant_search`: the qdrant_search suite on whatever Qdrant the
 //! services layer provides (`QDRANT_URL`, a container, `qdrant` on PATH, or Qdrant's engine
-//! in-process, labelled `embedded`), then Criterion's single-query latency per vector
+//! in-process, labelled `embedded`), and on the engine in-process beside a server the chain
+//! found (unless `PERFWARDEN_QDRANT_ALSO_EMBEDDED=0`), then Criterion's single-query latency per vector
 //! dimension on the same collections. Without any Qdrant (a build without the
 //! `embedded-qdrant` feature) it prints one line and exits 0. The server's or engine's CPU
 //! and memory over the run are recorded too when perfwarden started it. The workload mix's
@@ -41,20 +42,11 @@ fn bench() -> anyhow::Result<ExitCode> {
     let Some(service) = bench.service_or_skip(rt.block_on(qdrant::provide())?, "qdrant")? else {
         return Ok(ExitCode::SUCCESS);
     };
-    let target = Target::from_service(&service);
-    let sampler = service.sampler();
-    // A server perfwarden did not start has no pid to sample; its own /metrics says what
-    // its process spent.
-    let endpoint = match (service.provider, target.server()) {
-        (ProviderKind::Endpoint, Some(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let before = endpoint.as_ref().and_then(|s| {
-        rt.block_on(server_metrics::read(&s.rest, &s.http_url))
-            .map_err(|e| eprintln!("{SUITE}: the server's CPU and memory are not measured: {e}"))
-            .ok()
-    });
     let mut opts = Options::from_env(bench.profile)?;
+    let mut services = vec![service];
+    if let Some(engine) = engine_beside(&rt, &services[0], &opts)? {
+        services.push(engine);
+    }
     let redis = match &opts.mix {
         Some(_) => bench.optional_service(rt.block_on(redis::provide())?, "redis")?,
         None => Provided::Skipped("the mix is off (PERFWARDEN_QDRANT_MIX=none)".into()),
@@ -67,7 +59,89 @@ fn bench() -> anyhow::Result<ExitCode> {
     // Criterion needs the collections after the suite; they are deleted at the end.
     opts.keep_collections = true;
     let mut run = bench.run();
-    let result = rt.block_on(suite::run_with(target.clone(), &cache, &opts, &mut run));
+    let mut failure = None;
+    let mut measured = Vec::new();
+    for service in &services {
+        let target = Target::from_service(service);
+        match measure(&rt, service, &target, &cache, &opts, &mut run) {
+            Ok(colls) => measured.push((target, colls)),
+            Err(e) => {
+                failure.get_or_insert(Failure {
+                    message: format!("{}: {e}", target_name(&target)),
+                    bad_input: e.is_bad_input(),
+                });
+            }
+        }
+        opts.renew_cache_namespace();
+    }
+    let code = bench.finish(run, failure, None)?;
+    for (target, colls) in &measured {
+        criterion_single_query(&rt, target, colls, bench.profile);
+        #[cfg(feature = "embedded-qdrant")]
+        if let Target::Embedded(engine) = target {
+            criterion_engine_hot_path(&rt, engine.clone(), &opts)?;
+        }
+    }
+    opts.keep_collections = keep;
+    for (target, colls) in &measured {
+        rt.block_on(suite::cleanup(target, colls, &opts));
+    }
+    Ok(code)
+}
+
+/// Qdrant's engine in-process, where the chain found a server and the engine is built in
+/// (and not turned off with `PERFWARDEN_QDRANT_ALSO_EMBEDDED=0`): the same suite measures
+/// both, each under its own ids, so a machine with a server still gates the engine's
+/// baseline, and a server's numbers never stand in for it.
+fn engine_beside(
+    rt: &tokio::runtime::Runtime,
+    first: &qdrant::QdrantService,
+    opts: &Options,
+) -> anyhow::Result<Option<qdrant::QdrantService>> {
+    if !cfg!(feature = "embedded-qdrant")
+        || !opts.also_embedded
+        || first.provider == ProviderKind::Embedded
+    {
+        return Ok(None);
+    }
+    match rt.block_on(qdrant::provide_via(ProviderKind::Embedded))? {
+        Provided::Ready(engine) => Ok(Some(engine)),
+        Provided::Skipped(why) => {
+            println!("{SUITE}: the engine in-process beside the server skipped: {why}");
+            Ok(None)
+        }
+    }
+}
+
+/// How a failure names the Qdrant it happened on.
+fn target_name(target: &Target) -> &'static str {
+    match target.server() {
+        Some(_) => "server",
+        None => "engine in-process",
+    }
+}
+
+/// The suite on one Qdrant, with that Qdrant's CPU and memory over the run: sampled where
+/// perfwarden started it, read from its own /metrics behind an endpoint (no pid to sample).
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    service: &qdrant::QdrantService,
+    target: &Target,
+    cache: &MixCache,
+    opts: &Options,
+    run: &mut perfwarden::results::Run,
+) -> Result<Vec<Arc<Collection>>, perfwarden_harness::qdrant::QdrantError> {
+    let sampler = service.sampler();
+    let endpoint = match (service.provider, target.server()) {
+        (ProviderKind::Endpoint, Some(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let before = endpoint.as_ref().and_then(|s| {
+        rt.block_on(server_metrics::read(&s.rest, &s.http_url))
+            .map_err(|e| eprintln!("{SUITE}: the server's CPU and memory are not measured: {e}"))
+            .ok()
+    });
+    let result = rt.block_on(suite::run_with(target.clone(), cache, opts, run));
     // The engine in-process is measured under an id of its own, never beside a server's.
     let resources = match target.server() {
         Some(_) => "qdrant/resources",
@@ -83,22 +157,7 @@ fn bench() -> anyhow::Result<ExitCode> {
             Err(e) => eprintln!("{SUITE}: the server's CPU and memory are not measured: {e}"),
         }
     }
-    let failure = result.as_ref().err().map(|e| Failure {
-        message: e.to_string(),
-        bad_input: e.is_bad_input(),
-    });
-    let code = bench.finish(run, failure, None)?;
-    let Ok(colls) = result else {
-        return Ok(code);
-    };
-    criterion_single_query(&rt, &target, &colls, bench.profile);
-    #[cfg(feature = "embedded-qdrant")]
-    if let Target::Embedded(engine) = &target {
-        criterion_engine_hot_path(&rt, engine.clone(), &opts)?;
-    }
-    opts.keep_collections = keep;
-    rt.block_on(suite::cleanup(&target, &colls, &opts));
-    Ok(code)
+    result
 }
 
 /// The engine's hot path on its fixed collection (see `hot_path`): each kind of search at a

@@ -183,6 +183,25 @@ async fn suite_end_to_end_on_a_real_qdrant() {
         assert!(metric(&run, &b, "speedup").value > 0.0);
         assert!(metric(&run, &format!("{b}/mixtral"), "branch_mean").value > 0.0);
     }
+    // One branch's collection gone: every fan-out is a partial success, and its branch
+    // says why, while the other still answers.
+    target
+        .delete_collection(colls[1].qname.as_ref())
+        .await
+        .unwrap();
+    let f = suite::fanout::measure(
+        &target,
+        &colls,
+        target.protocols()[0],
+        3,
+        Duration::from_secs(5),
+        perfwarden_harness::load::Slowdown::NONE,
+    )
+    .await;
+    assert_eq!((f.full, f.partial, f.failed), (0, 3, 0));
+    let (_, errors, timeouts) = &f.per_collection[1];
+    assert_eq!((*errors, *timeouts), (3, 0));
+    assert_eq!(f.per_collection[0].1, 0);
     suite::cleanup(&target, &colls, &opts).await;
     for c in &colls {
         assert!(!exists(&target, c.qname.as_ref()).await);

@@ -219,7 +219,8 @@ impl Resolved {
         tracing::info!("{self}");
         let what = format!("{} {} {}", self.provider, self.server, self.version);
         let mut served = SERVED.lock().unwrap_or_else(|e| e.into_inner());
-        served.insert(self.service.key().to_string(), what);
+        let key = served_key(&served, self.service.key(), self.provider, &what);
+        served.insert(key, what);
     }
 }
 
@@ -227,6 +228,20 @@ impl Resolved {
 /// it belongs in that run's environment.
 static SERVED: std::sync::Mutex<std::collections::BTreeMap<String, String>> =
     std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// The key `what` is recorded under: the service's, or, where another provider of the same
+/// service served this run first (Qdrant's engine beside a server), `service:provider`.
+fn served_key(
+    served: &std::collections::BTreeMap<String, String>,
+    key: &str,
+    provider: ProviderKind,
+    what: &str,
+) -> String {
+    match served.get(key) {
+        Some(first) if first != what => format!("{key}:{provider}"),
+        _ => key.to_string(),
+    }
+}
 
 /// What served each service this process resolved, by service key (`qdrant` -> `embedded
 /// qdrant-edge 0.7.2`).
@@ -337,11 +352,26 @@ mod tests {
             line.to_string(),
             "perfwarden: redis: native redis-server 7.0.15 at 127.0.0.1:43211"
         );
-        // Announced, it is part of this process's run environment, by service key.
+        // Announced, it is part of this process's run environment (other tests announce
+        // too: by value, not by key).
         line.announce();
+        assert!(served().values().any(|v| v == "native redis-server 7.0.15"));
+    }
+
+    #[test]
+    fn a_second_provider_of_a_service_is_recorded_beside_the_first() {
+        let mut served = std::collections::BTreeMap::new();
+        let server = "endpoint qdrant 1.18.3";
+        let key = served_key(&served, "qdrant", ProviderKind::Endpoint, server);
+        assert_eq!(key, "qdrant");
+        served.insert(key, server.to_string());
+        let engine = "embedded qdrant-edge 0.7.2";
+        let key = served_key(&served, "qdrant", ProviderKind::Embedded, engine);
+        assert_eq!(key, "qdrant:embedded");
         assert_eq!(
-            served().get("redis").map(String::as_str),
-            Some("native redis-server 7.0.15")
+            served_key(&served, "qdrant", ProviderKind::Endpoint, server),
+            "qdrant",
+            "the same one again keeps its key"
         );
     }
 }

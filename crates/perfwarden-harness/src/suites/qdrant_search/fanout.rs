@@ -71,7 +71,7 @@ async fn branch(
 
 /// Fan-outs of `rounds` queries, each sent sequentially then in parallel.
 #[derive(Clone, Debug)]
-pub(crate) struct Fanout {
+pub struct Fanout {
     pub sequential: LatencyHistogram,
     pub parallel: LatencyHistogram,
     /// The slowest branch of each parallel fan-out.
@@ -119,7 +119,7 @@ impl Fanout {
 
 /// Runs `rounds` fan-outs, sequential then parallel for the same query, so both see the
 /// same queries and the same state of the server.
-pub(crate) async fn measure(
+pub async fn measure(
     target: &Target,
     colls: &[Arc<Collection>],
     protocol: Protocol,

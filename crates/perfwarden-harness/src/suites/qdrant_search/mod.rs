@@ -45,7 +45,7 @@
 //! `_MIX_USERS`, and `PERFWARDEN_MIX_THINK_SCALE`; `PERFWARDEN_QDRANT_MIX` names the mix
 //! file or `none`; `PERFWARDEN_QDRANT_EMBEDDED_THREADS` bounds the engine's calls).
 
-pub(crate) mod fanout;
+pub mod fanout;
 pub(crate) mod fit;
 pub(crate) mod growth;
 #[cfg(feature = "embedded-qdrant")]

@@ -17,6 +17,9 @@ use perfwarden::profile::Profile;
 pub(crate) const KEEP_VAR: &str = "PERFWARDEN_QDRANT_KEEP";
 /// Environment variable: the workload mix of the mix phase, or `none` to skip the phase.
 pub(crate) const MIX_VAR: &str = "PERFWARDEN_QDRANT_MIX";
+/// Environment variable: `0` measures only the server the chain found, not Qdrant's engine
+/// in-process beside it (default `1`, where the engine is built in).
+pub const ALSO_EMBEDDED_VAR: &str = "PERFWARDEN_QDRANT_ALSO_EMBEDDED";
 pub(crate) use crate::qdrant::data::{DEFAULT_SEED, SEED_VAR};
 
 /// Everything that shapes a run besides the Qdrant it runs against.
@@ -37,6 +40,9 @@ pub struct Options {
     pub mix: Option<PathBuf>,
     /// Prefix of every Redis key the mix's cache writes, unique per run, removed after it.
     pub cache_namespace: String,
+    /// Where the chain found a server, measure the engine in-process beside it too, under
+    /// its own `embedded` ids: a server's numbers never stand in for the engine's baseline.
+    pub also_embedded: bool,
 }
 
 impl Options {
@@ -53,6 +59,7 @@ impl Options {
             prefix: setup::DEFAULT_PREFIX.into(),
             mix: Some(default_mix()),
             cache_namespace: crate::suites::redis_cache::options::unique_namespace("qs"),
+            also_embedded: true,
         }
     }
 
@@ -79,6 +86,8 @@ impl Options {
         }
         overrides::apply(&mut o.plan, |name| std::env::var(name).ok())
             .map_err(QdrantError::Config)?;
+        o.also_embedded = also_embedded(std::env::var(ALSO_EMBEDDED_VAR).ok().as_deref())
+            .map_err(QdrantError::Config)?;
         Ok(o)
     }
 
@@ -103,6 +112,12 @@ impl Options {
             .slowdown(self.slowdown)
     }
 
+    /// A fresh [`Options::cache_namespace`], for the next Qdrant the same process measures:
+    /// the mix's cache keys of one run are removed after it, and the next starts cold.
+    pub fn renew_cache_namespace(&mut self) {
+        self.cache_namespace = crate::suites::redis_cache::options::unique_namespace("qs");
+    }
+
     /// The name in Qdrant of the suite's collection `name`.
     pub fn qdrant_name(&self, name: &str) -> String {
         format!("{}{name}", self.prefix)
@@ -123,4 +138,30 @@ impl Options {
 /// `fixtures/personas/seed-002.toml` of the repository: the users' own Locust plan.
 fn default_mix() -> PathBuf {
     perfwarden::manifest_dir!().join("../../fixtures/personas/seed-002.toml")
+}
+
+/// Reads [`ALSO_EMBEDDED_VAR`]: unset, empty, `1` or `true` is on; `0` or `false` off.
+fn also_embedded(value: Option<&str>) -> Result<bool, String> {
+    match value.map(str::trim) {
+        None | Some("" | "1" | "true") => Ok(true),
+        Some("0" | "false") => Ok(false),
+        Some(other) => Err(format!("{ALSO_EMBEDDED_VAR}: {other:?} is not 0 or 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_beside_a_server_is_on_unless_turned_off() {
+        for on in [None, Some(""), Some("1"), Some(" true ")] {
+            assert_eq!(also_embedded(on), Ok(true), "{on:?}");
+        }
+        for off in [Some("0"), Some("false")] {
+            assert_eq!(also_embedded(off), Ok(false), "{off:?}");
+        }
+        let e = also_embedded(Some("yes")).unwrap_err();
+        assert_eq!(e, "PERFWARDEN_QDRANT_ALSO_EMBEDDED: \"yes\" is not 0 or 1");
+    }
 }
