@@ -195,7 +195,7 @@ async fn suite_end_to_end_on_a_real_qdrant() {
         target.protocols()[0],
         3,
         Duration::from_secs(5),
-        perfwarden_harness::load::Slowdown::NONE,
+        opts.slowdown,
     )
     .await;
     assert_eq!((f.full, f.partial, f.failed), (0, 3, 0));
