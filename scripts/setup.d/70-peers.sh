@@ -13,6 +13,14 @@ if ! command -v wrk >/dev/null 2>&1; then
   ${SUDO:-} apt-get update -qq
   DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends wrk
 fi
-command -v locust >/dev/null 2>&1 || python3 -m pip install --quiet locust
+if ! command -v locust >/dev/null 2>&1; then
+  # Debian's own Python refuses pip outside a virtual environment (PEP 668): one of our own.
+  if ! python3 -m pip install --quiet locust 2>/dev/null; then
+    DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends python3-venv
+    ${SUDO:-} python3 -m venv /opt/perfwarden-locust
+    ${SUDO:-} /opt/perfwarden-locust/bin/pip install --quiet locust
+    ${SUDO:-} ln -sf /opt/perfwarden-locust/bin/locust /usr/local/bin/locust
+  fi
+fi
 # oha 1.16 builds with Rust 1.95 (a few minutes on 2 cores).
 command -v oha >/dev/null 2>&1 || cargo install oha --locked

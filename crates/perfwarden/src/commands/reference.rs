@@ -29,6 +29,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PERFWARDEN_QDRANT_SEED", "qdrant_search, redis_cache: the data seed of the collections"),
     ("PERFWARDEN_QDRANT_PREFIX", "qdrant_search: collection name prefix (default `perfwarden_`)"),
     ("PERFWARDEN_QDRANT_KEEP", "qdrant_search: `1` keeps the collections after the run"),
+    ("PERFWARDEN_QDRANT_ALSO_EMBEDDED", "qdrant_search: `0` measures only the Qdrant server the chain found, not the engine in-process beside it (default `1`, where the `embedded-qdrant` feature is built)"),
     ("PERFWARDEN_QDRANT_FIXTURE", "qdrant_search: the collections fixture (default `fixtures/collections.json`)"),
     ("PERFWARDEN_QDRANT_POINTS", "qdrant_search: points per collection (default: the profile's)"),
     ("PERFWARDEN_QDRANT_QUERIES", "qdrant_search: queries per collection, each searched once for latency and recall (default: the profile's)"),

@@ -9,6 +9,16 @@ use crate::profile::Profile;
 pub(crate) const MACHINE_CLASS_VAR: &str = "PERFWARDEN_MACHINE_CLASS";
 
 impl Environment {
+    /// Adds the services another part of the same run recorded (another suite's file, another
+    /// load machine's run): the run used them all; a key already here keeps its value.
+    pub(crate) fn add_services(&mut self, other: &Environment) {
+        for (key, served) in &other.services {
+            self.services
+                .entry(key.clone())
+                .or_insert_with(|| served.clone());
+        }
+    }
+
     /// Describes this machine. The machine class comes from `PERFWARDEN_MACHINE_CLASS`, or is
     /// derived from the OS, architecture and core count (`linux-x86_64-2core`), which is the
     /// coarsest label under which numbers are still comparable.

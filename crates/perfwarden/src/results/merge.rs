@@ -70,11 +70,8 @@ pub fn merge_runs(runs: &[Run]) -> Result<Run, MergeError> {
     check_environments(runs)?;
     let hists = merge_histograms(runs)?;
     let mut merged = Run::new(first.environment.clone());
-    for (key, served) in runs.iter().flat_map(|r| &r.environment.services) {
-        let services = &mut merged.environment.services;
-        services
-            .entry(key.clone())
-            .or_insert_with(|| served.clone());
+    for r in runs {
+        merged.environment.add_services(&r.environment);
     }
     merged.environment.timestamp = runs
         .iter()

@@ -241,9 +241,7 @@ pub(crate) fn absorb(run: &mut Run, other: Run) -> Result<(), String> {
     }
     run.metrics.extend(other.metrics);
     // Each suite records the services it used; the run used them all.
-    for (key, served) in other.environment.services {
-        run.environment.services.entry(key).or_insert(served);
-    }
+    run.environment.add_services(&other.environment);
     // A suite may write several files; it ended as badly as the worst of them says.
     for s in &other.suites {
         super::merge::add_suite_status(&mut run.suites, s, s.reason.clone());
