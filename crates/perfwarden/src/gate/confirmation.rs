@@ -102,17 +102,20 @@ impl Paired {
     }
 }
 
-/// What paired ratios of `m` are judged on: its threshold (see the module's docs) and the
-/// run-to-run noise calibrated for it, read from the baseline's side, which is trusted.
+/// What paired ratios of `m` are judged on (see the module's docs). A flag keeps the
+/// threshold the noise floor raised, which has the calibrated noise in it already. A change
+/// the floor made inconclusive is judged on its configured threshold, and its bound allows
+/// for that noise instead (read from the baseline's side, which is trusted): three rounds of
+/// a metric that varies by half its value from one run to the next agree by chance too often
+/// for a check that re-measures hundreds of metrics at once.
 pub(crate) fn rule(m: &MetricComparison) -> Rule {
-    let threshold = if drift::within_noise(m) {
-        m.configured_threshold
+    if drift::within_noise(m) {
+        Rule {
+            threshold: m.configured_threshold,
+            run_noise: m.baseline.as_ref().and_then(|b| b.noise),
+        }
     } else {
-        m.threshold
-    };
-    Rule {
-        threshold,
-        run_noise: m.baseline.as_ref().and_then(|b| b.noise),
+        Rule::from(m.threshold)
     }
 }
 
