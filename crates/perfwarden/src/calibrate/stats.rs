@@ -23,13 +23,8 @@ impl Spread {
             return None;
         }
         let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        let median = crate::gate::stats::median(&mut sorted)?;
         let n = sorted.len();
-        let median = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-        };
         let mean = sorted.iter().sum::<f64>() / n as f64;
         let cv = (n >= 2 && mean != 0.0).then(|| {
             let var = sorted.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;

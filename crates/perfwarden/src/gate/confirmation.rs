@@ -253,12 +253,10 @@ fn rejudge_budgets(m: &mut MetricComparison, c: &MetricConfirmation) {
         return;
     };
     let mut runs = p.current_runs();
-    runs.sort_by(f64::total_cmp);
     let n = runs.len();
-    if n == 0 {
+    let Some(median) = super::stats::median(&mut runs) else {
         return;
-    }
-    let median = (runs[(n - 1) / 2] + runs[n / 2]) / 2.0;
+    };
     for b in m.budgets.iter_mut().filter(|b| b.broken) {
         let Some(value) = super::convert(median, m.unit, b.unit) else {
             continue;

@@ -51,13 +51,7 @@ pub(crate) fn drifted_suites(c: &Comparison) -> BTreeMap<String, f64> {
     by_suite
         .into_iter()
         .filter_map(|(suite, mut ws)| {
-            ws.sort_by(f64::total_cmp);
-            let n = ws.len();
-            let median = if n % 2 == 1 {
-                ws[n / 2]
-            } else {
-                (ws[n / 2 - 1] + ws[n / 2]) / 2.0
-            };
+            let median = super::stats::median(&mut ws)?;
             (median <= -SHIFT).then(|| (suite.to_string(), median))
         })
         .collect()

@@ -96,7 +96,8 @@ pub(crate) fn decide(
     // bound is the lower of the rounds' own and the one the calibrated noise implies.
     let z = normal_quantile(CONFIDENCE);
     let sqrt_n = (logs.len() as f64).sqrt();
-    let from_noise = rule.ratio_sd().map(|sd| log_mean - z * sd / sqrt_n);
+    let noise_sd = rule.ratio_sd();
+    let from_noise = noise_sd.map(|sd| log_mean - z * sd / sqrt_n);
     let bound = match (spread, from_noise) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -115,8 +116,7 @@ pub(crate) fn decide(
         && beyond >= need
         && spread.is_none_or(|b| b > limit)
         && log_mean > limit;
-    let rounds_to_resolve = rule
-        .ratio_sd()
+    let rounds_to_resolve = noise_sd
         .filter(|_| noise_held)
         .map(|sd| ((z * sd / (log_mean - limit)).powi(2).ceil() as usize).max(logs.len() + 1));
     Some((
@@ -130,7 +130,7 @@ pub(crate) fn decide(
             sides: Vec::new(),
             p_value: None,
             current: pairs.iter().map(|p| p.1).collect(),
-            run_noise: rule.ratio_sd().and(rule.run_noise),
+            run_noise: noise_sd.and(rule.run_noise),
             rounds_to_resolve,
         },
     ))
