@@ -11,8 +11,11 @@
 #   ARTIFACT_DIR: the downloaded perf-pr artifact (perfwarden/*.json, perfwarden-report/)
 #   BASE_DIR: a checkout of the PR's base commit (perfwarden.toml, baselines/)
 # env: PERFWARDEN_BIN (default target/debug/perfwarden), RUN_URL (the perf-pr run, linked),
-#      PERFWARDEN_HISTORY (the nightly history, for trend charts); writes status=<code> to
-#      $GITHUB_OUTPUT.
+#      PERFWARDEN_HISTORY (the nightly history, for trend charts), HEAD_SHA and BASE_SHA
+#      (the pull request's head and base commits, from GitHub's event: where their test merge
+#      changes nothing that builds or runs a bench since the baseline's commit, what the gate
+#      flags is the machine's; this repository's git must hold both, as data: they are never
+#      checked out); writes status=<code> to $GITHUB_OUTPUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,13 +46,22 @@ if [[ ! -f "$config" ]]; then
   config="$out/base-defaults.toml"
   : >"$config"
 fi
+# The commits measured, as GitHub's event names them (never as the artifact does).
+measured=()
+head_sha="${HEAD_SHA:-}"
+base_sha="${BASE_SHA:-}"
+if [[ -n "$head_sha" || -n "$base_sha" ]]; then
+  [[ "$head_sha" =~ ^[0-9a-f]{40}$ ]] || die "HEAD_SHA=${head_sha@Q} is not a commit id"
+  [[ "$base_sha" =~ ^[0-9a-f]{40}$ ]] || die "BASE_SHA=${base_sha@Q} is not a commit id"
+  measured=(--measured-commit "$head_sha" --measured-onto "$base_sha")
+fi
 args=(compare --current "$results" --config "$config" --out-dir "$out" --print none)
 if [[ -d "$report/reference" && ! -L "$report/reference" ]]; then
   # The base had no baseline for this machine class: the PR job measured the base commit
   # now, and its numbers are the reference (the report says so).
   args+=(--baseline "$report/reference" --measured-now)
 else
-  args+=(--baselines-dir "$base/baselines")
+  args+=(--baselines-dir "$base/baselines" "${measured[@]}")
 fi
 if [[ -f "$report/confirmation.json" ]]; then
   args+=(--confirmations "$report/confirmation.json")

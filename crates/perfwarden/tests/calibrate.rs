@@ -384,3 +384,72 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
     }
     Ok(())
 }
+
+#[test]
+fn check_calls_flags_on_the_baselines_own_code_the_machines_and_re_measures_a_code_change()
+-> Result<()> {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let repo = dir.path().join("repo");
+    scratch_crate(&repo, 150)?;
+    // Committed, as a workspace's lockfile is: one made by the build would be a change.
+    let lock = Command::new(env!("CARGO"))
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(&repo)
+        .status()?;
+    ensure!(lock.success());
+    git(&repo, &["init", "-q"])?;
+    git(&repo, &["add", "."])?;
+    git(&repo, &["commit", "-qm", "measured"])?;
+    let measured = git(&repo, &["rev-parse", "HEAD"])?;
+    // Its baseline, measured on a faster machine (100 where this one reads 150), comes in
+    // the next commit with a README: no code changed since the commit it names.
+    let mut baseline = Run::new(env(Some(&measured)));
+    baseline.metrics.push(demo_metric(100.0));
+    std::fs::create_dir_all(repo.join("baselines/test-2core"))?;
+    std::fs::write(
+        repo.join("baselines/test-2core/demo.json"),
+        baseline.to_json(),
+    )?;
+    std::fs::write(repo.join("README.md"), "scratch\n")?;
+    git(&repo, &["add", "."])?;
+    git(&repo, &["commit", "-qm", "baselines"])?;
+    let check = || -> Result<(i32, String, String)> {
+        let out = Command::new(env!("CARGO_BIN_EXE_perfwarden"))
+            .current_dir(&repo)
+            .args(["check", "--profile", "smoke", "--print", "none"])
+            .env("CARGO_TARGET_DIR", dir.path().join("target"))
+            .env("PERFWARDEN_MACHINE_CLASS", "test-2core")
+            .env_remove("PERFWARDEN_RESULTS_DIR")
+            .env_remove("GITHUB_ACTIONS")
+            .output()?;
+        let report = dir.path().join("target/perfwarden/report/report.md");
+        Ok((
+            out.status.code().unwrap_or(-1),
+            std::fs::read_to_string(report).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    };
+    let (code, report, log) = check()?;
+    assert_eq!(code, 0, "{log}\n{report}");
+    assert!(log.contains("not re-measured"), "{log}");
+    assert!(
+        report.contains("unchanged: the code is the baseline's"),
+        "{report}"
+    );
+    assert!(!log.contains("checked out at"), "no baseline build: {log}");
+
+    // The bench's code changes (uncommitted): the flag is re-measured against the commit, and
+    // 200 against its 150 is confirmed.
+    scratch_crate(&repo, 200)?;
+    let (code, report, log) = check()?;
+    assert_eq!(code, 1, "{log}\n{report}");
+    assert!(
+        log.contains("re-measuring: benches/demo.rs changed since commit"),
+        "{log}"
+    );
+    assert!(
+        report.contains("confirmed (paired +33.3%, 3/3 beyond"),
+        "{report}"
+    );
+    Ok(())
+}

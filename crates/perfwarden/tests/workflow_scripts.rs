@@ -377,6 +377,72 @@ fn the_trusted_verdict_ignores_what_the_pr_job_rendered() {
 }
 
 #[test]
+fn a_pull_request_that_changes_no_code_is_judged_unchanged_by_the_trusted_side() {
+    if !tools_present() {
+        return;
+    }
+    let s = sandbox();
+    let measured = git(&s.root, &["rev-parse", "HEAD"]).trim().to_string();
+    let run = |value: f64| {
+        format!(
+            r#"{{"schema_version":1,"environment":{{"machine_class":"c","cpu_model":"t","cores":4,"os":"linux","rustc":"r","git_commit":"{measured}","timestamp":"2026-12-01T00:00:00Z","profile":"pr"}},"suites":[{{"suite":"demo","status":"passed"}}],"metrics":[{{"suite":"demo","benchmark":"case","metric":"latency","unit":"ms","direction":"lower_is_better","value":{value}}}]}}"#
+        )
+    };
+    std::fs::create_dir_all(s.file("base/baselines/c")).unwrap();
+    std::fs::write(s.file("base/baselines/c/demo.json"), run(10.0)).unwrap();
+    std::fs::create_dir_all(s.file("art/perfwarden-report")).unwrap();
+    std::fs::create_dir_all(s.file("art/perfwarden")).unwrap();
+    std::fs::write(s.file("art/perfwarden/demo.json"), run(15.0)).unwrap();
+    // The PR job says "unchanged" of a code change: the trusted side decides it from git.
+    std::fs::write(
+        s.file("art/perfwarden-report/confirmation.json"),
+        format!(r#"{{"baseline_commit":"{measured}","rounds":0,"profile":"pr","metrics":{{"demo/case/latency":{{"status":"unchanged"}}}}}}"#),
+    )
+    .unwrap();
+    let pr = |path: &str| {
+        git(&s.root, &["checkout", "-q", "-B", "pr", &measured]);
+        std::fs::create_dir_all(s.file(path).parent().unwrap()).unwrap();
+        std::fs::write(s.file(path), "x\n").unwrap();
+        git(&s.root, &["add", path]);
+        git(&s.root, &["commit", "-q", "-m", path]);
+        git(&s.root, &["rev-parse", "HEAD"]).trim().to_string()
+    };
+    let output = s.file("github_output");
+    let judge = |head: &str| {
+        let env = [
+            ("PERFWARDEN_BIN", env!("CARGO_BIN_EXE_perfwarden")),
+            ("GITHUB_OUTPUT", output.to_str().unwrap()),
+            ("HEAD_SHA", head),
+            ("BASE_SHA", measured.as_str()),
+        ];
+        let _ = std::fs::remove_file(&output);
+        let out = s.run("trusted-verdict.sh", &["art", "base", "trusted"], &env);
+        let report = std::fs::read_to_string(s.file("trusted/report.md")).unwrap_or_default();
+        let status = std::fs::read_to_string(&output).unwrap_or_default();
+        (status, report, text(&out.stderr))
+    };
+    let (status, report, err) = judge(&pr("docs/notes.md"));
+    assert_eq!(status, "status=0\n", "{report}{err}");
+    assert!(
+        report.contains("unchanged: the code is the baseline's"),
+        "{report}"
+    );
+    let (status, report, err) = judge(&pr("scripts/slow.sh"));
+    assert_eq!(status, "status=1\n", "{report}");
+    assert!(report.contains("not verified here"), "{report}");
+    assert!(
+        err.contains("scripts/slow.sh changed since commit"),
+        "{err}"
+    );
+    let (status, _, err) = judge("not-a-sha");
+    assert_eq!(status, "", "{err}");
+    assert!(
+        err.contains("HEAD_SHA='not-a-sha' is not a commit id"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_pr_number_from_an_artifact_is_believed_only_after_checks() {
     if !tools_present() {
         return;

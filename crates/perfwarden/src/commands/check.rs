@@ -1,10 +1,13 @@
 //! `perfwarden check`: the main job in one command, the same on a laptop and in CI. It
 //! builds and runs the benches of a profile once, gates them against the committed baseline
 //! of this machine class, and re-measures whatever the gate flags against the baseline's
-//! commit, A B B A, at the same profile ([`crate::confirm`]). Where no baseline is committed
+//! commit, A B B A, at the same profile ([`crate::confirm`]), unless the code is that commit's
+//! ([`crate::gate::unchanged`]: the flags are the machine's). Where no baseline is committed
 //! for this machine class, the merge base with the default branch (or `--base`) is built in
 //! a worktree and measured now, interleaved with this tree, and the report says that this is
 //! the reference. Then it publishes like `compare` ([`super::publish`]).
+
+mod flags;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -109,36 +112,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
         };
         let mut c = gate::compare(&baseline, &current, &config)
             .with_context(|| format!("{} vs this run", class_dir.display()))?;
-        let suspects = crate::confirm::flagged(&c).len();
-        if !args.no_confirm && suspects > 0 {
-            for (suite, shift) in crate::gate::drift::drifted_suites(&c) {
-                log(format!(
-                    "suite {suite} ran faster than its baseline as a body (median {shift:.1} \
-                     thresholds): re-measuring all of it, a slowdown can hide under drift"
-                ));
-            }
-            let noisy = c
-                .metrics
-                .iter()
-                .filter(|m| crate::gate::drift::within_noise(m))
-                .count();
-            log(format!(
-                "re-measuring {suspects} metrics against the baseline's commit ({} fail, \
-                 {noisy} beyond their threshold but within the noise)",
-                c.totals.failing
-            ));
-            let opts = crate::confirm::Options {
-                repo: repo.clone(),
-                rounds: args.rounds.max(1),
+        if !args.no_confirm {
+            let how = flags::Confirm {
+                repo: &repo,
+                rounds: args.rounds,
                 benches: bench_of,
-                work_dir: work.join("confirm"),
+                instructions: &counted,
                 profile: args.profile,
-                bench_args: Vec::new(),
-                instructions: counted.clone(),
-                target_dir: None,
+                work: work.clone(),
             };
-            let conf = crate::confirm::confirm(&c, &baseline, &opts, &mut log);
-            confirmation::apply(&mut c, conf).map_err(anyhow::Error::msg)?;
+            flags::decide(&mut c, &baseline, how, &mut log)?;
         }
         (c, current, class_dir.display().to_string())
     } else {

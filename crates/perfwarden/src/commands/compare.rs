@@ -43,6 +43,16 @@ pub struct CompareArgs {
     /// comparison, its statuses re-derived from the paired ratios, and shown as such.
     #[arg(long, value_name = "FILE", conflicts_with = "confirm")]
     confirmations: Option<PathBuf>,
+    /// The commit the current results measured, as the judging side knows it (not as the
+    /// results say): where nothing that builds or runs a bench changed between the baseline's
+    /// commit and it (only baselines/, docs/, top-level Markdown), what the gate flags is the
+    /// machine's doing and does not fail; a confirmation file's entries are then not read.
+    #[arg(long, value_name = "SHA", conflicts_with_all = ["confirm", "measured_now"])]
+    measured_commit: Option<String>,
+    /// With --measured-commit: the commit measured was that one merged onto this one
+    /// (GitHub's test merge of a pull request onto its base).
+    #[arg(long, value_name = "SHA", requires = "measured_commit")]
+    measured_onto: Option<String>,
     /// The baseline is a commit measured now (by `check`, where no baseline was committed),
     /// not committed results: the report says so.
     #[arg(long)]
@@ -103,7 +113,12 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
                 .unwrap_or(1) as usize,
         };
     }
-    if let Some(c) = shared {
+    let same_code = unchanged_code(args, &baseline);
+    if let Some(commit) = same_code {
+        let profile = current.environment.profile.clone();
+        gate::confirmation::apply_unchanged(&mut comparison, &commit, &profile)
+            .map_err(anyhow::Error::msg)?;
+    } else if let Some(c) = shared {
         let path = args.confirmations.as_deref().unwrap_or(Path::new(""));
         gate::confirmation::apply(&mut comparison, c).map_err(|what| crate::Error::BadInput {
             path: path.into(),
@@ -121,6 +136,25 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<u8> {
     };
     publish::refuse_mixing(&args.outputs, &[&current_path, &baseline_path])?;
     publish::publish(&comparison, &current, &inputs, &args.outputs)
+}
+
+/// The baseline's commit, where `--measured-commit` (onto `--measured-onto`) is code-wise the
+/// same; otherwise `None`, and a line saying why on stderr.
+fn unchanged_code(args: &CompareArgs, baseline: &Run) -> Option<String> {
+    let head = args.measured_commit.as_deref()?;
+    let commit = baseline.environment.git_commit.as_deref()?;
+    let repo = Path::new(".");
+    let found = match &args.measured_onto {
+        Some(base) => crate::confirm::unchanged_in_merge(repo, commit, base, head),
+        None => crate::confirm::unchanged_since(repo, commit, Some(head)),
+    };
+    match found {
+        Ok(_) => Some(commit.to_string()),
+        Err(why) => {
+            eprintln!("compare: flags stand as re-measured, if at all: {why}");
+            None
+        }
+    }
 }
 
 /// A confirmation file written by another job: bounded, parsed strictly.

@@ -7,6 +7,8 @@
 //! ([`crate::gate::confirmation`]): confirmed, or drift. Where the baseline's commit is
 //! unknown or not in the repository, the metric stays unconfirmed and says why.
 
+mod unchanged;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -15,6 +17,7 @@ use crate::gate::{Comparison, MetricComparison};
 use crate::profile::Profile;
 use crate::rerun::{self, interleave, worktree};
 use crate::results::Run;
+pub use unchanged::{unchanged_in_merge, unchanged_since};
 
 /// How to confirm.
 #[derive(Clone, Debug)]

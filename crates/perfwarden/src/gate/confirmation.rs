@@ -34,6 +34,10 @@ pub enum Status {
     Drift,
     /// Not re-measured; the reason says why (an unknown baseline commit, a failed build).
     Unconfirmed { reason: String },
+    /// Not re-measured: nothing that builds or runs the benches changed since the baseline's
+    /// commit, so the change is the machine's ([`super::unchanged`]). Only the judging side
+    /// decides this ([`apply_unchanged`]); an entry saying so in a file is not believed.
+    Unchanged,
 }
 
 impl Status {
@@ -42,6 +46,7 @@ impl Status {
             Status::Confirmed => "confirmed",
             Status::Drift => "drift",
             Status::Unconfirmed { .. } => "unconfirmed",
+            Status::Unchanged => "unchanged",
         }
     }
 }
@@ -155,7 +160,31 @@ const MAX_REASON: usize = 300;
 /// ratios under `comparison`'s thresholds; an entry for a metric the comparison did not flag,
 /// or one that does not hold together, is an error naming it.
 pub fn apply(comparison: &mut Comparison, confirmation: Confirmation) -> Result<(), String> {
-    if confirmation.rounds == 0 || confirmation.rounds > MAX_ROUNDS {
+    apply_checked(comparison, confirmation, false)
+}
+
+/// Every metric the gate flagged, as unchanged code against `commit`: call it only where this
+/// side itself found that nothing that builds or runs the benches changed since `commit`
+/// (see [`super::unchanged`] and `crate::confirm::unchanged_since`).
+pub(crate) fn apply_unchanged(
+    comparison: &mut Comparison,
+    commit: &str,
+    profile: &str,
+) -> Result<(), String> {
+    let conf = super::unchanged::confirmation(comparison, commit, profile);
+    if conf.metrics.is_empty() {
+        return Ok(());
+    }
+    apply_checked(comparison, conf, true)
+}
+
+fn apply_checked(
+    comparison: &mut Comparison,
+    confirmation: Confirmation,
+    unchanged_verified: bool,
+) -> Result<(), String> {
+    let measured = confirmation.metrics.values().any(|m| m.paired.is_some());
+    if confirmation.rounds > MAX_ROUNDS || (confirmation.rounds == 0 && measured) {
         return Err(format!(
             "rounds {} is not between 1 and {MAX_ROUNDS}",
             confirmation.rounds
@@ -174,12 +203,13 @@ pub fn apply(comparison: &mut Comparison, confirmation: Confirmation) -> Result<
         if !suspects.contains(&m.id) {
             return Err(format!("metric {:?} was not flagged by the gate", m.id));
         }
-        (c.status, c.paired) = checked_status(m, &c, confirmation.rounds)?;
+        (c.status, c.paired) = checked_status(m, &c, confirmation.rounds, unchanged_verified)?;
         match (&c.status, drift::flagged(m)) {
             (Status::Drift, true) => {
                 rejudge_budgets(m, &c);
                 m.fails = m.budget_broken();
             }
+            (Status::Unchanged, true) => m.fails = m.budget_broken(),
             (Status::Confirmed, false) => unhide(m, &c, commit),
             _ => {}
         }
@@ -282,6 +312,7 @@ fn checked_status(
     m: &MetricComparison,
     c: &MetricConfirmation,
     rounds: usize,
+    unchanged_verified: bool,
 ) -> Result<(Status, Option<Paired>), String> {
     let bad = |what: String| Err(format!("metric {:?}: {what}", m.id));
     if let Some(b) = &c.bench
@@ -301,6 +332,17 @@ fn checked_status(
                 None,
             )),
             Status::Unconfirmed { .. } => bad(format!("the reason is over {MAX_REASON} bytes")),
+            Status::Unchanged if unchanged_verified => Ok((Status::Unchanged, None)),
+            // Another job's word that the code did not change; the judging side decides that
+            // from git itself (`compare --measured-commit`), or the flag stands.
+            Status::Unchanged => Ok((
+                Status::Unconfirmed {
+                    reason: "not re-measured: the measuring job found the code unchanged since \
+                             the baseline's commit, which was not verified here"
+                        .into(),
+                },
+                None,
+            )),
             _ => bad("a confirmed or drift status needs its paired ratios".into()),
         };
     };

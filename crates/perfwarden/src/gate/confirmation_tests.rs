@@ -172,7 +172,7 @@ fn a_forged_noise_in_the_entry_does_not_change_the_trusted_decision() {
             r
         };
         let c = crate::gate::compare(&run(100.0), &run(130.0), &Default::default()).unwrap();
-        let (status, again) = checked_status(&c.metrics[0], &m, 3).unwrap();
+        let (status, again) = checked_status(&c.metrics[0], &m, 3, false).unwrap();
         assert_eq!((status, again.unwrap().run_noise), (want, noise));
     }
 }

@@ -6,7 +6,8 @@
 //! - [`noise`] and [`stats`]: whether a change beyond the threshold is real;
 //! - [`verdict`]: what the comparison produces;
 //! - [`confirmation`]: re-measured flags (confirmed or drift) folded into the verdict;
-//! - [`drift`]: which metrics to re-measure, including slowdowns hidden by machine drift.
+//! - [`drift`]: which metrics to re-measure, including slowdowns hidden by machine drift;
+//! - [`unchanged`]: flags on code that is the baseline's, which need no re-measuring.
 
 pub(crate) mod budget;
 mod compare;
@@ -18,6 +19,7 @@ pub(crate) mod noise;
 mod paired;
 mod rank;
 pub(crate) mod stats;
+pub(crate) mod unchanged;
 pub(crate) mod verdict;
 
 pub(crate) use budget::convert;

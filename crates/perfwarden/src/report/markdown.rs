@@ -239,6 +239,25 @@ fn reference(out: &mut String, c: &Comparison) {
         .baseline_commit
         .as_deref()
         .map_or_else(|| "(unknown)".into(), |s| code(short_commit(s)));
+    if conf.rounds == 0 {
+        let unchanged = count("unchanged");
+        out.push_str(&if unchanged > 0 {
+            format!(
+                "\nThe code measured is commit {commit}'s, the baseline's: nothing that builds \
+                 or runs a bench changed since (only baselines/, docs/ or top-level Markdown). \
+                 So the {unchanged} metrics the gate flagged are the machine's doing and were \
+                 not re-measured (they do not fail; a broken budget still does).\n"
+            )
+        } else {
+            format!(
+                "\nFlagged metrics were not re-measured: the measuring job found the code \
+                 unchanged since commit {commit}, which was not verified here; {} stand \
+                 unconfirmed.\n",
+                count("unconfirmed")
+            )
+        });
+        return;
+    }
     out.push_str(&format!(
         "\nFlagged metrics were re-measured against commit {commit} in {} alternating rounds \
          (baseline, current) at profile {}: {} confirmed, {} drift (does not fail), {} \
@@ -299,6 +318,7 @@ fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
     });
     match &c.status {
         Status::Unconfirmed { reason } => format!("unconfirmed: {}", format::text(reason)),
+        Status::Unchanged => "unchanged: the code is the baseline's, not re-measured".into(),
         s => format!("{}{}", s.as_str(), paired.unwrap_or_default()),
     }
 }
