@@ -4,7 +4,8 @@
 # builds and runs benches for several minutes.
 #
 #   (a) commit a baseline measured by `perfwarden check` for this machine class;
-#   (b) an unchanged commit, checked 5 times: expected 5 x exit 0, 0 failing metrics;
+#   (b) an unchanged commit, checked 5 times: expected 5 x exit 0, 0 failing metrics (the
+#       code is the baseline commit's, so what the first pass flags is not re-measured);
 #   (c) a commit that really slows the gate's own compare (every metric judged three times:
 #       a code change, not the injection knob; about 24% more instructions, see below),
 #       checked: expected exit 1 with the slowed metric a confirmed regression;
@@ -65,7 +66,8 @@ for i in $(seq 1 "$runs"); do
   status="$(check "$scratch/b$i")"
   f="$(failing "$scratch/b$i")"
   drift="$(jq '[.metrics[] | select(.confirmation.status == "drift")] | length' "$scratch/b$i/verdict.json" 2>/dev/null || echo "?")"
-  note "(b) unchanged run $i: exit $status, $f failing metrics, $drift flags re-measured as drift"
+  same="$(jq '[.metrics[] | select(.confirmation.status == "unchanged")] | length' "$scratch/b$i/verdict.json" 2>/dev/null || echo "?")"
+  note "(b) unchanged run $i: exit $status, $f failing metrics, $drift flags re-measured as drift, $same flags on the baseline's own code (not re-measured)"
   [[ "$status" == 0 && "$f" == 0 ]] || failed=1
 done
 
