@@ -8,6 +8,7 @@
 //! the reference. Then it publishes like `compare` ([`super::publish`]).
 
 mod flags;
+mod now;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,11 +17,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::publish::{self, Outputs};
-use crate::gate::confirmation::{self, Confirmation, MetricConfirmation};
-use crate::gate::{self, Comparison, Reference};
+use crate::gate;
 use crate::profile::Profile;
 use crate::report::json;
-use crate::rerun::{self, BenchCommand, interleave, worktree};
+use crate::rerun::{self, BenchCommand};
 use crate::results::{self, Environment, Run, SuiteOutcome, SuiteStatus};
 
 #[derive(Debug, Args)]
@@ -127,14 +127,14 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
     } else {
         let base = match &args.base {
             Some(rev) => rev.clone(),
-            None => merge_base(&repo)?,
+            None => now::merge_base(&repo)?,
         };
         log(format!(
             "no baseline for machine class {class:?} in {}; measuring commit {base} now, \
              interleaved with this tree",
             args.baselines_dir.display()
         ));
-        let (c, current, reference) = measure_now(
+        let (c, current, reference) = now::measure_now(
             args,
             &repo,
             &base,
@@ -278,96 +278,6 @@ fn only_suites(mut baseline: Run, benches: &[String], bench_of: &BTreeMap<String
         .collect();
     baseline.histograms.retain(|h| used.contains(h.id.as_str()));
     baseline
-}
-
-/// No committed baseline: `base` and this tree, built once each, run alternately for
-/// `rounds` rounds; each side's rounds become samples, the gate judges them, and what it
-/// flags is decided on the paired ratios it already has.
-fn measure_now(
-    args: &CheckArgs,
-    repo: &Path,
-    base: &str,
-    (benches, counted): (&[String], &BTreeMap<String, String>),
-    work: &Path,
-    config: &gate::Config,
-    log: &mut dyn FnMut(String),
-) -> anyhow::Result<(Comparison, Run, Run)> {
-    let commit = worktree::resolve_commit(repo, base).map_err(anyhow::Error::msg)?;
-    let tree_path = worktree::location("base", &commit);
-    let _ = std::fs::remove_dir_all(&tree_path);
-    let tree = worktree::Worktree::add(repo, &commit, &tree_path).map_err(anyhow::Error::msg)?;
-    let rounds = args.rounds.max(2);
-    let plan = interleave::Plan {
-        baseline_tree: tree.path.clone(),
-        current_tree: repo.to_path_buf(),
-        benches: benches.to_vec(),
-        instructions: counted.clone(),
-        rounds,
-        profile: args.profile,
-        bench_args: Vec::new(),
-        target_dir: None,
-        work_dir: work.join("now"),
-    };
-    let pairs = interleave::interleave(&plan, log)?;
-    let (a, b): (Vec<Run>, Vec<Run>) = pairs.iter().cloned().unzip();
-    let baseline = results::rounds_as_samples(&a).context("no rounds ran")?;
-    let current = results::rounds_as_samples(&b).context("no rounds ran")?;
-    let mut c = gate::compare(&baseline, &current, config)
-        .with_context(|| format!("commit {commit} vs this tree"))?;
-    c.reference = Reference::MeasuredNow {
-        commit: commit.clone(),
-        rounds,
-    };
-    if !args.no_confirm {
-        let conf = paired(&c, &pairs, commit, args.profile);
-        confirmation::apply(&mut c, conf).map_err(anyhow::Error::msg)?;
-    }
-    Ok((c, current, baseline))
-}
-
-/// The flagged metrics (and those the noise made inconclusive) decided on the interleaved
-/// rounds' paired values.
-fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile) -> Confirmation {
-    let mut conf = Confirmation {
-        baseline_commit: Some(commit),
-        rounds: pairs.len(),
-        profile: profile.to_string(),
-        metrics: Default::default(),
-    };
-    let suspects = crate::gate::drift::suspects(c);
-    for m in c.metrics.iter().filter(|m| suspects.contains(&m.id)) {
-        if let Ok((status, paired)) = crate::confirm::decide_rounds(m, pairs) {
-            let entry = MetricConfirmation {
-                bench: None,
-                status,
-                paired: Some(paired),
-            };
-            conf.metrics.insert(m.id.clone(), entry);
-        }
-    }
-    conf
-}
-
-/// The merge base of HEAD with the default branch (`origin/HEAD`, else `origin/main`,
-/// `main`, `origin/master`, `master`).
-fn merge_base(repo: &Path) -> anyhow::Result<String> {
-    let candidates = [
-        "origin/HEAD",
-        "origin/main",
-        "main",
-        "origin/master",
-        "master",
-    ];
-    for branch in candidates {
-        if let Ok(base) = worktree::git(repo, &["merge-base", "HEAD", branch]) {
-            return Ok(base.trim().to_string());
-        }
-    }
-    bail!(
-        "{}: no default branch to measure against ({} not found); pass --base REV",
-        repo.display(),
-        candidates.join(", ")
-    )
 }
 
 /// A run as one file per suite in `dir` (the results directory, as `cargo bench` leaves
