@@ -18,7 +18,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
-fn env(commit: Option<&str>) -> Environment {
+pub(crate) fn env(commit: Option<&str>) -> Environment {
     Environment {
         machine_class: "test-2core".into(),
         cpu_model: "test".into(),
@@ -231,13 +231,6 @@ fn analysis_uses_the_real_gate_rule() -> Result<()> {
 /// A crate whose bench `demo` writes a results file with metric `demo/case/work` = `work`
 /// (deterministic, so the paired decision is exact).
 fn scratch_crate(dir: &Path, work: u32) -> Result<()> {
-    std::fs::create_dir_all(dir.join("benches"))?;
-    std::fs::create_dir_all(dir.join("src"))?;
-    std::fs::write(
-        dir.join("Cargo.toml"),
-        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n[workspace]\n",
-    )?;
-    std::fs::write(dir.join("src/lib.rs"), "")?;
     let bench = r##"fn main() {
     let dir = std::path::PathBuf::from(std::env::var("CARGO_TARGET_DIR").unwrap()).join("perfwarden");
     std::fs::create_dir_all(&dir).unwrap();
@@ -245,14 +238,60 @@ fn scratch_crate(dir: &Path, work: u32) -> Result<()> {
     std::fs::write(dir.join("demo.json"), json).unwrap();
 }
 "##;
+    scratch_package(dir, &format!("const WORK: u32 = {work};\n{bench}"))
+}
+
+/// A package `scratch` in `dir` with one bench, `demo`, of source `bench`.
+pub(crate) fn scratch_package(dir: &Path, bench: &str) -> Result<()> {
+    std::fs::create_dir_all(dir.join("benches"))?;
+    std::fs::create_dir_all(dir.join("src"))?;
     std::fs::write(
-        dir.join("benches/demo.rs"),
-        format!("const WORK: u32 = {work};\n{bench}"),
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[[bench]]\nname = \"demo\"\nharness = false\n\n[workspace]\n",
     )?;
+    std::fs::write(dir.join("src/lib.rs"), "")?;
+    std::fs::write(dir.join("benches/demo.rs"), bench)?;
     Ok(())
 }
 
-fn git(dir: &Path, args: &[&str]) -> Result<String> {
+/// Makes `repo` a git repository with all its files committed; the commit's id.
+pub(crate) fn first_commit(repo: &Path) -> Result<String> {
+    git(repo, &["init", "-q"])?;
+    git(repo, &["add", "."])?;
+    git(repo, &["commit", "-qm", "baseline"])?;
+    git(repo, &["rev-parse", "HEAD"])
+}
+
+/// A baseline of `demo/case/work` = 100 measured at `commit`, a current run of `current`,
+/// and the gate's comparison of the two.
+pub(crate) fn demo_comparison(commit: &str, current: f64) -> Result<(Run, Run, gate::Comparison)> {
+    let mut baseline = Run::new(env(Some(commit)));
+    baseline.metrics.push(demo_metric(100.0));
+    let mut now = Run::new(env(Some("new")));
+    now.metrics.push(demo_metric(current));
+    let comparison = gate::compare(&baseline, &now, &Config::default())?;
+    Ok((baseline, now, comparison))
+}
+
+/// `confirm`'s options for the scratch repository `repo` in `dir`, three rounds.
+pub(crate) fn scratch_options(dir: &Path, repo: &Path) -> Result<confirm::Options> {
+    Ok(confirm::Options {
+        repo: repo.to_path_buf(),
+        rounds: 3,
+        benches: Default::default(),
+        // Under the target directory, as the default results folder is: the baseline's
+        // worktree must not go there (cargo would call the current side fresh). And relative,
+        // as that folder is (`target/perfwarden`) when CARGO_TARGET_DIR is not set: the benches
+        // run from their own folders, where a relative path names nothing.
+        work_dir: relative_to_cwd(&dir.join("target/perfwarden/confirm"))?,
+        profile: Profile::Smoke,
+        bench_args: Vec::new(),
+        instructions: Default::default(),
+        target_dir: Some(dir.join("target")),
+    })
+}
+
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new("git")
         .current_dir(dir)
         .args([
@@ -273,7 +312,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn demo_metric(value: f64) -> Metric {
+pub(crate) fn demo_metric(value: f64) -> Metric {
     Metric::new(
         "demo",
         "case",
@@ -306,29 +345,8 @@ fn confirm_tells_a_real_regression_from_drift_and_says_when_it_cannot() -> Resul
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
     let repo = dir.path().join("repo");
     scratch_crate(&repo, 100)?;
-    git(&repo, &["init", "-q"])?;
-    git(&repo, &["add", "."])?;
-    git(&repo, &["commit", "-qm", "baseline"])?;
-    let base_commit = git(&repo, &["rev-parse", "HEAD"])?;
-    let opts = confirm::Options {
-        repo: repo.clone(),
-        rounds: 3,
-        benches: Default::default(),
-        // Under the target directory, as the default results folder is: the baseline's
-        // worktree must not go there (cargo would call the current side fresh). And relative,
-        // as that folder is (`target/perfwarden`) when CARGO_TARGET_DIR is not set: the benches
-        // run from their own folders, where a relative path names nothing.
-        work_dir: relative_to_cwd(&dir.path().join("target/perfwarden/confirm"))?,
-        profile: Profile::Smoke,
-        bench_args: Vec::new(),
-        instructions: Default::default(),
-        target_dir: Some(dir.path().join("target")),
-    };
-    let mut baseline = Run::new(env(Some(&base_commit)));
-    baseline.metrics.push(demo_metric(100.0));
-    let mut current = Run::new(env(Some("new")));
-    current.metrics.push(demo_metric(150.0));
-    let comparison = gate::compare(&baseline, &current, &Config::default())?;
+    let opts = scratch_options(dir.path(), &repo)?;
+    let (mut baseline, current, comparison) = demo_comparison(&first_commit(&repo)?, 150.0)?;
     assert_eq!(comparison.exit_code(), 1);
 
     // The code did not change: the 50% was the machine. Drift, and drift does not fail.

@@ -19,6 +19,8 @@ mod results;
 mod schema;
 // perfwarden calibrate on generated runs; compare --confirm on a scratch git repo and bench.
 mod calibrate;
+// compare --confirm's second look: rounds too spread to decide get as many again.
+mod confirm_looks;
 // OpenMetrics export, read by independent parsers; the Grafana dashboard's panels and queries.
 mod openmetrics;
 // The HTML report: escaping, self-contained, and rendered by headless Chromium.

@@ -57,7 +57,9 @@ pub struct CheckArgs {
     /// Do not re-measure what the gate flags (a flag then fails as the gate said).
     #[arg(long)]
     no_confirm: bool,
-    /// Rounds of alternating (baseline, current) runs, to confirm or to measure a base now.
+    /// Rounds of alternating (baseline, current) runs, to confirm or to measure a base now;
+    /// K more for a bench whose change the first K left open (most rounds beyond the
+    /// threshold, too spread to bound it beyond).
     #[arg(long, default_value_t = 3, value_name = "K")]
     rounds: usize,
     /// Also count the instructions of a CPU-bound bench under callgrind, as metric

@@ -62,7 +62,9 @@ pub struct CompareArgs {
     /// the paired ratios (confirmed, or drift, which does not fail).
     #[arg(long)]
     confirm: bool,
-    /// Rounds of alternating (baseline, current) runs for --confirm.
+    /// Rounds of alternating (baseline, current) runs for --confirm; K more for a bench
+    /// whose change the first K left open (most rounds beyond the threshold, too spread to
+    /// bound it beyond).
     #[arg(long, default_value_t = 5, value_name = "K")]
     confirm_rounds: usize,
     /// The bench target measuring a suite not named after its bench, e.g.

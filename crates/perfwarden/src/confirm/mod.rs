@@ -12,7 +12,9 @@ mod unchanged;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::gate::confirmation::{Confirmation, MetricConfirmation, Paired, Status, decide};
+use crate::gate::confirmation::{
+    Confirmation, MetricConfirmation, Paired, Status, decide_looks, rule, undecided,
+};
 use crate::gate::{Comparison, MetricComparison};
 use crate::profile::Profile;
 use crate::rerun::{self, interleave, worktree};
@@ -128,7 +130,13 @@ pub fn confirm(
         target_dir: opts.target_dir.clone(),
         work_dir: opts.work_dir.clone(),
     };
-    let pairs = match interleave::interleave(&plan, &mut |l| log(format!("confirm: {l}"))) {
+    let rounds =
+        |built: &interleave::Built, range, benches: &[String], log: &mut dyn FnMut(String)| {
+            built.rounds(&plan, range, benches, &mut |l| log(format!("confirm: {l}")))
+        };
+    let first = interleave::build(&plan, &mut |l| log(format!("confirm: {l}")))
+        .and_then(|built| Ok((rounds(&built, 0..opts.rounds, &plan.benches, log)?, built)));
+    let (pairs, built) = match first {
         Ok(p) => p,
         Err(e) => {
             for (bench, ms) in &by_bench {
@@ -140,30 +148,97 @@ pub fn confirm(
             return report;
         }
     };
-    for (bench, ms) in by_bench {
-        for m in ms {
-            match decide_rounds(m, &pairs) {
-                Ok((status, paired)) => {
-                    found.insert(
-                        m.id.clone(),
-                        MetricConfirmation {
-                            bench: Some(bench.clone()),
-                            status,
-                            paired: Some(paired),
-                        },
-                    );
-                }
-                Err(why) => unconfirmed(
-                    &mut found,
-                    m,
-                    Some(bench.clone()),
-                    &format!("{why} of bench {bench}"),
-                ),
+    let decided = decide_benches(&by_bench, &pairs, opts.rounds);
+    let k = opts.rounds;
+    let decided = second_look(decided, pairs, &by_bench, k, |open| {
+        log(format!(
+            "confirm: {} left open by {k} rounds (beyond the threshold, too spread to bound \
+             the change beyond it): {k} more",
+            open.join(", ")
+        ));
+        rounds(&built, k..2 * k, open, log)
+    });
+    for (id, (m, outcome)) in decided {
+        let bench = bench_of(&by_bench, &id).unwrap_or_default();
+        match outcome {
+            Ok((status, paired)) => {
+                let c = MetricConfirmation {
+                    bench: Some(bench),
+                    status,
+                    paired: Some(paired),
+                };
+                found.insert(id, c);
             }
+            Err(why) => unconfirmed(
+                &mut found,
+                m,
+                Some(bench.clone()),
+                &format!("{why} of bench {bench}"),
+            ),
         }
     }
     report.metrics = std::mem::take(&mut found);
     report
+}
+
+type Decided<'a> = BTreeMap<String, (&'a MetricComparison, Result<(Status, Paired), String>)>;
+
+/// The metrics the first look left open, decided again on `first` more rounds of their
+/// benches (`more` runs them), all `2 × first` together (see
+/// [`crate::gate::paired::decide_looks`]); the rest as they were. Where the more rounds
+/// fail, an open metric is unconfirmed: the first look did not clear it.
+fn second_look<'a>(
+    mut decided: Decided<'a>,
+    mut pairs: Vec<(Run, Run)>,
+    by_bench: &BTreeMap<String, Vec<&MetricComparison>>,
+    first: usize,
+    more: impl FnOnce(&[String]) -> Result<Vec<(Run, Run)>, rerun::RerunError>,
+) -> Decided<'a> {
+    let open_ids: Vec<String> = decided
+        .iter()
+        .filter(|(_, (m, d))| matches!(d, Ok((s, p)) if undecided(s, p, rule(m))))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let open: std::collections::BTreeSet<String> = open_ids
+        .iter()
+        .filter_map(|id| bench_of(by_bench, id))
+        .collect();
+    if open.is_empty() {
+        return decided;
+    }
+    let more = more(&open.into_iter().collect::<Vec<_>>()).map(|runs| pairs.extend(runs));
+    for id in open_ids {
+        let Some((m, outcome)) = decided.get_mut(&id) else {
+            continue;
+        };
+        *outcome = match &more {
+            Ok(_) => decide_rounds(m, &pairs, first),
+            Err(e) => Err(format!(
+                "the first {first} rounds left the change open, and {first} more failed: {e}"
+            )),
+        };
+    }
+    decided
+}
+
+/// Each flagged metric decided on the first look's rounds.
+fn decide_benches<'a>(
+    by_bench: &BTreeMap<String, Vec<&'a MetricComparison>>,
+    pairs: &[(Run, Run)],
+    rounds: usize,
+) -> Decided<'a> {
+    by_bench
+        .values()
+        .flatten()
+        .map(|m| (m.id.clone(), (*m, decide_rounds(m, pairs, rounds))))
+        .collect()
+}
+
+fn bench_of(by_bench: &BTreeMap<String, Vec<&MetricComparison>>, id: &str) -> Option<String> {
+    by_bench
+        .iter()
+        .find(|(_, ms)| ms.iter().any(|m| m.id == id))
+        .map(|(b, _)| b.clone())
 }
 
 fn unconfirmed(
@@ -183,12 +258,14 @@ fn unconfirmed(
     found.insert(m.id.clone(), c);
 }
 
-/// Decides flagged metric `m` on interleaved rounds `(baseline, current)`, or says why the
-/// rounds cannot: a round that did not measure it (a pair missing would bias the paired
-/// ratios), or a value that is negative or not finite.
+/// Decides flagged metric `m` on interleaved rounds `(baseline, current)`, the first `first`
+/// of them the first look's (see [`decide_looks`]), or says why the rounds cannot: a round
+/// that did not measure it (a pair missing would bias the paired ratios), or a value that
+/// is negative or not finite.
 pub(crate) fn decide_rounds(
     m: &MetricComparison,
     pairs: &[(Run, Run)],
+    first: usize,
 ) -> Result<(Status, Paired), String> {
     let value = |run: &Run| run.metrics.iter().find(|r| r.id() == m.id).map(|r| r.value);
     let values: Vec<(f64, f64)> = pairs
@@ -198,6 +275,5 @@ pub(crate) fn decide_rounds(
     if values.len() != pairs.len() {
         return Err("not measured in every round".into());
     }
-    decide(&values, m.direction, crate::gate::confirmation::rule(m))
-        .ok_or_else(|| "a negative or non-finite value in a round".into())
+    decide_looks(&values, m.direction, rule(m), first)
 }

@@ -21,18 +21,7 @@ pub fn unchanged_since(
     let head = head
         .map(|h| worktree::resolve_commit(repo, h))
         .transpose()?;
-    // --no-renames: names only, so a clone without blobs needs none.
-    let mut diff = vec!["diff", "--no-renames", "--name-only", "-z", commit.as_str()];
-    diff.extend(head.as_deref());
-    let mut changed = split(&worktree::git(repo, &diff)?);
-    if head.is_none() {
-        let untracked = worktree::git(repo, &["ls-files", "--others", "--exclude-standard", "-z"])?;
-        changed.extend(split(&untracked));
-    }
-    match crate::gate::unchanged::first_code_path(&changed) {
-        None => Ok(changed.len()),
-        Some(p) => Err(format!("{p} changed since commit {}", short(&commit))),
-    }
+    changed_since(repo, &commit, head.as_deref())
 }
 
 /// As [`unchanged_since`] for GitHub's test merge of a pull request: `head` merged onto `base`
@@ -45,12 +34,29 @@ pub fn unchanged_in_merge(
     base: &str,
     head: &str,
 ) -> Result<usize, NotUnchanged> {
-    let (base, head) = (
-        worktree::resolve_commit(repo, base)?,
-        worktree::resolve_commit(repo, head)?,
-    );
+    let [commit, base, head] = [commit, base, head].map(|c| worktree::resolve_commit(repo, c));
+    let (commit, base, head) = (commit?, base?, head?);
     let fork = worktree::git(repo, &["merge-base", &base, &head])?;
-    Ok(unchanged_since(repo, commit, Some(&base))? + unchanged_since(repo, &fork, Some(&head))?)
+    Ok(changed_since(repo, &commit, Some(&base))? + changed_since(repo, &fork, Some(&head))?)
+}
+
+/// [`unchanged_since`] on resolved commit ids.
+fn changed_since(repo: &Path, commit: &str, head: Option<&str>) -> Result<usize, NotUnchanged> {
+    // --no-renames: names only, so a clone without blobs needs none.
+    let mut diff = vec!["diff", "--no-renames", "--name-only", "-z", commit];
+    diff.extend(head);
+    let mut changed = split(&worktree::git(repo, &diff)?);
+    if head.is_none() {
+        let untracked = worktree::git(repo, &["ls-files", "--others", "--exclude-standard", "-z"])?;
+        changed.extend(split(&untracked));
+    }
+    match crate::gate::unchanged::first_code_path(&changed) {
+        None => Ok(changed.len()),
+        Some(p) => Err(format!(
+            "{p} changed since commit {}",
+            crate::report::format::short_commit(commit)
+        )),
+    }
 }
 
 fn split(z: &str) -> Vec<String> {
@@ -58,10 +64,6 @@ fn split(z: &str) -> Vec<String> {
         .filter(|p| !p.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-fn short(commit: &str) -> &str {
-    &commit[..commit.len().min(12)]
 }
 
 #[cfg(test)]

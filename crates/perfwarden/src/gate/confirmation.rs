@@ -18,9 +18,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::drift;
-pub(crate) use super::paired::{CONFIDENCE, FROM_ZERO, Rule, decide};
-use super::verdict::{Comparison, MetricComparison, Totals, Verdict};
+#[cfg(test)]
+pub(crate) use super::paired::decide;
+pub(crate) use super::paired::{CONFIDENCE, FROM_ZERO, Rule, SECOND_LOOK, decide_looks, undecided};
+use super::verdict::{Comparison, MetricComparison, Totals};
+use super::{drift, outcome};
 use crate::results::Direction;
 
 /// What re-measuring said about one flagged metric.
@@ -88,6 +90,11 @@ pub struct Paired {
     /// change this large beyond the threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) rounds_to_resolve: Option<usize>,
+    /// Where the first rounds left the change open ([`undecided`]) and as many more were
+    /// run: how many the first look had. The decision and the bound are the second look's,
+    /// over all rounds, at [`super::paired::SECOND_LOOK`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) first_look: Option<usize>,
 }
 
 impl Paired {
@@ -96,8 +103,21 @@ impl Paired {
         self.worse_ratios.len().max(self.sides.len())
     }
 
+    /// Where the first rounds left the change open: how many they were (see the field).
+    pub fn first_look(&self) -> Option<usize> {
+        self.first_look
+    }
+
+    /// The confidence of `lower_bound`: the first look's, or the second's.
+    pub(crate) fn confidence(&self) -> f64 {
+        match self.first_look {
+            Some(_) => super::paired::SECOND_LOOK,
+            None => CONFIDENCE,
+        }
+    }
+
     /// The current side's value of each round: a broken budget of a change re-measured as
-    /// drift is judged again on these (see [`rejudge_budgets`]).
+    /// drift is judged again on these (see [`super::outcome::rejudge_budgets`]).
     pub(crate) fn current_runs(&self) -> Vec<f64> {
         if self.sides.is_empty() {
             self.current.clone()
@@ -206,11 +226,11 @@ fn apply_checked(
         (c.status, c.paired) = checked_status(m, &c, confirmation.rounds, unchanged_verified)?;
         match (&c.status, drift::flagged(m)) {
             (Status::Drift, true) => {
-                rejudge_budgets(m, &c);
+                outcome::rejudge_budgets(m, &c);
                 m.fails = m.budget_broken();
             }
             (Status::Unchanged, true) => m.fails = m.budget_broken(),
-            (Status::Confirmed, false) => unhide(m, &c, commit),
+            (Status::Confirmed, false) => outcome::unhide(m, &c, commit),
             _ => {}
         }
         m.confirmation = Some(c);
@@ -236,74 +256,6 @@ pub(crate) fn collected(comparison: &Comparison) -> Option<Confirmation> {
         .filter_map(|m| Some((m.id.clone(), m.confirmation.clone()?)))
         .collect();
     Some(c)
-}
-
-/// A slowdown that favourable drift or the noise hid from the committed baseline, confirmed
-/// by the paired rounds: a regression (critical beyond twice its threshold), failing where
-/// gated.
-fn unhide(m: &mut MetricComparison, c: &MetricConfirmation, commit: &str) {
-    let Some(p) = &c.paired else { return };
-    let hidden_by_noise = drift::within_noise(m);
-    m.relative = if p.paired_change > 2.0 * m.threshold {
-        Verdict::Critical
-    } else {
-        Verdict::Regression
-    };
-    m.verdict = m.relative;
-    m.fails = m.gated || m.budget_broken();
-    let seen = m
-        .change
-        .map_or_else(|| "no change".into(), super::compare::signed_pct);
-    let paired = super::compare::signed_pct(p.paired_change);
-    m.reason = if hidden_by_noise {
-        format!(
-            "{paired} worse than commit {commit} measured now, interleaved: beyond the \
-             {} threshold with {:.0}% confidence; {seen} against the committed baseline \
-             was within its run-to-run noise",
-            super::compare::pct(m.configured_threshold),
-            CONFIDENCE * 100.0
-        )
-    } else {
-        format!(
-            "{paired} worse than commit {commit} measured now, interleaved, although {seen} \
-             against the committed baseline: its suite ran faster than when the baseline was \
-             measured, which hid the slowdown"
-        )
-    };
-}
-
-/// A budget the first pass broke, judged again on the median of the re-measured current
-/// runs, where the change itself was re-measured as drift: a budget is the current code's
-/// own limit, and the rounds measured that code three more times on a machine in another
-/// state. Found on a busy machine's unchanged check (2026-12-03):
-/// `redis_cache/zipf/mixtral/hit_latency_p99` 5.76 ms against its 5 ms, re-measured as drift
-/// (paired 1.03, 1.12, 0.94), still failed on the first pass's number.
-fn rejudge_budgets(m: &mut MetricComparison, c: &MetricConfirmation) {
-    let Some(p) = &c.paired else {
-        return;
-    };
-    let mut runs = p.current_runs();
-    let n = runs.len();
-    let Some(median) = super::stats::median(&mut runs) else {
-        return;
-    };
-    for b in m.budgets.iter_mut().filter(|b| b.broken) {
-        let Some(value) = super::convert(median, m.unit, b.unit) else {
-            continue;
-        };
-        if !super::budget::outside(b.min, b.max, value) {
-            b.broken = false;
-            b.note = Some(format!(
-                "{:.4} {unit} in the first pass; {value:.4} {unit} as the median of {n} \
-                 re-measured runs, within the budget",
-                b.value,
-                unit = b.unit
-            ));
-        }
-    }
-    if !m.budget_broken() && m.verdict == Verdict::BudgetBroken {
-        m.verdict = m.relative;
-    }
 }
 
 /// The status the paired ratios support with the evidence derived here from them (nothing
@@ -346,35 +298,33 @@ fn checked_status(
             _ => bad("a confirmed or drift status needs its paired ratios".into()),
         };
     };
-    let (status, mut again) = if p.sides.is_empty() {
-        if p.worse_ratios.len() != rounds
-            || p.worse_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0))
-        {
-            return bad(format!("expected {rounds} finite positive paired ratios"));
+    let (pairs, direction) = if p.sides.is_empty() {
+        if p.worse_ratios.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
+            return bad("expected finite positive paired ratios".into());
         }
         // The ratios are oriented worse-above-1; deciding on (1, r) pairs of a
         // lower-is-better metric gives back exactly the ratios.
         let pairs: Vec<(f64, f64)> = p.worse_ratios.iter().map(|r| (1.0, *r)).collect();
-        decide(&pairs, Direction::LowerIsBetter, rule(m))
+        (pairs, Direction::LowerIsBetter)
     } else {
-        if p.sides.len() != rounds || !p.worse_ratios.is_empty() {
-            return bad(format!("expected {rounds} rounds of values and no ratios"));
+        if !p.worse_ratios.is_empty() {
+            return bad("expected rounds of values and no ratios".into());
         }
         let pairs: Vec<(f64, f64)> = p.sides.iter().map(|s| (s[0], s[1])).collect();
-        decide(&pairs, m.direction, rule(m))
-    }
-    .ok_or_else(|| format!("metric {:?}: no paired values to decide on", m.id))?;
+        (pairs, m.direction)
+    };
+    let (status, mut again) = decide_looks(&pairs, direction, rule(m), rounds)
+        .map_err(|why| format!("metric {:?}: {why}", m.id))?;
     if again.beyond != p.beyond || again.needed != p.needed {
         return bad("the paired counts do not match the ratios".into());
     }
     if p.sides.is_empty() {
         // The ratios carry no values; the current side's come as their own field.
+        let n = pairs.len();
         if !(p.current.is_empty()
-            || p.current.len() == rounds && p.current.iter().all(|v| v.is_finite() && *v >= 0.0))
+            || p.current.len() == n && p.current.iter().all(|v| v.is_finite() && *v >= 0.0))
         {
-            return bad(format!(
-                "expected {rounds} finite non-negative current values"
-            ));
+            return bad(format!("expected {n} finite non-negative current values"));
         }
         again.current = p.current.clone();
     }

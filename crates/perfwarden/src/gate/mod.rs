@@ -16,6 +16,7 @@ pub mod confirmation;
 pub(crate) mod drift;
 pub(crate) mod glob;
 pub(crate) mod noise;
+mod outcome;
 mod paired;
 mod rank;
 pub(crate) mod stats;

@@ -13,6 +13,9 @@
 use super::confirmation::{Confirmation, MetricConfirmation, Status};
 use super::verdict::Comparison;
 
+/// The paths [`inert`] allows, as the reports and logs name them.
+pub(crate) const INERT: &str = "baselines/, docs/ or top-level Markdown";
+
 /// Whether `path` (relative to the repository's root, `/`-separated) builds and runs nothing.
 pub(crate) fn inert(path: &str) -> bool {
     let top_markdown = !path.contains('/') && path.ends_with(".md");

@@ -119,6 +119,15 @@ pub(crate) fn percent(f: f64) -> String {
     format!("{}%", sig1(f * 100.0))
 }
 
+/// Git commits are shown short, like `git log --oneline`.
+pub(crate) fn short_commit(s: &str) -> &str {
+    if s.len() > 7 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &s[..7]
+    } else {
+        s
+    }
+}
+
 /// An untrusted string (a benchmark name from PR code, a CPU model) shown as code:
 /// `<code>` with every character that Markdown, HTML or a GFM table would act on escaped.
 ///

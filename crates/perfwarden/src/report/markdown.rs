@@ -165,7 +165,7 @@ fn verdict_line(out: &mut String, c: &Comparison) {
     let commit = b
         .git_commit
         .as_deref()
-        .map(|s| code(short_commit(s)))
+        .map(|s| code(format::short_commit(s)))
         .unwrap_or_else(|| "(no commit recorded)".into());
     let machine = if c.machine_mismatch {
         format!(
@@ -222,7 +222,7 @@ fn reference(out: &mut String, c: &Comparison) {
              was built and measured now, on this machine, in {rounds} rounds interleaved with \
              this tree. It is not a committed baseline.\n",
             code(&c.current.machine_class),
-            code(short_commit(commit)),
+            code(format::short_commit(commit)),
         ));
     }
     let Some(conf) = &c.confirmation else {
@@ -238,15 +238,16 @@ fn reference(out: &mut String, c: &Comparison) {
     let commit = conf
         .baseline_commit
         .as_deref()
-        .map_or_else(|| "(unknown)".into(), |s| code(short_commit(s)));
+        .map_or_else(|| "(unknown)".into(), |s| code(format::short_commit(s)));
     if conf.rounds == 0 {
         let unchanged = count("unchanged");
         out.push_str(&if unchanged > 0 {
             format!(
                 "\nThe code measured is commit {commit}'s, the baseline's: nothing that builds \
-                 or runs a bench changed since (only baselines/, docs/ or top-level Markdown). \
-                 So the {unchanged} metrics the gate flagged are the machine's doing and were \
-                 not re-measured (they do not fail; a broken budget still does).\n"
+                 or runs a bench changed since (only {}). So the {unchanged} metrics the gate \
+                 flagged are the machine's doing and were not re-measured (they do not fail; \
+                 a broken budget still does).\n",
+                crate::gate::unchanged::INERT
             )
         } else {
             format!(
@@ -268,6 +269,22 @@ fn reference(out: &mut String, c: &Comparison) {
         count("drift"),
         count("unconfirmed"),
     ));
+    let second: Vec<_> = c
+        .metrics
+        .iter()
+        .filter_map(|m| m.confirmation.as_ref()?.paired.as_ref()?.first_look)
+        .collect();
+    if !second.is_empty() {
+        out.push_str(&format!(
+            "\n{} of them had {} more rounds: their first {} were beyond the threshold, but \
+             too spread to bound the change beyond it; all their rounds were then judged \
+             together at {}% confidence.\n",
+            second.len(),
+            conf.rounds,
+            conf.rounds,
+            crate::gate::confirmation::SECOND_LOOK * 100.0
+        ));
+    }
     for (suite, shift) in crate::gate::drift::drifted_suites(c) {
         out.push_str(&format!(
             "\nSuite {} ran faster than its committed baseline as a body (median change \
@@ -284,8 +301,18 @@ fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
         let bound = p
             .lower_bound
             .map(|b| {
-                let level = crate::gate::confirmation::CONFIDENCE * 100.0;
-                format!(", at least {} at {level:.0}%", format::change(b))
+                let level = format!("{:.1}", p.confidence() * 100.0);
+                let level = level.trim_end_matches(".0");
+                format!(", at least {} at {level}%", format::change(b))
+            })
+            .unwrap_or_default();
+        let second = p
+            .first_look
+            .map(|k| {
+                format!(
+                    "; the first {k} rounds left it open, so {} more were run",
+                    p.rounds() - k
+                )
             })
             .unwrap_or_default();
         let change = match p.p_value {
@@ -311,7 +338,7 @@ fn confirmation_cell(c: &crate::gate::MetricConfirmation) -> String {
             })
             .unwrap_or_default();
         format!(
-            " ({change}, {}/{} beyond{bound}{resolve})",
+            " ({change}, {}/{} beyond{bound}{second}{resolve})",
             p.beyond,
             p.rounds()
         )
@@ -368,15 +395,6 @@ fn trends(out: &mut String, extras: &Extras, room: &mut Room) {
         out.push_str(&block);
     }
     out.push_str(end);
-}
-
-/// Git commits are shown short, like `git log --oneline`.
-fn short_commit(s: &str) -> &str {
-    if s.len() > 7 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        &s[..7]
-    } else {
-        s
-    }
 }
 
 /// What a reader must know before trusting the numbers.

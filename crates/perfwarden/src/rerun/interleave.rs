@@ -38,6 +38,18 @@ pub(crate) fn interleave(
     plan: &Plan,
     log: &mut dyn FnMut(String),
 ) -> Result<Vec<(Run, Run)>, RerunError> {
+    let built = build(plan, log)?;
+    built.rounds(plan, 0..plan.rounds, &plan.benches, log)
+}
+
+/// Both sides' benches, built once: [`Built::rounds`] runs them, as often as asked.
+pub(crate) struct Built {
+    a: Vec<BenchCommand>,
+    b: Vec<BenchCommand>,
+}
+
+/// Builds the plan's benches at the baseline and the current tree.
+pub(crate) fn build(plan: &Plan, log: &mut dyn FnMut(String)) -> Result<Built, RerunError> {
     log(format!(
         "building {} at the baseline and the current tree",
         plan.benches.join(", ")
@@ -51,31 +63,49 @@ pub(crate) fn interleave(
         .or_else(|| target_directory(&plan.current_tree));
     let a = side(plan, &plan.baseline_tree, "baseline", target.as_deref())?;
     let b = side(plan, &plan.current_tree, "current", target.as_deref())?;
-    let mut pairs = Vec::with_capacity(plan.rounds);
-    for round in 0..plan.rounds {
-        let (mut ra, mut rb) = (None::<Run>, None::<Run>);
-        for (ca, cb) in a.iter().zip(&b) {
-            let dir = plan.work_dir.join("runs").join(&ca.name);
-            let run_a = || ca.run_once(&dir.join(format!("{round:02}-a")), None);
-            let run_b = || cb.run_once(&dir.join(format!("{round:02}-b")), None);
-            // A B, then B A: a machine growing busier (or quieter) through the rounds would
-            // otherwise always favour the side that runs first and look like a change.
-            let (got_a, got_b) = if round % 2 == 0 {
-                let ga = run_a()?;
-                (ga, run_b()?)
-            } else {
-                let gb = run_b()?;
-                (run_a()?, gb)
-            };
-            add(&mut ra, got_a, &ca.name)?;
-            add(&mut rb, got_b, &cb.name)?;
+    Ok(Built { a, b })
+}
+
+impl Built {
+    /// Runs rounds `rounds` (numbered on from earlier ones, so the A B / B A order and the
+    /// run folders continue) of the named benches only; per round, the baseline's run and
+    /// the current one.
+    pub(crate) fn rounds(
+        &self,
+        plan: &Plan,
+        rounds: std::ops::Range<usize>,
+        benches: &[String],
+        log: &mut dyn FnMut(String),
+    ) -> Result<Vec<(Run, Run)>, RerunError> {
+        let last = rounds.end;
+        let mut pairs = Vec::with_capacity(rounds.len());
+        for round in rounds {
+            let (mut ra, mut rb) = (None::<Run>, None::<Run>);
+            let sides = self.a.iter().zip(&self.b);
+            for (ca, cb) in sides.filter(|(ca, _)| benches.contains(&ca.name)) {
+                let dir = plan.work_dir.join("runs").join(&ca.name);
+                let run_a = || ca.run_once(&dir.join(format!("{round:02}-a")), None);
+                let run_b = || cb.run_once(&dir.join(format!("{round:02}-b")), None);
+                // A B, then B A: a machine growing busier (or quieter) through the rounds
+                // would otherwise always favour the side that runs first and look like a
+                // change.
+                let (got_a, got_b) = if round % 2 == 0 {
+                    let ga = run_a()?;
+                    (ga, run_b()?)
+                } else {
+                    let gb = run_b()?;
+                    (run_a()?, gb)
+                };
+                add(&mut ra, got_a, &ca.name)?;
+                add(&mut rb, got_b, &cb.name)?;
+            }
+            log(format!("round {}/{last} done", round + 1));
+            if let (Some(ra), Some(rb)) = (ra, rb) {
+                pairs.push((ra, rb));
+            }
         }
-        log(format!("round {}/{} done", round + 1, plan.rounds));
-        if let (Some(ra), Some(rb)) = (ra, rb) {
-            pairs.push((ra, rb));
-        }
+        Ok(pairs)
     }
-    Ok(pairs)
 }
 
 /// One side's benches, built and copied out: both trees are the same packages, and cargo

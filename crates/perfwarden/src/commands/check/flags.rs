@@ -37,8 +37,9 @@ pub(super) fn decide(
             Ok(paths) => {
                 log(format!(
                     "{suspects} metrics beyond their thresholds, on code that is commit \
-                     {commit}'s (the baseline's; {paths} paths changed since, none that builds \
-                     or runs a bench): the machine's doing, not re-measured"
+                     {commit}'s (the baseline's; {paths} paths changed since, only {}): the \
+                     machine's doing, not re-measured",
+                    crate::gate::unchanged::INERT
                 ));
                 let profile = how.profile.to_string();
                 return confirmation::apply_unchanged(c, commit, &profile)

@@ -69,7 +69,7 @@ fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile
     };
     let suspects = crate::gate::drift::suspects(c);
     for m in c.metrics.iter().filter(|m| suspects.contains(&m.id)) {
-        if let Ok((status, paired)) = crate::confirm::decide_rounds(m, pairs) {
+        if let Ok((status, paired)) = crate::confirm::decide_rounds(m, pairs, pairs.len()) {
             let entry = MetricConfirmation {
                 bench: None,
                 status,
