@@ -89,3 +89,41 @@ fn rounds_too_spread_to_decide_get_a_second_look() -> Result<()> {
     assert_eq!(judged.exit_code(), 0);
     Ok(())
 }
+
+/// `check` with no committed baseline measures the base commit now; a change its rounds
+/// leave open gets the same second look there.
+#[test]
+fn a_baseline_measured_now_gives_open_changes_a_second_look_too() -> Result<()> {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR"))?;
+    let repo = dir.path().join("repo");
+    scratch_crate(&repo, &[100])?;
+    let base = first_commit(&repo)?;
+    scratch_crate(&repo, &[120, 145, 112, 125, 130, 122])?;
+    git(&repo, &["commit", "-qam", "slower, unevenly"])?;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_perfwarden"))
+        .current_dir(&repo)
+        .args([
+            "check",
+            "--profile",
+            "smoke",
+            "--print",
+            "none",
+            "--base",
+            &base,
+        ])
+        .env("CARGO_TARGET_DIR", dir.path().join("target"))
+        .env("PERFWARDEN_MACHINE_CLASS", "test-2core")
+        .env_remove("PERFWARDEN_RESULTS_DIR")
+        .env_remove("GITHUB_ACTIONS")
+        .output()?;
+    let log = String::from_utf8_lossy(&out.stderr);
+    let report = std::fs::read_to_string(dir.path().join("target/perfwarden/report/report.md"))
+        .unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{log}\n{report}");
+    assert!(log.contains("demo left open by 3 rounds"), "{log}");
+    assert!(
+        report.contains("the first 3 rounds left it open, so 3 more were run"),
+        "{report}"
+    );
+    Ok(())
+}

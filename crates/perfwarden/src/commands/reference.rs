@@ -50,7 +50,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("PERFWARDEN_REDIS_CACHE_KEEP", "redis_cache: `1` keeps its Qdrant collection after the run"),
     ("PERFWARDEN_REDIS_BENCHMARK", "redis_cache: the `redis-benchmark` binary (default: the one on `PATH`)"),
     ("PERFWARDEN_MIX", "redis_cache: the workload mix (personas, kinds, think times) of its shaped phases (default `fixtures/personas/cache.toml`)"),
-    ("PERFWARDEN_MIX_RATE", "redis_cache: the mix phase's open-loop rate in requests/s (default by profile: 400, 1000, 2000, 4000); the spike and soak run at half of it"),
+    ("PERFWARDEN_MIX_RATE", "redis_cache: the mix phase's open-loop rate in requests/s (default by profile: 400, 500, 1000, 4000); the spike and soak run at half of it"),
     ("PERFWARDEN_SPIKE_FACTOR", "redis_cache: how many times its base rate the spike sends (default 5)"),
     ("PERFWARDEN_SOAK_SECS", "redis_cache: the soak's length in seconds, in any profile (default: 120 nightly, 600 full, none otherwise; `0`: no soak)"),
     ("PERFWARDEN_INGEST_CODEC", "ingest_parquet_s3: Parquet compression, `none`, `snappy`, `zstd` or `zstd:N`"),

@@ -124,19 +124,23 @@ pub fn confirm(
         current_tree: opts.repo.clone(),
         benches: by_bench.keys().cloned().collect(),
         instructions: opts.instructions.clone(),
-        rounds: opts.rounds,
         profile: opts.profile,
         bench_args: opts.bench_args.clone(),
         target_dir: opts.target_dir.clone(),
         work_dir: opts.work_dir.clone(),
     };
     let rounds =
-        |built: &interleave::Built, range, benches: &[String], log: &mut dyn FnMut(String)| {
+        |built: &mut interleave::Built, range, benches: &[String], log: &mut dyn FnMut(String)| {
             built.rounds(&plan, range, benches, &mut |l| log(format!("confirm: {l}")))
         };
-    let first = interleave::build(&plan, &mut |l| log(format!("confirm: {l}")))
-        .and_then(|built| Ok((rounds(&built, 0..opts.rounds, &plan.benches, log)?, built)));
-    let (pairs, built) = match first {
+    let first =
+        interleave::build(&plan, &mut |l| log(format!("confirm: {l}"))).and_then(|mut built| {
+            Ok((
+                rounds(&mut built, 0..opts.rounds, &plan.benches, log)?,
+                built,
+            ))
+        });
+    let (pairs, mut built) = match first {
         Ok(p) => p,
         Err(e) => {
             for (bench, ms) in &by_bench {
@@ -150,16 +154,15 @@ pub fn confirm(
     };
     let decided = decide_benches(&by_bench, &pairs, opts.rounds);
     let k = opts.rounds;
-    let decided = second_look(decided, pairs, &by_bench, k, |open| {
+    let decided = second_look(decided, pairs, k, |open| {
         log(format!(
             "confirm: {} left open by {k} rounds (beyond the threshold, too spread to bound \
              the change beyond it): {k} more",
             open.join(", ")
         ));
-        rounds(&built, k..2 * k, open, log)
+        rounds(&mut built, k..2 * k, open, log)
     });
-    for (id, (m, outcome)) in decided {
-        let bench = bench_of(&by_bench, &id).unwrap_or_default();
+    for (id, (m, bench, outcome)) in decided {
         match outcome {
             Ok((status, paired)) => {
                 let c = MetricConfirmation {
@@ -181,34 +184,43 @@ pub fn confirm(
     report
 }
 
-type Decided<'a> = BTreeMap<String, (&'a MetricComparison, Result<(Status, Paired), String>)>;
+/// Per flagged metric: it, the bench that measures it, and what its rounds decided.
+pub(crate) type Decided<'a> = BTreeMap<
+    String,
+    (
+        &'a MetricComparison,
+        String,
+        Result<(Status, Paired), String>,
+    ),
+>;
 
 /// The metrics the first look left open, decided again on `first` more rounds of their
 /// benches (`more` runs them), all `2 × first` together (see
 /// [`crate::gate::paired::decide_looks`]); the rest as they were. Where the more rounds
 /// fail, an open metric is unconfirmed: the first look did not clear it.
-fn second_look<'a>(
+pub(crate) fn second_look<'a>(
     mut decided: Decided<'a>,
     mut pairs: Vec<(Run, Run)>,
-    by_bench: &BTreeMap<String, Vec<&MetricComparison>>,
     first: usize,
     more: impl FnOnce(&[String]) -> Result<Vec<(Run, Run)>, rerun::RerunError>,
 ) -> Decided<'a> {
+    let is_open = |(m, _, d): &(&MetricComparison, String, Result<(Status, Paired), String>)| matches!(d, Ok((s, p)) if undecided(s, p, rule(m)));
     let open_ids: Vec<String> = decided
         .iter()
-        .filter(|(_, (m, d))| matches!(d, Ok((s, p)) if undecided(s, p, rule(m))))
+        .filter(|(_, d)| is_open(d))
         .map(|(id, _)| id.clone())
         .collect();
-    let open: std::collections::BTreeSet<String> = open_ids
-        .iter()
-        .filter_map(|id| bench_of(by_bench, id))
+    let open: std::collections::BTreeSet<String> = decided
+        .values()
+        .filter(|d| is_open(d))
+        .map(|(_, bench, _)| bench.clone())
         .collect();
     if open.is_empty() {
         return decided;
     }
     let more = more(&open.into_iter().collect::<Vec<_>>()).map(|runs| pairs.extend(runs));
     for id in open_ids {
-        let Some((m, outcome)) = decided.get_mut(&id) else {
+        let Some((m, _, outcome)) = decided.get_mut(&id) else {
             continue;
         };
         *outcome = match &more {
@@ -222,23 +234,20 @@ fn second_look<'a>(
 }
 
 /// Each flagged metric decided on the first look's rounds.
-fn decide_benches<'a>(
+pub(crate) fn decide_benches<'a>(
     by_bench: &BTreeMap<String, Vec<&'a MetricComparison>>,
     pairs: &[(Run, Run)],
     rounds: usize,
 ) -> Decided<'a> {
-    by_bench
-        .values()
-        .flatten()
-        .map(|m| (m.id.clone(), (*m, decide_rounds(m, pairs, rounds))))
-        .collect()
-}
-
-fn bench_of(by_bench: &BTreeMap<String, Vec<&MetricComparison>>, id: &str) -> Option<String> {
+    let decide = |(bench, m): (&String, &&'a MetricComparison)| {
+        let outcome = decide_rounds(m, pairs, rounds);
+        (m.id.clone(), (*m, bench.clone(), outcome))
+    };
     by_bench
         .iter()
-        .find(|(_, ms)| ms.iter().any(|m| m.id == id))
-        .map(|(b, _)| b.clone())
+        .flat_map(|(bench, ms)| ms.iter().map(move |m| (bench, m)))
+        .map(decide)
+        .collect()
 }
 
 fn unconfirmed(

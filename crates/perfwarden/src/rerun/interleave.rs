@@ -21,7 +21,6 @@ pub(crate) struct Plan {
     /// Bench → `suite/benchmark` whose instructions are counted too (see
     /// [`BenchCommand::instructions`]).
     pub(crate) instructions: std::collections::BTreeMap<String, String>,
-    pub(crate) rounds: usize,
     pub(crate) profile: Profile,
     /// Arguments for every bench binary after `--bench`.
     pub(crate) bench_args: Vec<String>,
@@ -32,20 +31,12 @@ pub(crate) struct Plan {
     pub(crate) work_dir: PathBuf,
 }
 
-/// Per round, the baseline's run and the current run (each every bench of the plan as one
-/// run). Progress goes to `log`.
-pub(crate) fn interleave(
-    plan: &Plan,
-    log: &mut dyn FnMut(String),
-) -> Result<Vec<(Run, Run)>, RerunError> {
-    let built = build(plan, log)?;
-    built.rounds(plan, 0..plan.rounds, &plan.benches, log)
-}
-
 /// Both sides' benches, built once: [`Built::rounds`] runs them, as often as asked.
 pub(crate) struct Built {
     a: Vec<BenchCommand>,
     b: Vec<BenchCommand>,
+    /// Suite → the bench that measured it, as the rounds so far found.
+    bench_of: std::collections::BTreeMap<String, String>,
 }
 
 /// Builds the plan's benches at the baseline and the current tree.
@@ -63,15 +54,24 @@ pub(crate) fn build(plan: &Plan, log: &mut dyn FnMut(String)) -> Result<Built, R
         .or_else(|| target_directory(&plan.current_tree));
     let a = side(plan, &plan.baseline_tree, "baseline", target.as_deref())?;
     let b = side(plan, &plan.current_tree, "current", target.as_deref())?;
-    Ok(Built { a, b })
+    Ok(Built {
+        a,
+        b,
+        bench_of: Default::default(),
+    })
 }
 
 impl Built {
+    /// The bench whose runs measured `suite`, once a round has run it.
+    pub(crate) fn bench_of(&self, suite: &str) -> Option<&str> {
+        self.bench_of.get(suite).map(String::as_str)
+    }
+
     /// Runs rounds `rounds` (numbered on from earlier ones, so the A B / B A order and the
     /// run folders continue) of the named benches only; per round, the baseline's run and
     /// the current one.
     pub(crate) fn rounds(
-        &self,
+        &mut self,
         plan: &Plan,
         rounds: std::ops::Range<usize>,
         benches: &[String],
@@ -96,6 +96,9 @@ impl Built {
                     let gb = run_b()?;
                     (run_a()?, gb)
                 };
+                for m in got_b.metrics.iter().chain(&got_a.metrics) {
+                    self.bench_of.insert(m.suite.clone(), cb.name.clone());
+                }
                 add(&mut ra, got_a, &ca.name)?;
                 add(&mut rb, got_b, &cb.name)?;
             }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 
 use super::CheckArgs;
 use crate::gate::confirmation::{self, Confirmation, MetricConfirmation};
-use crate::gate::{self, Comparison, Reference};
+use crate::gate::{self, Comparison, MetricComparison, Reference};
 use crate::profile::Profile;
 use crate::rerun::{interleave, worktree};
 use crate::results::{self, Run};
@@ -35,13 +35,13 @@ pub(super) fn measure_now(
         current_tree: repo.to_path_buf(),
         benches: benches.to_vec(),
         instructions: counted.clone(),
-        rounds,
         profile: args.profile,
         bench_args: Vec::new(),
         target_dir: None,
         work_dir: work.join("now"),
     };
-    let pairs = interleave::interleave(&plan, log)?;
+    let mut built = interleave::build(&plan, log)?;
+    let pairs = built.rounds(&plan, 0..rounds, &plan.benches, log)?;
     let (a, b): (Vec<Run>, Vec<Run>) = pairs.iter().cloned().unzip();
     let baseline = results::rounds_as_samples(&a).context("no rounds ran")?;
     let current = results::rounds_as_samples(&b).context("no rounds ran")?;
@@ -52,33 +52,59 @@ pub(super) fn measure_now(
         rounds,
     };
     if !args.no_confirm {
-        let conf = paired(&c, &pairs, commit, args.profile);
+        let sides = (&mut built, &plan);
+        let conf = paired(&c, pairs, sides, commit, args.profile, log);
         confirmation::apply(&mut c, conf).map_err(anyhow::Error::msg)?;
     }
     Ok((c, current, baseline))
 }
 
 /// The flagged metrics (and those the noise made inconclusive) decided on the interleaved
-/// rounds' paired values.
-fn paired(c: &Comparison, pairs: &[(Run, Run)], commit: String, profile: Profile) -> Confirmation {
-    let mut conf = Confirmation {
-        baseline_commit: Some(commit),
-        rounds: pairs.len(),
-        profile: profile.to_string(),
-        metrics: Default::default(),
-    };
-    let suspects = crate::gate::drift::suspects(c);
-    for m in c.metrics.iter().filter(|m| suspects.contains(&m.id)) {
-        if let Ok((status, paired)) = crate::confirm::decide_rounds(m, pairs, pairs.len()) {
+/// rounds' paired values; where every round put a change beyond the threshold but too
+/// spread to bound, on as many rounds more of its bench (the second look, as `confirm`'s).
+fn paired(
+    c: &Comparison,
+    pairs: Vec<(Run, Run)>,
+    (built, plan): (&mut interleave::Built, &interleave::Plan),
+    commit: String,
+    profile: Profile,
+    log: &mut dyn FnMut(String),
+) -> Confirmation {
+    let k = pairs.len();
+    let mut by_bench: BTreeMap<String, Vec<&MetricComparison>> = BTreeMap::new();
+    for m in crate::confirm::flagged(c) {
+        // Every suite a round measured has its bench; one that none did stays as judged.
+        if let Some(bench) = built.bench_of(&m.suite) {
+            by_bench.entry(bench.to_string()).or_default().push(m);
+        }
+    }
+    let decided = crate::confirm::decide_benches(&by_bench, &pairs, k);
+    let decided = crate::confirm::second_look(decided, pairs, k, |open| {
+        log(format!(
+            "{} left open by {k} rounds (beyond the threshold, too spread to bound the change \
+             beyond it): {k} more",
+            open.join(", ")
+        ));
+        built.rounds(plan, k..2 * k, open, log)
+    });
+    let metrics = decided
+        .into_iter()
+        .filter_map(|(id, (_, bench, outcome))| {
+            let (status, paired) = outcome.ok()?;
             let entry = MetricConfirmation {
-                bench: None,
+                bench: Some(bench),
                 status,
                 paired: Some(paired),
             };
-            conf.metrics.insert(m.id.clone(), entry);
-        }
+            Some((id, entry))
+        })
+        .collect();
+    Confirmation {
+        baseline_commit: Some(commit),
+        rounds: k,
+        profile: profile.to_string(),
+        metrics,
     }
-    conf
 }
 
 /// The merge base of HEAD with the default branch (`origin/HEAD`, else `origin/main`,
