@@ -129,17 +129,11 @@ pub fn confirm(
         target_dir: opts.target_dir.clone(),
         work_dir: opts.work_dir.clone(),
     };
-    let rounds =
-        |built: &mut interleave::Built, range, benches: &[String], log: &mut dyn FnMut(String)| {
-            built.rounds(&plan, range, benches, &mut |l| log(format!("confirm: {l}")))
-        };
-    let first =
-        interleave::build(&plan, &mut |l| log(format!("confirm: {l}"))).and_then(|mut built| {
-            Ok((
-                rounds(&mut built, 0..opts.rounds, &plan.benches, log)?,
-                built,
-            ))
-        });
+    let log = &mut |l: String| log(format!("confirm: {l}"));
+    let first = interleave::build(&plan, log).and_then(|mut built| {
+        let pairs = built.rounds(&plan, 0..opts.rounds, &plan.benches, log)?;
+        Ok((pairs, built))
+    });
     let (pairs, mut built) = match first {
         Ok(p) => p,
         Err(e) => {
@@ -154,15 +148,10 @@ pub fn confirm(
     };
     let decided = decide_benches(&by_bench, &pairs, opts.rounds);
     let k = opts.rounds;
-    let decided = second_look(decided, pairs, k, |open| {
-        log(format!(
-            "confirm: {} left open by {k} rounds (beyond the threshold, too spread to bound \
-             the change beyond it): {k} more",
-            open.join(", ")
-        ));
-        rounds(&mut built, k..2 * k, open, log)
+    let decided = second_look(decided, pairs, k, log, |open, log| {
+        built.rounds(&plan, k..2 * k, open, log)
     });
-    for (id, (m, bench, outcome)) in decided {
+    for (id, Decision { m, bench, outcome }) in decided {
         match outcome {
             Ok((status, paired)) => {
                 let c = MetricConfirmation {
@@ -184,47 +173,62 @@ pub fn confirm(
     report
 }
 
-/// Per flagged metric: it, the bench that measures it, and what its rounds decided.
-pub(crate) type Decided<'a> = BTreeMap<
-    String,
-    (
-        &'a MetricComparison,
-        String,
-        Result<(Status, Paired), String>,
-    ),
->;
+/// What one flagged metric's rounds decided.
+pub(crate) struct Decision<'a> {
+    pub(crate) m: &'a MetricComparison,
+    /// The bench target that measures it.
+    pub(crate) bench: String,
+    pub(crate) outcome: Result<(Status, Paired), String>,
+}
+
+impl Decision<'_> {
+    /// Whether the first look left it open (see [`undecided`]).
+    fn is_open(&self) -> bool {
+        matches!(&self.outcome, Ok((s, p)) if undecided(s, p, rule(self.m)))
+    }
+}
+
+/// Per flagged metric id, its [`Decision`].
+pub(crate) type Decided<'a> = BTreeMap<String, Decision<'a>>;
 
 /// The metrics the first look left open, decided again on `first` more rounds of their
-/// benches (`more` runs them), all `2 × first` together (see
+/// benches (`more` runs them, logging to `log`), all `2 × first` together (see
 /// [`crate::gate::paired::decide_looks`]); the rest as they were. Where the more rounds
 /// fail, an open metric is unconfirmed: the first look did not clear it.
 pub(crate) fn second_look<'a>(
     mut decided: Decided<'a>,
     mut pairs: Vec<(Run, Run)>,
     first: usize,
-    more: impl FnOnce(&[String]) -> Result<Vec<(Run, Run)>, rerun::RerunError>,
+    log: &mut dyn FnMut(String),
+    more: impl FnOnce(&[String], &mut dyn FnMut(String)) -> Result<Vec<(Run, Run)>, rerun::RerunError>,
 ) -> Decided<'a> {
-    let is_open = |(m, _, d): &(&MetricComparison, String, Result<(Status, Paired), String>)| matches!(d, Ok((s, p)) if undecided(s, p, rule(m)));
     let open_ids: Vec<String> = decided
         .iter()
-        .filter(|(_, d)| is_open(d))
+        .filter(|(_, d)| d.is_open())
         .map(|(id, _)| id.clone())
         .collect();
-    let open: std::collections::BTreeSet<String> = decided
+    let open: Vec<String> = decided
         .values()
-        .filter(|d| is_open(d))
-        .map(|(_, bench, _)| bench.clone())
+        .filter(|d| d.is_open())
+        .map(|d| d.bench.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
     if open.is_empty() {
         return decided;
     }
-    let more = more(&open.into_iter().collect::<Vec<_>>()).map(|runs| pairs.extend(runs));
+    log(format!(
+        "{} left open by {first} rounds (beyond the threshold, too spread to bound the change \
+         beyond it): {first} more",
+        open.join(", ")
+    ));
+    let more = more(&open, log).map(|runs| pairs.extend(runs));
     for id in open_ids {
-        let Some((m, _, outcome)) = decided.get_mut(&id) else {
+        let Some(d) = decided.get_mut(&id) else {
             continue;
         };
-        *outcome = match &more {
-            Ok(_) => decide_rounds(m, &pairs, first),
+        d.outcome = match &more {
+            Ok(_) => decide_rounds(d.m, &pairs, first),
             Err(e) => Err(format!(
                 "the first {first} rounds left the change open, and {first} more failed: {e}"
             )),
@@ -241,7 +245,12 @@ pub(crate) fn decide_benches<'a>(
 ) -> Decided<'a> {
     let decide = |(bench, m): (&String, &&'a MetricComparison)| {
         let outcome = decide_rounds(m, pairs, rounds);
-        (m.id.clone(), (*m, bench.clone(), outcome))
+        let d = Decision {
+            m,
+            bench: bench.clone(),
+            outcome,
+        };
+        (m.id.clone(), d)
     };
     by_bench
         .iter()

@@ -1,6 +1,7 @@
 //! Tests of the paired and ranked decisions (`confirmation.rs`).
 
 use super::*;
+use crate::gate::Verdict;
 use crate::gate::paired::needed;
 
 #[test]
@@ -259,4 +260,54 @@ fn the_second_look_holds_unchanged_code_to_its_error_rate() {
     assert!(first < 0.055 && second < 0.03, "{first} {second}");
     let (first, second) = rates(0.25);
     assert!(first < 0.5 && second > 0.1, "{first} {second}");
+}
+
+#[test]
+fn a_flag_is_held_to_the_same_test_as_a_smaller_change_the_noise_hid() {
+    // Walk of 2026-12-04: the users' mix's cached p50 (0.227 ms, calibrated noise 20.5%, so
+    // a floor of 67.7%) after a cache hit was made 2.2× slower, paired 1.84, 1.82, 1.55.
+    let run = |v: f64, noise: f64| {
+        let env = crate::results::Environment::detect(crate::profile::Profile::Smoke);
+        let mut r = crate::results::Run::new(env);
+        let unit = crate::results::Unit::Milliseconds;
+        let mut metric =
+            crate::results::Metric::new("s", "a", "p50", unit, Direction::LowerIsBetter, v);
+        metric.noise = Some(noise);
+        r.metrics.push(metric);
+        r
+    };
+    let judge = |base: f64, current: f64, noise: f64, ratios: &[f64]| {
+        let c = crate::gate::compare(&run(base, noise), &run(current, noise), &Default::default())
+            .unwrap();
+        let pairs: Vec<(f64, f64)> = ratios.iter().map(|r| (1.0, *r)).collect();
+        let (_, p) = decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
+        let entry = MetricConfirmation {
+            bench: None,
+            status: Status::Drift,
+            paired: Some(p),
+        };
+        let (status, p) = checked_status(&c.metrics[0], &entry, ratios.len(), false).unwrap();
+        (
+            c.metrics[0].relative,
+            status,
+            p.unwrap().lower_bound.unwrap(),
+        )
+    };
+    let mix = [1.84, 1.82, 1.55];
+    let flagged = judge(0.227, 0.415, 0.2051, &mix);
+    let hidden = judge(0.227, 0.363, 0.2051, &mix);
+    assert_eq!(
+        (flagged.0, hidden.0),
+        (Verdict::Regression, Verdict::Inconclusive)
+    );
+    assert_eq!(
+        (flagged.1, hidden.1),
+        (Status::Confirmed, Status::Confirmed)
+    );
+    assert!(flagged.2 > 0.31 && flagged.2 < 0.325, "{}", flagged.2);
+    // Code layout between two builds (gate_10k_metrics/render_markdown/time_median, noise
+    // 8.8%): three rounds near +20% with no change to the code stay drift.
+    let layout = judge(3.32, 3.96, 0.0877, &[1.23, 1.19, 1.16]);
+    assert_eq!(layout.1, Status::Drift);
+    assert!(layout.2 < 0.1 && layout.2 > 0.05, "{}", layout.2);
 }

@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 use super::CheckArgs;
 use crate::gate::confirmation::{self, Confirmation, MetricConfirmation};
 use crate::gate::{self, Comparison, MetricComparison, Reference};
-use crate::profile::Profile;
 use crate::rerun::{interleave, worktree};
 use crate::results::{self, Run};
 
@@ -52,8 +51,7 @@ pub(super) fn measure_now(
         rounds,
     };
     if !args.no_confirm {
-        let sides = (&mut built, &plan);
-        let conf = paired(&c, pairs, sides, commit, args.profile, log);
+        let conf = paired(&c, pairs, &mut built, &plan, commit, log);
         confirmation::apply(&mut c, conf).map_err(anyhow::Error::msg)?;
     }
     Ok((c, current, baseline))
@@ -65,9 +63,9 @@ pub(super) fn measure_now(
 fn paired(
     c: &Comparison,
     pairs: Vec<(Run, Run)>,
-    (built, plan): (&mut interleave::Built, &interleave::Plan),
+    built: &mut interleave::Built,
+    plan: &interleave::Plan,
     commit: String,
-    profile: Profile,
     log: &mut dyn FnMut(String),
 ) -> Confirmation {
     let k = pairs.len();
@@ -79,20 +77,15 @@ fn paired(
         }
     }
     let decided = crate::confirm::decide_benches(&by_bench, &pairs, k);
-    let decided = crate::confirm::second_look(decided, pairs, k, |open| {
-        log(format!(
-            "{} left open by {k} rounds (beyond the threshold, too spread to bound the change \
-             beyond it): {k} more",
-            open.join(", ")
-        ));
+    let decided = crate::confirm::second_look(decided, pairs, k, log, |open, log| {
         built.rounds(plan, k..2 * k, open, log)
     });
     let metrics = decided
         .into_iter()
-        .filter_map(|(id, (_, bench, outcome))| {
-            let (status, paired) = outcome.ok()?;
+        .filter_map(|(id, d)| {
+            let (status, paired) = d.outcome.ok()?;
             let entry = MetricConfirmation {
-                bench: Some(bench),
+                bench: Some(d.bench),
                 status,
                 paired: Some(paired),
             };
@@ -102,7 +95,7 @@ fn paired(
     Confirmation {
         baseline_commit: Some(commit),
         rounds: k,
-        profile: profile.to_string(),
+        profile: plan.profile.to_string(),
         metrics,
     }
 }
