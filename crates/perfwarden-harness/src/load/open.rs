@@ -1,14 +1,12 @@
 //! The open loop: requests are due at a fixed rate whatever the target does, and each one's
 //! latency counts from when it was due.
 //!
-//! A pacer thread releases one permit per due slot on a semaphore; up to `max_in_flight`
-//! workers take permits in order and send. The pacer is an OS thread sleeping with the
-//! kernel's timer (tens of microseconds of slack) because tokio's timer rounds every sleep
-//! up to a whole millisecond, which would add up to a millisecond to every latency measured
-//! from the intended time. When every worker is busy (the target is stalled, or slower than
-//! the offered rate), permits wait: those requests go out late and their latency includes
-//! the wait, which is the coordinated-omission correction. On a virtual clock the pacer is a
-//! task on the clock instead, so every slot is released exactly when it is due.
+//! A pacer ([`super::pacer`]) releases one permit per due slot on a semaphore; up to
+//! `max_in_flight` workers take permits in order and send each when its slot is due. When
+//! every worker is busy (the target is stalled, or slower than the offered rate), permits
+//! wait: those requests go out late and their latency includes the wait, which is the
+//! coordinated-omission correction. How late each request went out beyond its slot is
+//! recorded too (`send_lag_*`): the engine's own share of the latency it reports.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -16,17 +14,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::clock::{Clock, VirtualClock};
-
 use tokio::sync::Semaphore;
 
+use super::LoadConfig;
+use super::clock::Clock;
+use super::pacer::{self, Pacer, Schedule};
 use super::recorder::{Failure, Recorder, Shared};
 use super::report::{LoadMode, LoadReport};
 use super::shape::Shape;
-use super::{LoadConfig, Share};
 
-/// The pacer never sleeps longer than this, so it notices an aborted run promptly.
-const PACER_MAX_SLEEP: Duration = Duration::from_millis(10);
 /// The first slot is due this long after the call, leaving time to spawn the workers.
 const LEAD_IN: Duration = Duration::from_millis(5);
 
@@ -137,14 +133,17 @@ where
                 let j = next_slot.fetch_add(1, Ordering::Relaxed);
                 let (k, intended) = (share.slot(j), schedule.due_at(j));
                 let fut = op(k);
+                pacer::on_time(&clock, intended).await;
                 let sent = clock.now();
                 let failure = Failure::of(clock.timeout(timeout, fut).await, timeout);
                 slowdown.apply_on(&clock, sent).await;
                 let done = clock.now();
                 if intended >= measure_start {
-                    if sent.saturating_duration_since(intended) > late_after {
+                    let lag = sent.saturating_duration_since(intended);
+                    if lag > late_after {
                         rec.late += 1;
                     }
+                    rec.send_lag.record(lag);
                     rec.record(intended, sent, done, failure, tag_of(k));
                 } else {
                     rec.record_warmup(sent, done, failure);
@@ -186,122 +185,4 @@ where
         dropped,
         aborted,
     )
-}
-
-/// When this machine's slots are due: the plan's slot `k` at `t0 + plan.due(k)`, of which
-/// this share sends `slots`, its `j`-th being the plan's `share.slot(j)`.
-#[derive(Clone, Debug)]
-struct Schedule {
-    t0: Instant,
-    plan: Arc<super::shape::Schedule>,
-    share: Share,
-    slots: u64,
-}
-
-impl Schedule {
-    /// When this share's `j`-th slot is due.
-    fn due_at(&self, j: u64) -> Instant {
-        self.t0 + self.plan.due(self.share.slot(j))
-    }
-}
-
-/// Releases one permit per slot as it falls due, then closes the semaphore at `close_at`
-/// (or at once when the run is stopped).
-struct Pacer {
-    schedule: Schedule,
-    close_at: Instant,
-    released: u64,
-    permits: Arc<Semaphore>,
-    shared: Arc<Shared>,
-}
-
-/// The pacer while it runs: an OS thread on the real clock, a task on a virtual one.
-enum Running {
-    Thread(std::thread::JoinHandle<u64>),
-    Task(tokio::task::JoinHandle<u64>),
-}
-
-impl Running {
-    /// How many slots the pacer released, once it is done.
-    async fn join(self) -> u64 {
-        match self {
-            Running::Thread(thread) => tokio::task::spawn_blocking(move || thread.join())
-                .await
-                .expect("joining the pacer")
-                .expect("the pacer thread does not panic"),
-            Running::Task(task) => task.await.expect("the pacer task does not panic"),
-        }
-    }
-}
-
-impl Pacer {
-    fn start(
-        clock: &Clock,
-        schedule: Schedule,
-        close_at: Instant,
-        permits: Arc<Semaphore>,
-        shared: Arc<Shared>,
-    ) -> Running {
-        let pacer = Pacer {
-            schedule,
-            close_at,
-            released: 0,
-            permits,
-            shared,
-        };
-        match clock {
-            Clock::Real => Running::Thread(
-                std::thread::Builder::new()
-                    .name("perfwarden-pacer".into())
-                    .spawn(move || pacer.on_thread())
-                    .expect("spawning the pacer thread"),
-            ),
-            Clock::Virtual(v) => Running::Task(tokio::spawn(pacer.on_virtual(v.clone()))),
-        }
-    }
-
-    /// Releases every slot due by `now`; returns when to look again, or `None` once every
-    /// slot is out and `close_at` has passed.
-    fn release(&mut self, now: Instant) -> Option<Instant> {
-        let due = self.released;
-        while self.released < self.schedule.slots && self.schedule.due_at(self.released) <= now {
-            self.released += 1;
-        }
-        if self.released > due {
-            self.permits.add_permits((self.released - due) as usize);
-        }
-        if self.released < self.schedule.slots {
-            Some(self.schedule.due_at(self.released))
-        } else if now >= self.close_at {
-            None
-        } else {
-            Some(self.close_at)
-        }
-    }
-
-    fn on_thread(mut self) -> u64 {
-        while !self.shared.stopped() {
-            let Some(next) = self.release(Instant::now()) else {
-                break;
-            };
-            let wait = next.saturating_duration_since(Instant::now());
-            if !wait.is_zero() {
-                std::thread::sleep(wait.min(PACER_MAX_SLEEP));
-            }
-        }
-        self.permits.close();
-        self.released
-    }
-
-    async fn on_virtual(mut self, clock: VirtualClock) -> u64 {
-        while !self.shared.stopped() {
-            let now = clock.now();
-            let Some(next) = self.release(now) else {
-                break;
-            };
-            clock.sleep_until(next.min(now + PACER_MAX_SLEEP)).await;
-        }
-        self.permits.close();
-        self.released
-    }
 }

@@ -59,6 +59,8 @@ pub(crate) struct Recorder {
     pub latency: LatencyHistogram,
     /// Latency from the actual send: the service time the target gave.
     pub service: LatencyHistogram,
+    /// How late each measured request went out after it was due (the open loop records it).
+    pub send_lag: LatencyHistogram,
     pub ok: u64,
     pub errors: u64,
     pub timeouts: u64,
@@ -88,6 +90,7 @@ impl Recorder {
         Recorder {
             latency: LatencyHistogram::new(),
             service: LatencyHistogram::new(),
+            send_lag: LatencyHistogram::new(),
             ok: 0,
             errors: 0,
             timeouts: 0,
@@ -119,6 +122,8 @@ impl Recorder {
         let service = done.saturating_duration_since(sent);
         self.latency.record(latency);
         self.service.record(service);
+        self.send_lag
+            .record(sent.saturating_duration_since(intended));
         if let Some(t) = tag {
             if self.tags.len() <= t {
                 self.tags.resize_with(t + 1, TagStats::default);
@@ -182,6 +187,7 @@ impl Recorder {
     pub(crate) fn merge(&mut self, other: Recorder) {
         self.latency.merge(&other.latency);
         self.service.merge(&other.service);
+        self.send_lag.merge(&other.send_lag);
         self.ok += other.ok;
         self.errors += other.errors;
         self.timeouts += other.timeouts;

@@ -1,4 +1,4 @@
-//! What a load run measured, the Little's-law check, and the conversion to schema metrics.
+//! What a load run measured and the Little's-law check; as metrics in [`super::report_metrics`].
 
 use std::time::Duration;
 
@@ -6,7 +6,6 @@ use super::LoadConfig;
 use super::hist::{LatencyHistogram, LatencySummary};
 use super::recorder::{Recorder, Window};
 use super::tags::TagStats;
-use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Stat, Unit};
 
 /// Which loop produced a report.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,6 +42,9 @@ pub struct LoadReport {
     pub latency: LatencyHistogram,
     /// Latency from the actual send (service time); equals `latency` in the closed loop.
     pub service: LatencyHistogram,
+    /// Open loop: how late each measured request went out after its slot, the engine's own
+    /// share of `latency` while workers are free (a backlog's wait is in it too).
+    pub send_lag: LatencyHistogram,
     pub ok: u64,
     pub errors: u64,
     /// Errors that were timeouts (included in `errors`).
@@ -95,6 +97,7 @@ impl LoadReport {
             measured,
             latency: rec.latency,
             service: rec.service,
+            send_lag: rec.send_lag,
             ok: rec.ok,
             errors: rec.errors,
             timeouts: rec.timeouts,
@@ -253,157 +256,4 @@ impl LoadReport {
         }
         line
     }
-
-    /// The report as schema metrics of `suite/benchmark`, with its latency histograms.
-    ///
-    /// Latencies are in ms and point at the histogram they were computed from (recorded in
-    /// µs), so `perfwarden merge` can recompute them exactly across load machines; rates say
-    /// they add up across machines.
-    pub fn to_metrics(&self, suite: &str, benchmark: &str) -> (Vec<Metric>, Vec<Histogram>) {
-        let (latency, hist) = latency_metrics(suite, benchmark, &self.latency);
-        let mut metrics = Vec::new();
-        let mut labels = vec![];
-        match self.mode {
-            LoadMode::Closed { concurrency } => {
-                labels.push(("mode", "closed".to_string()));
-                labels.push(("concurrency", concurrency.to_string()));
-            }
-            LoadMode::Open {
-                rate,
-                max_in_flight,
-            } => {
-                labels.push(("mode", "open".to_string()));
-                labels.push(("offered_rate", format!("{rate}")));
-                labels.push(("max_in_flight", max_in_flight.to_string()));
-            }
-            LoadMode::Users { users } => {
-                labels.push(("mode", "users".to_string()));
-                labels.push(("users", users.to_string()));
-            }
-        }
-        // Little's law beside its verdict, so a reader can check it: requests in flight as
-        // measured, as rate × latency gives them, and as a share of what the client allows.
-        let little = self.little();
-        labels.push(("in_flight", format!("{:.2}", little.in_flight)));
-        labels.push((
-            "little_in_flight",
-            format!("{:.2}", little.little_in_flight),
-        ));
-        labels.push((
-            "in_flight_utilisation",
-            format!("{:.2}", little.utilisation),
-        ));
-        if let Some(why) = little.client_bound {
-            labels.push(("client_bound", why));
-        }
-        if let Some(why) = &self.aborted {
-            labels.push(("aborted", why.clone()));
-        }
-        let labelled = |mut m: Metric| {
-            for (k, v) in &labels {
-                m = m.label(*k, v.clone());
-            }
-            m
-        };
-        metrics.extend(latency.into_iter().map(labelled));
-        let rate = |name: &str, value: f64, samples: Option<Vec<f64>>| {
-            let mut m = Metric::new(
-                suite,
-                benchmark,
-                name,
-                Unit::OpsPerSecond,
-                Direction::HigherIsBetter,
-                value,
-            );
-            m.merge = Some(MergeRule::Sum);
-            m.samples = samples;
-            labelled(m)
-        };
-        metrics.push(rate("qps", self.throughput(), self.window_rates(false)));
-        let mut err = Metric::new(
-            suite,
-            benchmark,
-            "error_rate",
-            Unit::Ratio,
-            Direction::LowerIsBetter,
-            self.error_ratio(),
-        );
-        err.merge = Some(MergeRule::Max);
-        metrics.push(labelled(err));
-        // Users who think send what their think times let them: the rate they achieved is
-        // the result, as an open loop's is against its offered rate.
-        if let LoadMode::Users { .. } | LoadMode::Open { .. } = self.mode {
-            metrics.push(rate(
-                "achieved_rate",
-                self.achieved_rate(),
-                self.window_rates(true),
-            ));
-        }
-        if let LoadMode::Open { .. } = self.mode {
-            let mut late = Metric::new(
-                suite,
-                benchmark,
-                "late_ratio",
-                Unit::Ratio,
-                Direction::LowerIsBetter,
-                self.late_ratio(),
-            );
-            late.merge = Some(MergeRule::Max);
-            metrics.push(labelled(late));
-            let mut dropped = Metric::new(
-                suite,
-                benchmark,
-                "dropped",
-                Unit::Count,
-                Direction::LowerIsBetter,
-                self.dropped as f64,
-            );
-            dropped.merge = Some(MergeRule::Sum);
-            metrics.push(labelled(dropped));
-        }
-        (metrics, vec![hist])
-    }
-}
-
-/// Mean, p50 … p99.9 and max of `h` in ms as metrics of `suite/benchmark`, each pointing at
-/// the histogram (in µs) they were computed from, which comes with them: `perfwarden merge`
-/// recomputes them exactly from the sum of several machines' histograms.
-pub(crate) fn latency_metrics(
-    suite: &str,
-    benchmark: &str,
-    h: &LatencyHistogram,
-) -> (Vec<Metric>, Histogram) {
-    let id = format!("{suite}/{benchmark}/latency");
-    let s = h.summary();
-    let metrics = [
-        ("latency_mean", Stat::Mean, s.mean_ms),
-        ("latency_p50", Stat::P50, s.p50_ms),
-        ("latency_p90", Stat::P90, s.p90_ms),
-        ("latency_p95", Stat::P95, s.p95_ms),
-        ("latency_p99", Stat::P99, s.p99_ms),
-        ("latency_p999", Stat::P999, s.p999_ms),
-        ("latency_max", Stat::Max, s.max_ms),
-    ]
-    .into_iter()
-    .map(|(name, stat, value)| {
-        let mut m = Metric::new(
-            suite,
-            benchmark,
-            name,
-            Unit::Milliseconds,
-            Direction::LowerIsBetter,
-            value,
-        );
-        m.stat = Some(stat);
-        m.histogram = Some(id.clone());
-        m.sample_count = Some(s.count);
-        m
-    })
-    .collect();
-    let hist = Histogram {
-        id,
-        unit: Unit::Microseconds,
-        hdr: h.encode_base64(),
-    };
-    (metrics, hist)
 }

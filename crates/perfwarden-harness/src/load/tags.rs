@@ -9,7 +9,7 @@ use perfwarden::results::{Direction, Histogram, MergeRule, Metric, Unit};
 
 use super::hist::LatencyHistogram;
 use super::recorder::Failure;
-use super::report::latency_metrics;
+use super::report_metrics::{latency_metrics, merged};
 
 /// What the requests of one tag did.
 #[derive(Clone, Debug, Default)]
@@ -88,15 +88,15 @@ impl TagStats {
         requests.direction = Direction::HigherIsBetter;
         metrics.push(requests);
         metrics.push(count("errors", self.errors));
-        let mut rate = Metric::new(
+        let ratio = (Unit::Ratio, Direction::LowerIsBetter);
+        let rate = merged(
             suite,
             benchmark,
             "error_rate",
-            Unit::Ratio,
-            Direction::LowerIsBetter,
+            ratio,
             self.error_ratio(),
+            MergeRule::Max,
         );
-        rate.merge = Some(MergeRule::Max);
         metrics.push(rate);
         (metrics, hist)
     }

@@ -151,6 +151,15 @@ pub fn confirm(
     let decided = second_look(decided, pairs, k, log, |open, log| {
         built.rounds(&plan, k..2 * k, open, log)
     });
+    found.extend(settled(decided));
+    report.metrics = std::mem::take(&mut found);
+    report
+}
+
+/// Each decision as the confirmation the report carries: its status and paired ratios, or
+/// unconfirmed with why its rounds could not decide it.
+pub(crate) fn settled(decided: Decided<'_>) -> BTreeMap<String, MetricConfirmation> {
+    let mut found = BTreeMap::new();
     for (id, Decision { m, bench, outcome }) in decided {
         match outcome {
             Ok((status, paired)) => {
@@ -169,8 +178,7 @@ pub fn confirm(
             ),
         }
     }
-    report.metrics = std::mem::take(&mut found);
-    report
+    found
 }
 
 /// What one flagged metric's rounds decided.
@@ -207,10 +215,9 @@ pub(crate) fn second_look<'a>(
         .filter(|(_, d)| d.is_open())
         .map(|(id, _)| id.clone())
         .collect();
-    let open: Vec<String> = decided
-        .values()
-        .filter(|d| d.is_open())
-        .map(|d| d.bench.clone())
+    let open: Vec<String> = open_ids
+        .iter()
+        .map(|id| decided[id].bench.clone())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -295,3 +302,6 @@ pub(crate) fn decide_rounds(
     }
     decide_looks(&values, m.direction, rule(m), first)
 }
+
+#[cfg(test)]
+mod tests;

@@ -156,23 +156,8 @@ fn a_forged_noise_in_the_entry_does_not_change_the_trusted_decision() {
         paired: Some(p),
     };
     for (noise, want) in [(None, Status::Confirmed), (Some(0.5643), Status::Drift)] {
-        let run = |v: f64| {
-            let mut r = crate::results::Run::new(crate::results::Environment::detect(
-                crate::profile::Profile::Smoke,
-            ));
-            let mut metric = crate::results::Metric::new(
-                "s",
-                "a",
-                "time",
-                crate::results::Unit::Milliseconds,
-                Direction::LowerIsBetter,
-                v,
-            );
-            metric.noise = noise;
-            r.metrics.push(metric);
-            r
-        };
-        let c = crate::gate::compare(&run(100.0), &run(130.0), &Default::default()).unwrap();
+        let (base, current) = (one_metric(100.0, noise), one_metric(130.0, noise));
+        let c = crate::gate::compare(&base, &current, &Default::default()).unwrap();
         let (status, again) = checked_status(&c.metrics[0], &m, 3, false).unwrap();
         assert_eq!((status, again.unwrap().run_noise), (want, noise));
     }
@@ -266,19 +251,12 @@ fn the_second_look_holds_unchanged_code_to_its_error_rate() {
 fn a_flag_is_held_to_the_same_test_as_a_smaller_change_the_noise_hid() {
     // Walk of 2026-12-04: the users' mix's cached p50 (0.227 ms, calibrated noise 20.5%, so
     // a floor of 67.7%) after a cache hit was made 2.2× slower, paired 1.84, 1.82, 1.55.
-    let run = |v: f64, noise: f64| {
-        let env = crate::results::Environment::detect(crate::profile::Profile::Smoke);
-        let mut r = crate::results::Run::new(env);
-        let unit = crate::results::Unit::Milliseconds;
-        let mut metric =
-            crate::results::Metric::new("s", "a", "p50", unit, Direction::LowerIsBetter, v);
-        metric.noise = Some(noise);
-        r.metrics.push(metric);
-        r
-    };
     let judge = |base: f64, current: f64, noise: f64, ratios: &[f64]| {
-        let c = crate::gate::compare(&run(base, noise), &run(current, noise), &Default::default())
-            .unwrap();
+        let (base, current) = (
+            one_metric(base, Some(noise)),
+            one_metric(current, Some(noise)),
+        );
+        let c = crate::gate::compare(&base, &current, &Default::default()).unwrap();
         let pairs: Vec<(f64, f64)> = ratios.iter().map(|r| (1.0, *r)).collect();
         let (_, p) = decide(&pairs, Direction::LowerIsBetter, 0.1).unwrap();
         let entry = MetricConfirmation {
@@ -310,4 +288,16 @@ fn a_flag_is_held_to_the_same_test_as_a_smaller_change_the_noise_hid() {
     let layout = judge(3.32, 3.96, 0.0877, &[1.23, 1.19, 1.16]);
     assert_eq!(layout.1, Status::Drift);
     assert!(layout.2 < 0.1 && layout.2 > 0.05, "{}", layout.2);
+}
+
+/// A run of one lower-is-better metric in milliseconds, `s/a/p50`, with calibrated `noise`.
+fn one_metric(value: f64, noise: Option<f64>) -> crate::results::Run {
+    let env = crate::results::Environment::detect(crate::profile::Profile::Smoke);
+    let mut r = crate::results::Run::new(env);
+    let unit = crate::results::Unit::Milliseconds;
+    let mut metric =
+        crate::results::Metric::new("s", "a", "p50", unit, Direction::LowerIsBetter, value);
+    metric.noise = noise;
+    r.metrics.push(metric);
+    r
 }

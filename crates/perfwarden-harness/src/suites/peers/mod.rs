@@ -22,7 +22,8 @@
 //! # Results
 //! `http/<tool>/saturated` and `redis/<tool>/saturated`: `requests_per_cpu_s` (ops/s) and
 //! `throughput` (ops/s); `http/<tool>/rate500` and `redis/<tool>/c1`: `latency_p50`,
-//! `latency_p99` (ms) and `throughput`; each the median over rounds, the rounds kept as
+//! `latency_p99` (ms) and `throughput`, and for ours at a rate `send_lag_p50` (µs: how late
+//! the median request left after its slot, the engine's own share of its p50); each the median over rounds, the rounds kept as
 //! samples. `http/ours_vs_<tool>` and `redis/ours_vs_redis-benchmark`: `cpu_efficiency`
 //! (ours over theirs, a ratio, higher is better), `p50_ratio` (ours over theirs, lower is
 //! better) and `p50_added` (µs our p50 exceeds theirs, 0 when it does not), from the
@@ -88,4 +89,8 @@ pub struct Outcome {
     pub secs: f64,
     pub p50_us: Option<f64>,
     pub p99_us: Option<f64>,
+    /// Ours at a fixed rate: the median request's lateness after its slot, the part of
+    /// `p50_us` our engine added before the request left (the tools do not report theirs).
+    #[serde(default)]
+    pub send_lag_p50_us: Option<f64>,
 }

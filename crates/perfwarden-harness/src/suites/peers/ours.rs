@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 
 use super::raw_http::RawHttp;
 use super::{Mode, Outcome};
-use crate::load::{LoadConfig, LoadReport, ProgressMode, closed_loop, open_loop};
+use crate::load::{LoadConfig, LoadMode, LoadReport, ProgressMode, closed_loop, open_loop};
 
 /// A role and its arguments, from the command line after `--peers-role`.
 #[derive(Clone, Debug, PartialEq)]
@@ -153,6 +153,10 @@ fn outcome(r: &LoadReport) -> Outcome {
         secs: r.measured.as_secs_f64(),
         p50_us: Some(s.p50_ms * 1000.0),
         p99_us: Some(s.p99_ms * 1000.0),
+        send_lag_p50_us: match r.mode {
+            LoadMode::Open { .. } => Some(r.send_lag.quantile_us(0.5) as f64),
+            _ => None,
+        },
     }
 }
 

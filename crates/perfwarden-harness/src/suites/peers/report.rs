@@ -92,6 +92,11 @@ impl Results {
                         );
                     }
                 }
+                let lag = column(samples, |s| s.outcome.send_lag_p50_us);
+                if !lag.is_empty() {
+                    let (unit, dir) = (Unit::Microseconds, Direction::LowerIsBetter);
+                    sampled(&mut rec, &bench, "send_lag_p50", unit, dir, lag);
+                }
             }
         }
         for (load, tool) in self.pairs() {

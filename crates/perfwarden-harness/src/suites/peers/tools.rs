@@ -250,6 +250,7 @@ pub(crate) fn parse_oha(text: &str) -> Result<Outcome, String> {
         secs: v["summary"]["total"].as_f64().unwrap_or(0.0),
         p50_us: us("p50"),
         p99_us: us("p99"),
+        ..Outcome::default()
     })
 }
 
@@ -288,6 +289,7 @@ pub(crate) fn parse_locust(text: &str) -> Result<Outcome, String> {
         secs: 0.0,
         p50_us: Some(p50 * 1e3),
         p99_us: Some(p99 * 1e3),
+        ..Outcome::default()
     })
 }
 
@@ -315,6 +317,7 @@ pub(crate) fn parse_redis_benchmark(csv: &str, n: u64) -> Result<Outcome, String
         },
         p50_us: get.p50_ms.map(|ms| ms * 1e3),
         p99_us: get.p99_ms.map(|ms| ms * 1e3),
+        ..Outcome::default()
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use super::CheckArgs;
-use crate::gate::confirmation::{self, Confirmation, MetricConfirmation};
+use crate::gate::confirmation::{self, Confirmation};
 use crate::gate::{self, Comparison, MetricComparison, Reference};
 use crate::rerun::{interleave, worktree};
 use crate::results::{self, Run};
@@ -80,18 +80,9 @@ fn paired(
     let decided = crate::confirm::second_look(decided, pairs, k, log, |open, log| {
         built.rounds(plan, k..2 * k, open, log)
     });
-    let metrics = decided
-        .into_iter()
-        .filter_map(|(id, d)| {
-            let (status, paired) = d.outcome.ok()?;
-            let entry = MetricConfirmation {
-                bench: Some(d.bench),
-                status,
-                paired: Some(paired),
-            };
-            Some((id, entry))
-        })
-        .collect();
+    // A metric its rounds could not decide (not measured in every round) says why; dropped,
+    // it would stand as first judged with nothing in the report to tell the reader.
+    let metrics = crate::confirm::settled(decided);
     Confirmation {
         baseline_commit: Some(commit),
         rounds: k,
