@@ -122,8 +122,6 @@ impl Recorder {
         let service = done.saturating_duration_since(sent);
         self.latency.record(latency);
         self.service.record(service);
-        self.send_lag
-            .record(sent.saturating_duration_since(intended));
         if let Some(t) = tag {
             if self.tags.len() <= t {
                 self.tags.resize_with(t + 1, TagStats::default);
