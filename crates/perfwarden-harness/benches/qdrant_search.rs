@@ -121,8 +121,10 @@ fn target_name(target: &Target) -> &'static str {
     }
 }
 
-/// The suite on one Qdrant, with that Qdrant's CPU and memory over the run: sampled where
-/// perfwarden started it, read from its own /metrics behind an endpoint (no pid to sample).
+/// The suite on one Qdrant, with that Qdrant's CPU and memory over the run: sampled from
+/// /proc where perfwarden started it or a process of this host listens on the endpoint's
+/// port, and read from the server's own /metrics behind an endpoint (1.18.3 gives memory
+/// only); a figure both give is the sampler's.
 fn measure(
     rt: &tokio::runtime::Runtime,
     service: &qdrant::QdrantService,
@@ -151,9 +153,15 @@ fn measure(
         .extend(sampler.finish().metrics(SUITE.name, resources));
     if let (Some(s), Some(before)) = (&endpoint, before) {
         match rt.block_on(server_metrics::read(&s.rest, &s.http_url)) {
-            Ok(after) => run.metrics.extend(server_metrics::metrics(
-                &before, &after, SUITE.name, resources,
-            )),
+            Ok(after) => {
+                let sampled: Vec<String> = (run.metrics.iter())
+                    .filter(|m| m.benchmark == resources)
+                    .map(|m| m.metric.clone())
+                    .collect();
+                let read = server_metrics::metrics(&before, &after, SUITE.name, resources);
+                run.metrics
+                    .extend(read.into_iter().filter(|m| !sampled.contains(&m.metric)));
+            }
             Err(e) => eprintln!("{SUITE}: the server's CPU and memory are not measured: {e}"),
         }
     }

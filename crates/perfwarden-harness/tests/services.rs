@@ -25,6 +25,25 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{nanos:09}", std::process::id())
 }
 
+/// Checks that a server on this host behind a named endpoint (one perfwarden did not start)
+/// is sampled, through the process listening on the endpoint's port.
+async fn sampled_through_its_listener(
+    sampler: perfwarden_harness::services::ResourceSampler,
+) -> anyhow::Result<()> {
+    use perfwarden_harness::services::{ProviderKind, ResourceUsage};
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    match sampler.finish() {
+        ResourceUsage::Measured(u) => anyhow::ensure!(
+            u.provider == ProviderKind::Endpoint && u.scope.contains("listening"),
+            "sampled as {u:?}"
+        ),
+        other => {
+            anyhow::bail!("a server on this host behind an endpoint was not sampled: {other:?}")
+        }
+    }
+    Ok(())
+}
+
 /// Polls `check` every 50 ms until it holds or `limit` passes.
 async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let start = std::time::Instant::now();

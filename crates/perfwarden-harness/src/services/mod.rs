@@ -33,6 +33,7 @@ pub mod docker;
 pub mod embedded_s3;
 pub(crate) mod endpoint;
 mod error;
+mod listener;
 pub(crate) mod native;
 pub mod owner;
 pub mod proc;

@@ -352,7 +352,12 @@ fn embedded() -> Result<QdrantService, ServiceError> {
 impl QdrantService {
     /// What to hand [`ResourceSampler::start`].
     pub(crate) fn resource_target(&self) -> ResourceTarget {
-        self.owned.resource_target(Service::Qdrant)
+        match (&self.owned, &self.target) {
+            (Owned::Endpoint, Target::Server(s)) => {
+                super::listener::endpoint_target(Service::Qdrant, &s.http_url, QDRANT_HTTP_PORT)
+            }
+            _ => self.owned.resource_target(Service::Qdrant),
+        }
     }
 
     /// Starts sampling this server's CPU and memory.

@@ -255,7 +255,10 @@ impl RedisService {
 
     /// What to hand [`ResourceSampler::start`].
     pub fn resource_target(&self) -> ResourceTarget {
-        self.owned.resource_target(Service::Redis)
+        match self.owned {
+            Owned::Endpoint => super::listener::endpoint_target(Service::Redis, &self.url, 6379),
+            _ => self.owned.resource_target(Service::Redis),
+        }
     }
 
     /// Starts sampling this server's CPU and memory.

@@ -5,7 +5,9 @@
 //! `/proc/<pid>/stat` and `/proc/<pid>/status` every 250 ms. A container on a remote engine
 //! is read from the Docker stats stream (one sample a second, Docker's own pace). The
 //! embedded S3 server runs on named threads of this process: its CPU is theirs alone, its
-//! memory is the whole process's. An endpoint perfwarden does not own is not measured.
+//! memory is the whole process's. A named endpoint on this host's loopback is read through
+//! the process listening on its port ([`super::listener`]); any other endpoint perfwarden
+//! does not own is not sampled.
 //!
 //! CPU is in percent of one core, as `docker stats` and `top` count it (200 = two cores).
 
@@ -25,7 +27,7 @@ pub(crate) const SAMPLE_EVERY: Duration = Duration::from_millis(250);
 /// What to sample.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ResourceTarget {
-    /// A named endpoint: not perfwarden's to measure.
+    /// A named endpoint whose process cannot be found here: not sampled.
     Unowned { service: Service },
     Process {
         service: Service,
@@ -65,6 +67,10 @@ impl ResourceTarget {
     fn scope(&self) -> &'static str {
         match self {
             ResourceTarget::Unowned { .. } => "none",
+            ResourceTarget::Process {
+                provider: ProviderKind::Endpoint,
+                ..
+            } => "process listening on the endpoint's port",
             ResourceTarget::Process { .. } => "process",
             ResourceTarget::Container {
                 host_pid: Some(_), ..

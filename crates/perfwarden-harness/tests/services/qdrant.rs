@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail, ensure};
 use perfwarden_harness::qdrant::client::{Server, Target};
 use perfwarden_harness::services::qdrant::{self, QdrantService};
-use perfwarden_harness::services::{Env, Provided, ProviderKind, ResourceUsage, require_or_skip};
+use perfwarden_harness::services::{Env, Provided, ProviderKind, require_or_skip};
 use qdrant_client::qdrant::{
     CountPointsBuilder, CreateCollectionBuilder, DeletePointsBuilder, Distance, PointStruct,
     PointsIdsList, QueryPointsBuilder, UpsertPointsBuilder, VectorParamsBuilder,
@@ -194,10 +194,7 @@ async fn qdrant_endpoint_path_against_a_server_perfwarden_started() -> Result<()
     };
     ensure!(svc.provider == ProviderKind::Endpoint);
     ensure!(svc.version == native.version);
-    ensure!(
-        matches!(svc.sampler().finish(), ResourceUsage::NotMeasured { .. }),
-        "an endpoint perfwarden does not own was measured"
-    );
+    super::sampled_through_its_listener(svc.sampler()).await?;
     round_trip(&svc).await
 }
 

@@ -24,8 +24,9 @@
 //! `throughput` (ops/s); `http/<tool>/rate500` and `redis/<tool>/c1`: `latency_p50`,
 //! `latency_p99` (ms) and `throughput`, and for ours at a rate `send_lag_p50` (µs: how late
 //! the median request left after its slot, the engine's own share of its p50); each the
-//! median over rounds, the rounds kept as samples. `http/ours_vs_<tool>` and `redis/ours_vs_redis-benchmark`: `cpu_efficiency`
-//! (ours over theirs, a ratio, higher is better), `p50_ratio` (ours over theirs, lower is
+//! median over rounds, the rounds kept as samples. `http/ours_vs_<tool>` and
+//! `redis/ours_vs_redis-benchmark`: `cpu_efficiency` (ours over theirs, a ratio, higher is
+//! better), `p50_ratio` (ours over theirs, lower is
 //! better) and `p50_added` (µs our p50 exceeds theirs, 0 when it does not), from the
 //! paired rounds. Goals (issue 16): requests per CPU-second at least the best of wrk and
 //! oha, p50 within 20 µs of it, at least 5 times Locust's.

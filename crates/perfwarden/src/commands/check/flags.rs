@@ -36,9 +36,10 @@ pub(super) fn decide(
         match crate::confirm::unchanged_since(how.repo, commit, None) {
             Ok(paths) => {
                 log(format!(
-                    "{suspects} metrics beyond their thresholds, on code that is commit \
-                     {commit}'s (the baseline's; {paths} paths changed since, only {}): the \
-                     machine's doing, not re-measured",
+                    "{suspects} metrics suspect at first look (flagged, or in a suite that ran \
+                     faster than its baseline), on code that is commit {commit}'s (the \
+                     baseline's; {paths} paths changed since, only {}): the machine's doing, \
+                     not re-measured",
                     crate::gate::unchanged::INERT
                 ));
                 let profile = how.profile.to_string();
