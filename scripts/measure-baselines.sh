@@ -8,7 +8,8 @@
 #
 # usage: scripts/measure-baselines.sh [WORK_DIR]
 #   WORK_DIR: where the runs are kept (default: a new temporary folder, printed)
-# env: PERFWARDEN_PROFILE (pr), RUNS (3, at least 2), CARGO_TARGET_DIR
+# env: PERFWARDEN_PROFILE (pr), RUNS (3, at least 2), CARGO_TARGET_DIR, SUITES (bench targets
+#   separated by spaces, e.g. "gate redis_cache": only those measured and written; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,11 @@ profile="${PERFWARDEN_PROFILE:-pr}"
 if ! git diff --quiet HEAD -- || [[ -n "$(git ls-files --others --exclude-standard)" ]]; then
   die "the tree has uncommitted changes: commit them first (a baseline names the commit it measured)"
 fi
+suite_args=()
+for s in ${SUITES:-}; do
+  compgen -G "crates/*/benches/$s.rs" >/dev/null || die "SUITES: ${s@Q} is not a bench target"
+  suite_args+=(--suite "$s")
+done
 work="${1:-$(mktemp -d)}"
 mkdir -p "$work"
 echo "measure-baselines: $runs runs at profile $profile of commit $(git rev-parse --short HEAD), kept in $work"
@@ -36,7 +42,7 @@ bin="${CARGO_TARGET_DIR:-target}/release/perfwarden"
 for i in $(seq 1 "$runs"); do
   start=$SECONDS
   status=0
-  PERFWARDEN_RESULTS_DIR="$work/r$i" "$bin" check --no-confirm --profile "$profile" \
+  PERFWARDEN_RESULTS_DIR="$work/r$i" "$bin" check --no-confirm --profile "$profile" "${suite_args[@]}" \
     --out-dir "$work/report$i" --print none >"$work/r$i.log" 2>&1 || status=$?
   # Exit 1 is a verdict against the previous baselines, not a failed run.
   ((status <= 1)) || die "run $i: check exited $status (see $work/r$i.log)"

@@ -24,6 +24,8 @@ pub(crate) const QDRANT_GRPC_URL: &str = "QDRANT_GRPC_URL";
 /// Qdrant's default ports: REST and gRPC.
 pub(crate) const QDRANT_HTTP_PORT: u16 = 6333;
 pub(crate) const QDRANT_GRPC_PORT: u16 = 6334;
+/// Redis's default port, where a `redis://` URL names none.
+pub(crate) const REDIS_PORT: u16 = 6379;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct RedisEndpoint {

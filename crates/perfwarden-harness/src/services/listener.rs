@@ -126,14 +126,22 @@ mod tests {
         let url = format!("http://127.0.0.1:{port}");
         // Held by this process only: never sampled as a server.
         assert_eq!(listening_pid(port), None);
-        // A child that inherits the socket (std opens it close-on-exec) is a server of this
-        // host perfwarden did not start.
-        // SAFETY: clears a flag of a descriptor this test owns.
-        unsafe { libc::fcntl(listener.as_raw_fd(), libc::F_SETFD, 0) };
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .unwrap();
+        // A child that inherits the socket is a server of this host perfwarden did not start.
+        // std opens it close-on-exec; the flag is cleared in the child only (after fork), so
+        // no process another test spawns meanwhile inherits it.
+        let fd = listener.as_raw_fd();
+        let mut command = std::process::Command::new("sleep");
+        command.arg("30");
+        // SAFETY: fcntl is async-signal-safe and touches only the child's copy of `fd`.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                match libc::fcntl(fd, libc::F_SETFD, 0) {
+                    -1 => Err(std::io::Error::last_os_error()),
+                    _ => Ok(()),
+                }
+            });
+        }
+        let mut child = command.spawn().unwrap();
         drop(listener);
         let target = endpoint_target(Service::Qdrant, &url, 1);
         child.kill().unwrap();

@@ -273,8 +273,12 @@ impl fmt::Display for Resolved {
 /// Fields drop in declaration order, so a service struct keeps its `Owned` after the clients
 /// that talk to it; the process or container then goes before its data directory.
 pub(crate) enum Owned {
-    /// A named endpoint: nothing to stop, nothing measured.
-    Endpoint,
+    /// A named endpoint: nothing to stop; measured only where it is on this host's loopback
+    /// (through the process listening on its port, see [`listener`]).
+    Endpoint {
+        url: String,
+        default_port: u16,
+    },
     Container(container::ContainerGuard),
     Child(native::ChildProcess),
     Embedded(embedded_s3::EmbeddedS3),
@@ -288,7 +292,9 @@ pub(crate) enum Owned {
 impl Owned {
     pub(crate) fn resource_target(&self, service: Service) -> ResourceTarget {
         match self {
-            Owned::Endpoint => ResourceTarget::Unowned { service },
+            Owned::Endpoint { url, default_port } => {
+                listener::endpoint_target(service, url, *default_port)
+            }
             Owned::Container(c) => c.resource_target(service),
             Owned::Child(c) => ResourceTarget::Process {
                 service,

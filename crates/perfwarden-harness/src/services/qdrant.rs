@@ -211,12 +211,16 @@ async fn at_endpoint(
         endpoint: named.http_url.clone(),
         what,
     })?;
+    let owned = Owned::Endpoint {
+        url: named.http_url.clone(),
+        default_port: QDRANT_HTTP_PORT,
+    };
     Ok(service(
         named.http_url,
         named.grpc_url,
         ProviderKind::Endpoint,
         connected,
-        Owned::Endpoint,
+        owned,
         None,
     ))
 }
@@ -352,12 +356,7 @@ fn embedded() -> Result<QdrantService, ServiceError> {
 impl QdrantService {
     /// What to hand [`ResourceSampler::start`].
     pub(crate) fn resource_target(&self) -> ResourceTarget {
-        match (&self.owned, &self.target) {
-            (Owned::Endpoint, Target::Server(s)) => {
-                super::listener::endpoint_target(Service::Qdrant, &s.http_url, QDRANT_HTTP_PORT)
-            }
-            _ => self.owned.resource_target(Service::Qdrant),
-        }
+        self.owned.resource_target(Service::Qdrant)
     }
 
     /// Starts sampling this server's CPU and memory.

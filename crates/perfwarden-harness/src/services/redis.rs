@@ -15,6 +15,7 @@ use super::{
     Env, Owned, Provided, ProviderKind, Resolved, ResourceSampler, ResourceTarget, Service,
     ServiceError, endpoint, ready_timeout, redact_url,
 };
+use endpoint::REDIS_PORT;
 
 /// The container image, pinned: testcontainers-modules defaults to the long-gone 5.0.
 pub(crate) const IMAGE: &str = "redis";
@@ -106,18 +107,29 @@ async fn at_endpoint(url: String, timeout: Duration) -> Result<RedisService, Ser
                 endpoint: redact_url(&url),
                 what,
             })?;
+    let redis_url = url.clone();
     Ok(RedisService {
         url,
         provider: ProviderKind::Endpoint,
         version,
         client,
-        owned: Owned::Endpoint,
+        owned: Owned::Endpoint {
+            url: redis_url,
+            default_port: REDIS_PORT,
+        },
         _data_dir: None,
     })
 }
 
 async fn in_container(image: &ImageRef, timeout: Duration) -> Result<RedisService, ServiceError> {
-    let started = container::start(Service::Redis, image, request(image), &[6379], timeout).await?;
+    let started = container::start(
+        Service::Redis,
+        image,
+        request(image),
+        &[REDIS_PORT],
+        timeout,
+    )
+    .await?;
     let url = format!("redis://{}:{}", started.host, started.ports[0]);
     let client = open(&url)?;
     let version = match server_version(&client, timeout).await {
@@ -255,10 +267,7 @@ impl RedisService {
 
     /// What to hand [`ResourceSampler::start`].
     pub fn resource_target(&self) -> ResourceTarget {
-        match self.owned {
-            Owned::Endpoint => super::listener::endpoint_target(Service::Redis, &self.url, 6379),
-            _ => self.owned.resource_target(Service::Redis),
-        }
+        self.owned.resource_target(Service::Redis)
     }
 
     /// Starts sampling this server's CPU and memory.

@@ -255,6 +255,10 @@ async fn at_endpoint(named: S3Endpoint, timeout: Duration) -> Result<S3Service, 
         .unwrap_or("S3")
         .to_string();
     let (client, region, credentials) = sdk_client(&named).await?;
+    let owned = Owned::Endpoint {
+        default_port: default_http_port(&named.endpoint),
+        url: named.endpoint.clone(),
+    };
     Ok(S3Service {
         endpoint: named.endpoint,
         bucket: named.bucket,
@@ -266,9 +270,18 @@ async fn at_endpoint(named: S3Endpoint, timeout: Duration) -> Result<S3Service, 
         client,
         access_key_id: credentials.access_key_id().to_string(),
         secret_access_key: credentials.secret_access_key().to_string(),
-        owned: Owned::Endpoint,
+        owned,
         _data_dir: None,
     })
+}
+
+/// The port an S3 endpoint URL without one is reached on: its scheme's.
+fn default_http_port(endpoint: &str) -> u16 {
+    if endpoint.starts_with("https:") {
+        443
+    } else {
+        80
+    }
 }
 
 fn endpoint_error(endpoint: &str, what: String) -> ServiceError {

@@ -58,6 +58,7 @@ pub mod retry;
 pub mod runner;
 pub(crate) mod sampler;
 pub mod scenarios;
+pub mod stage_cpu;
 pub mod upload;
 pub mod verify;
 pub(crate) mod world;

@@ -22,6 +22,7 @@ use super::generator::Generator;
 use super::lane::{ClosedFile, KeyAllocator, Lane, LaneStats};
 use super::pacing::{Clock, LoadSpec, SendReport, micros_histogram, run_sender};
 use super::retry::Failed;
+use super::stage_cpu::{Stage, StageCpu, StageMeter};
 use super::upload::{S3Target, Uploaded, Uploader};
 use super::world::World;
 
@@ -98,6 +99,8 @@ pub struct PipelineOutcome {
     /// From the start until the last object was visible (or the run ended).
     pub finished: Duration,
     pub clock: Clock,
+    /// Where the run's CPU went.
+    pub cpu: StageCpu,
 }
 
 impl PipelineOutcome {
@@ -116,6 +119,7 @@ pub async fn run_pipeline(
 ) -> Result<PipelineOutcome, IngestError> {
     config.validate()?;
     let keys = Arc::new(KeyAllocator::new(config.prefix.clone()));
+    let meter = StageMeter::start();
     let abort = Arc::new(AtomicBool::new(false));
     let (file_tx, file_rx) = mpsc::channel::<ClosedFile>(2 * config.upload_concurrency);
     let mut lane_txs = Vec::with_capacity(config.lanes);
@@ -125,9 +129,11 @@ pub async fn run_pipeline(
         let (tx, rx) = sync_channel::<Vec<Event>>(LANE_QUEUE);
         lane_txs.push(tx);
         let files = file_tx.clone();
-        let interval = config.flush_interval;
+        let (interval, meter) = (config.flush_interval, meter.clone());
         lane_threads.push(spawn(format!("ingest-lane-{i}"), move || {
-            lane_loop(lane, rx, files, interval)
+            let done = lane_loop(lane, rx, files, interval);
+            meter.thread_done(Stage::Encode);
+            done
         })?);
     }
     drop(file_tx);
@@ -143,16 +149,12 @@ pub async fn run_pipeline(
     let clock = Clock::now();
     let sender = {
         let (spec, batch_size, abort) = (*spec, config.batch_size, abort.clone());
+        let meter = meter.clone();
         spawn("ingest-sender".into(), move || {
             let mut generator = Generator::new(world, spec.mix, spec.seed);
-            Ok(run_sender(
-                &mut generator,
-                &spec,
-                batch_size,
-                &lane_txs,
-                clock,
-                &abort,
-            ))
+            let report = run_sender(&mut generator, &spec, batch_size, &lane_txs, clock, &abort);
+            meter.thread_done(Stage::Generate);
+            Ok(report)
         })?
     };
     let send = join(sender).await?;
@@ -166,6 +168,7 @@ pub async fn run_pipeline(
         thread: "uploader".into(),
         what: e.to_string(),
     })?;
+    let cpu = meter.finish();
     let finished = upload
         .last_visible
         .map_or_else(|| clock.start.elapsed(), |t| t.duration_since(clock.start));
@@ -192,6 +195,7 @@ pub async fn run_pipeline(
         upload,
         finished,
         clock,
+        cpu,
     })
 }
 

@@ -6,15 +6,21 @@
 //! visible in S3), and with a target `target_rate`, the share of it reached and
 //! `send_slip_p99`. The share is `achieved_ratio` for sustained scenarios, which the seed
 //! judges (budget >= 0.95), and `reached_ratio` for the high targets, which it only
-//! reports, so a budget on `**/achieved_ratio` catches exactly the judged ones. Then `lag_p50`/`lag_p99` (event to
-//! visible object, with the HdrHistogram), `files`, `bytes`, `bytes_per_event`,
-//! `upload_throughput`, and the retries: `retried_files`, `retries` (attempts beyond the
-//! first) and `retry_time` (seconds of failed attempts and waits, summed over calls). `unthrottled` also carries `vs_encode_alone` (goal >= 0.5) and
-//! `vs_seed` (goal >= 20).
+//! reports, so a budget on `**/achieved_ratio` catches exactly the judged ones. Then
+//! `lag_p50`/`lag_p99` (event to visible object, with the HdrHistogram), `files`, `bytes`,
+//! `bytes_per_event`, `upload_throughput`, and the retries: `retried_files`, `retries`
+//! (attempts beyond the first) and `retry_time` (seconds of failed attempts and waits,
+//! summed over calls). `unthrottled` also carries `vs_encode_alone` (goal >= 0.5) and
+//! `vs_seed` (goal >= 20), and where its CPU went ([`super::stage_cpu`]): `cpu_generate`,
+//! `cpu_encode`, `cpu_s3_server` and `cpu_rest` in ns per event, `encode_cpu_share` (the
+//! encoder's share of the process's CPU: the most `vs_encode_alone` can reach on the same
+//! cores) and `cores_busy` (the process's CPU seconds per second until every event was
+//! visible).
 
 use hdrhistogram::Histogram as Hdr;
 
 use super::SUITE;
+use super::pipeline::PipelineOutcome;
 use super::runner::{ScenarioRun, SuiteRun};
 use super::scenarios::{Kind, SEED_RATE};
 use perfwarden::results::{
@@ -50,6 +56,9 @@ pub fn to_run(suite: &SuiteRun, environment: Environment) -> Run {
     }
     for s in &suite.scenarios {
         scenario_metrics(&mut run, s);
+    }
+    if let Some(Ok((o, _))) = suite.scenario("unthrottled").map(|s| &s.result) {
+        run.metrics.extend(cpu_metrics("unthrottled", o));
     }
     if let (Some(Ok(e)), Some(Ok((o, _)))) = (
         &suite.encode,
@@ -200,6 +209,53 @@ fn scenario_metrics(run: &mut Run, s: &ScenarioRun) {
         retries("retry_time", Unit::Seconds, o.upload.retrying.as_secs_f64())
             .label("per", "summed over upload calls"),
     ]);
+}
+
+/// Where a run's CPU went: per event by stage, the encoder's share, and cores kept busy.
+fn cpu_metrics(bench: &str, o: &PipelineOutcome) -> Vec<Metric> {
+    let cpu = &o.cpu;
+    let total = cpu.total().as_secs_f64();
+    if total <= 0.0 || o.upload.events == 0 {
+        return Vec::new();
+    }
+    let per_event = |name, d: std::time::Duration| {
+        metric(
+            bench,
+            name,
+            Unit::Nanoseconds,
+            Lower,
+            d.as_secs_f64() * 1e9 / o.upload.events as f64,
+        )
+        .merge(MergeRule::Mean)
+        .label("per", "event")
+    };
+    let mut out = vec![
+        per_event("cpu_generate", cpu.generate).label("threads", "sender"),
+        per_event("cpu_encode", cpu.encode).label("threads", "lanes"),
+        per_event("cpu_rest", cpu.rest).label("threads", "S3 client, runtime, the rest"),
+    ];
+    if cpu.s3_server > std::time::Duration::ZERO {
+        out.push(per_event("cpu_s3_server", cpu.s3_server).label("threads", "embedded S3"));
+    }
+    out.extend([
+        metric(
+            bench,
+            "encode_cpu_share",
+            Unit::Ratio,
+            Higher,
+            cpu.encode.as_secs_f64() / total,
+        )
+        .merge(MergeRule::Mean),
+        metric(
+            bench,
+            "cores_busy",
+            Unit::Ratio,
+            Higher,
+            total / o.finished.as_secs_f64().max(1e-9),
+        )
+        .merge(MergeRule::Mean),
+    ]);
+    out
 }
 
 fn metric(bench: &str, name: &str, unit: Unit, direction: Direction, value: f64) -> Metric {

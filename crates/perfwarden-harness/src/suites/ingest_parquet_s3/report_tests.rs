@@ -11,6 +11,7 @@ use crate::suites::ingest_parquet_s3::pacing::{Clock, SendReport, micros_histogr
 use crate::suites::ingest_parquet_s3::pipeline::{PipelineOutcome, UploadStats};
 use crate::suites::ingest_parquet_s3::runner::ScenarioRun;
 use crate::suites::ingest_parquet_s3::scenarios::plan;
+use crate::suites::ingest_parquet_s3::stage_cpu::StageCpu;
 use crate::suites::ingest_parquet_s3::upload::Bucket;
 use crate::suites::ingest_parquet_s3::verify::VerifyReport;
 use perfwarden::profile::Profile;
@@ -55,6 +56,12 @@ fn outcome(events: u64, send_secs: f64, finished_secs: f64) -> (PipelineOutcome,
         upload,
         finished: Duration::from_secs_f64(finished_secs),
         clock: Clock::now(),
+        cpu: StageCpu {
+            generate: Duration::from_millis(400),
+            encode: Duration::from_millis(3_000),
+            s3_server: Duration::ZERO,
+            rest: Duration::from_millis(600),
+        },
     };
     let v = VerifyReport {
         files: 12,
@@ -124,6 +131,16 @@ fn the_report_carries_rates_ratios_lags_and_a_readable_file() {
     assert_eq!(v("unthrottled/achieved_rate"), 1_000_000.0);
     assert_eq!(v("unthrottled/end_to_end_rate"), 800_000.0);
     assert_eq!(v("unthrottled/vs_encode_alone"), 0.4);
+    // 4 s of CPU for 2,000,000 events over 2.5 s; no embedded S3 in this process.
+    assert!((v("unthrottled/cpu_encode") - 1_500.0).abs() < 1e-6);
+    assert!((v("unthrottled/cpu_rest") - 300.0).abs() < 1e-6);
+    assert_eq!(v("unthrottled/encode_cpu_share"), 0.75);
+    assert_eq!(v("unthrottled/cores_busy"), 1.6);
+    assert!(
+        !run.metrics
+            .iter()
+            .any(|m| m.id().ends_with("cpu_s3_server"))
+    );
     assert!((v("unthrottled/vs_seed") - 800_000.0 / 48_000.0).abs() < 1e-9);
     assert_eq!(v("sustained_10k/target_rate"), 10_000.0);
     assert!((v("sustained_10k/achieved_ratio") - 0.98).abs() < 1e-9);

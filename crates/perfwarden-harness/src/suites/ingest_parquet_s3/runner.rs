@@ -221,6 +221,22 @@ async fn run_scenario(
     Ok((outcome, report))
 }
 
+/// Where the run's CPU went, as shares of the process's, and how many cores that kept busy.
+fn cpu_split(o: &PipelineOutcome) -> String {
+    let c = &o.cpu;
+    let total = c.total().as_secs_f64().max(1e-9);
+    let pct = |d: std::time::Duration| 100.0 * d.as_secs_f64() / total;
+    format!(
+        "CPU {:.2} s on {:.2} cores: generate {:.0}%, encode {:.0}%, S3 server {:.0}%, rest {:.0}%",
+        total,
+        total / o.finished.as_secs_f64().max(1e-9),
+        pct(c.generate),
+        pct(c.encode),
+        pct(c.s3_server),
+        pct(c.rest)
+    )
+}
+
 /// One line about a scenario's run.
 pub(crate) fn describe(run: &ScenarioRun) -> String {
     let name = &run.scenario.name;
@@ -244,7 +260,7 @@ pub(crate) fn describe(run: &ScenarioRun) -> String {
             format!(
                 "  {name}: {} events, sent at {:.0} events/s{target}, all visible after {:.2?} \
                  ({:.0} events/s end to end); {} files, {:.1} MB, largest {:.1} MB; lag p50 {:.2} s \
-                 p99 {:.2} s; upload {:.1} MB/s per stream{retried}; verified{}",
+                 p99 {:.2} s; upload {:.1} MB/s per stream{retried}; {}; verified{}",
                 o.send.events,
                 o.send.achieved_rate(),
                 o.finished,
@@ -255,6 +271,7 @@ pub(crate) fn describe(run: &ScenarioRun) -> String {
                 o.upload.lag_us.value_at_quantile(0.5) as f64 / 1e6,
                 o.upload.lag_us.value_at_quantile(0.99) as f64 / 1e6,
                 o.upload.mb_per_s(),
+                cpu_split(o),
                 run.failure()
                     .map(|f| format!("; FAILED: {f}"))
                     .unwrap_or_default()

@@ -7,8 +7,9 @@
 //! built once, `httparse` on the answer, as wrk's own; see [`raw_http`]), the same engine
 //! behind hyper's client (`ours-hyper`, what oha uses: the library's cost shows as
 //! `ours_vs_ours-hyper`), `wrk`, `oha` and Locust; against Redis: our engine (the `redis`
-//! crate) and `redis-benchmark` (see [`tools`] for each command line). Every client runs as a child process on one
-//! thread and is charged the CPU the kernel accounted to it ([`child`]).
+//! crate) and `redis-benchmark` (see [`tools`] for each command line). Every client runs
+//! as a child process on one thread and is charged the CPU the kernel accounted to it
+//! ([`child`]).
 //!
 //! Two loads, each run by every tool in turn, in rounds whose order rotates (A B C D,
 //! B C D A, ...), so drift of a shared machine touches every tool alike:
@@ -26,10 +27,10 @@
 //! the median request left after its slot, the engine's own share of its p50); each the
 //! median over rounds, the rounds kept as samples. `http/ours_vs_<tool>` and
 //! `redis/ours_vs_redis-benchmark`: `cpu_efficiency` (ours over theirs, a ratio, higher is
-//! better), `p50_ratio` (ours over theirs, lower is
-//! better) and `p50_added` (µs our p50 exceeds theirs, 0 when it does not), from the
-//! paired rounds. Goals (issue 16): requests per CPU-second at least the best of wrk and
-//! oha, p50 within 20 µs of it, at least 5 times Locust's.
+//! better), `p50_ratio` (ours over theirs, lower is better) and `p50_added` (µs our p50
+//! exceeds theirs, 0 when it does not), from the paired rounds. Goals (issue 16): requests
+//! per CPU-second at least the best of wrk and oha, p50 within 20 µs of it, at least 5
+//! times Locust's.
 //!
 //! A tool that is not installed is skipped with one line saying how to install it; Redis
 //! missing skips the Redis half. Rounds and seconds per run follow `PERFWARDEN_PROFILE`.

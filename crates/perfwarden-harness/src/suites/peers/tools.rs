@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Mode, Outcome};
+use crate::services::endpoint::REDIS_PORT;
 
 /// A tool, by name in benchmark ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +138,7 @@ impl Tool {
                     .as_ref()
                     .and_then(|u| u.host_str().map(str::to_string))
                     .unwrap_or_default();
-                let port = u.as_ref().and_then(|u| u.port()).unwrap_or(6379);
+                let port = u.as_ref().and_then(|u| u.port()).unwrap_or(REDIS_PORT);
                 vec![
                     s("-h"),
                     host,

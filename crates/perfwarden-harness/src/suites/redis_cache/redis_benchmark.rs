@@ -25,6 +25,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::error::CacheError;
+use crate::services::endpoint::REDIS_PORT;
 use crate::services::native;
 
 /// Environment variable: the redis-benchmark binary (default: `redis-benchmark` on PATH).
@@ -89,7 +90,7 @@ pub(crate) fn args(
         "-h".to_string(),
         host.to_string(),
         "-p".into(),
-        u.port().unwrap_or(6379).to_string(),
+        u.port().unwrap_or(REDIS_PORT).to_string(),
     ];
     if !u.username().is_empty() {
         out.extend(["--user".into(), u.username().to_string()]);
