@@ -9,8 +9,9 @@ use anyhow::{Context, Result, ensure};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::{Field, RowAccessor};
 use perfwarden_harness::services::embedded_s3::EmbeddedS3;
+use perfwarden_harness::services::embedded_s3::max_key_bytes;
 use perfwarden_harness::suites::ingest_parquet_s3::config::{MIB, RetryPolicy};
-use perfwarden_harness::suites::ingest_parquet_s3::keys::{day_of, parse_key};
+use perfwarden_harness::suites::ingest_parquet_s3::keys::{day_of, longest_key_len, parse_key};
 use perfwarden_harness::suites::ingest_parquet_s3::pacing::{LoadSpec, Stop};
 use perfwarden_harness::suites::ingest_parquet_s3::pipeline::run_pipeline;
 use perfwarden_harness::suites::ingest_parquet_s3::upload::{
@@ -39,7 +40,7 @@ mod support {
 }
 
 /// A short unique prefix: the embedded s3s-fs server keeps multipart metadata in one file
-/// named after the base64 of the key, so keys over about 127 bytes fail there.
+/// named after the base64 of the key, so its keys are short (`max_key_bytes`).
 fn prefix(test: &str) -> String {
     let unique = chrono::Utc::now().timestamp_micros() % 1_000_000_000;
     format!("t/{test}/{}{unique}/", std::process::id())
@@ -160,20 +161,16 @@ async fn a_small_sustained_run_lands_every_event_once_within_limits() -> Result<
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs S3"]
-async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
-    let Some((_s3, target)) = support::s3().await? else {
-        return Ok(());
-    };
-    ensure_bucket(&target, true, &RetryPolicy::default()).await?;
+/// One lane, no compression and a 5 MiB threshold: 300,000 events make one file of more
+/// than 5 MiB, which goes up in parts.
+fn one_multipart_file(prefix: String) -> (PipelineConfig, LoadSpec) {
     let config = PipelineConfig {
         multipart_threshold: 5 * MIB,
         part_size: 5 * MIB,
         flush_interval: Duration::from_secs(600),
         lanes: 1,
         codec: perfwarden_harness::suites::ingest_parquet_s3::Codec::None,
-        prefix: prefix("multipart"),
+        prefix,
         ..PipelineConfig::default()
     };
     let spec = LoadSpec {
@@ -182,6 +179,17 @@ async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
         mix: EventMix::Fixed(EventType::ProcessCreated),
         seed: 12,
     };
+    (config, spec)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs S3"]
+async fn files_above_the_threshold_go_up_in_parts() -> Result<()> {
+    let Some((_s3, target)) = support::s3().await? else {
+        return Ok(());
+    };
+    ensure_bucket(&target, true, &RetryPolicy::default()).await?;
+    let (config, spec) = one_multipart_file(prefix("multipart"));
     let outcome = run_pipeline(&target, Arc::new(World::new(12)), &config, &spec).await?;
     assert_eq!(outcome.upload.files, 1);
     assert_eq!(
@@ -299,6 +307,26 @@ fn assert_one_line(text: &str) {
     ] {
         assert!(!text.contains(dump), "{dump:?} in {text}");
     }
+}
+
+/// The longest key the embedded server stores goes up in parts (the suite refuses longer
+/// prefixes up front; the nightly profile's 10-million-event files are multipart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_servers_longest_key_goes_up_in_parts() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (_server, target) = embedded_s3(dir.path())?;
+    ensure_bucket(&target, true, &RetryPolicy::default()).await?;
+    let max = max_key_bytes(&target.bucket);
+    let base = "t/longest/";
+    let prefix = format!("{base}{}/", "x".repeat(max - longest_key_len(base) - 1));
+    assert_eq!(longest_key_len(&prefix), max);
+    let (config, spec) = one_multipart_file(prefix);
+    let outcome = run_pipeline(&target, Arc::new(World::new(12)), &config, &spec).await?;
+    assert_eq!(outcome.upload.multipart_files, 1);
+    let (objects, _) = list(&target, &config.prefix, 10).await?;
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    assert_eq!(objects[0].0.len(), max, "{objects:?}");
+    Ok(())
 }
 
 /// The embedded S3 server on its own, so a test can stop it; with its target.

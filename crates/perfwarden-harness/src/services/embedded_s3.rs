@@ -26,6 +26,23 @@ pub(crate) const THREAD_NAME: &str = "perfwarden-s3";
 /// The s3s-fs release this build serves (kept in step with Cargo.lock).
 pub(crate) const VERSION: &str = "0.14";
 
+/// The longest object key this server can take up in parts in `bucket`.
+///
+/// s3s-fs keeps an upload's metadata in one file named
+/// `.bucket-{bucket}.object-{key}.upload-{uuid}.metadata.json`, bucket and key in URL-safe
+/// base64 without padding (s3s-fs 0.14, `fs.rs::get_metadata_path`); where that name passes
+/// the file system's 255 bytes, `CreateMultipartUpload` fails with HTTP 500. Any other S3
+/// server takes keys of up to 1,024 bytes.
+pub fn max_key_bytes(bucket: &str) -> usize {
+    const NAME_MAX: usize = 255;
+    // ".bucket-", ".object-", ".upload-", a hyphenated UUID and ".metadata.json".
+    const FIXED: usize = 8 + 8 + 8 + 36 + 14;
+    let b64_len = |bytes: usize| (4 * bytes).div_ceil(3);
+    let room = NAME_MAX.saturating_sub(FIXED + b64_len(bucket.len()));
+    // The most bytes whose base64 fits in `room` characters.
+    room * 3 / 4
+}
+
 /// A running embedded S3 server; dropping it stops the server and its threads.
 #[derive(Debug)]
 pub struct EmbeddedS3 {

@@ -50,6 +50,20 @@ pub(crate) fn read_rss(path: impl AsRef<Path>) -> Option<u64> {
     parse_vm_rss(&std::fs::read_to_string(path).ok()?)
 }
 
+/// The CPU ticks of this process's threads whose name starts with `prefix` (threads that
+/// ended are not counted); None when `/proc/self/task` cannot be read.
+pub(crate) fn threads_cpu_ticks(prefix: &str) -> Option<u64> {
+    let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+    Some(
+        tasks
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+            .filter_map(|text| parse_proc_stat(&text))
+            .filter(|s| s.comm.starts_with(prefix))
+            .map(|s| s.cpu_ticks)
+            .sum(),
+    )
+}
+
 pub(crate) fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf only reads a configuration value.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };

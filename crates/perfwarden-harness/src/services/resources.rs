@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use testcontainers::bollard::query_parameters::StatsOptions;
 
-use super::proc::{clock_ticks_per_second, parse_proc_stat, read_proc_stat, read_rss};
+use super::proc::{clock_ticks_per_second, read_proc_stat, read_rss, threads_cpu_ticks};
 use super::{ProviderKind, Service};
 use perfwarden::results::{Direction, Metric, Unit};
 
@@ -291,17 +291,7 @@ fn read_target(target: &ResourceTarget) -> Option<(f64, u64)> {
             Some((stat.cpu_ticks as f64 / tick, rss))
         }
         ResourceTarget::Threads { prefix, .. } => {
-            let mut ticks = 0u64;
-            for entry in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-                let path = entry.path().join("stat");
-                if let Some(stat) = std::fs::read_to_string(path)
-                    .ok()
-                    .and_then(|t| parse_proc_stat(&t))
-                    && stat.comm.starts_with(prefix.as_str())
-                {
-                    ticks += stat.cpu_ticks;
-                }
-            }
+            let ticks = threads_cpu_ticks(prefix)?;
             Some((ticks as f64 / tick, read_rss("/proc/self/status")?))
         }
         ResourceTarget::Unowned { .. } | ResourceTarget::Container { .. } => None,

@@ -51,6 +51,22 @@ pub(crate) fn file_key(prefix: &str, kind: EventType, first_us: i64, counter: u6
     )
 }
 
+/// Where a scenario's files go: under the configured prefix, one folder per run and
+/// scenario. Kept short: the embedded S3 server limits keys to about 125 bytes.
+pub(crate) fn scenario_prefix(base: &str, run_id: &str, scenario: &str) -> String {
+    format!("{base}{run_id}/{scenario}/")
+}
+
+/// The longest key [`file_key`] makes under `prefix` in a run of fewer than 10,000 files
+/// (the counter is four digits until then).
+pub fn longest_key_len(prefix: &str) -> usize {
+    EventType::ALL
+        .iter()
+        .map(|&kind| file_key(prefix, kind, 0, 9_999).len())
+        .max()
+        .unwrap_or(0)
+}
+
 /// What a key says about its file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyParts {
@@ -147,6 +163,27 @@ mod tests {
         ] {
             assert_eq!(parse_key("", k), None, "{k}");
         }
+    }
+
+    #[test]
+    fn every_profiles_keys_fit_the_embedded_s3_server() {
+        use crate::suites::ingest_parquet_s3::scenarios::plan;
+        use perfwarden::profile::Profile;
+        let max = crate::services::embedded_s3::max_key_bytes(crate::services::s3::DEFAULT_BUCKET);
+        // The longest run id: a process id at Linux's largest pid_max (2^22).
+        let run_id = format!("20261204T221900Z-{}", 1 << 22);
+        for profile in Profile::ALL {
+            for s in plan(profile, 1).scenarios {
+                let len = longest_key_len(&scenario_prefix("", &run_id, &s.name));
+                assert!(len <= max, "{profile:?}/{}: {len} > {max}", s.name);
+            }
+        }
+        // 0001 and 9999 as the counter make keys of one length.
+        let t = us("2026-12-31T23:59:59Z");
+        assert_eq!(
+            file_key("p/", EventType::Logon, t, 1).len(),
+            longest_key_len("p/")
+        );
     }
 
     #[test]

@@ -108,6 +108,12 @@ impl PipelineOutcome {
     pub(crate) fn end_to_end_rate(&self) -> f64 {
         self.upload.events as f64 / self.finished.as_secs_f64().max(1e-9)
     }
+
+    /// The process's CPU seconds per second until every event was visible: how many cores
+    /// the run kept busy.
+    pub(crate) fn cores_busy(&self) -> f64 {
+        self.cpu.total().as_secs_f64() / self.finished.as_secs_f64().max(1e-9)
+    }
 }
 
 /// Runs the load `spec` through the pipeline into `target`.

@@ -57,13 +57,11 @@ pub fn to_run(suite: &SuiteRun, environment: Environment) -> Run {
     for s in &suite.scenarios {
         scenario_metrics(&mut run, s);
     }
-    if let Some(Ok((o, _))) = suite.scenario("unthrottled").map(|s| &s.result) {
+    let unthrottled = suite.scenario("unthrottled").map(|s| &s.result);
+    if let Some(Ok((o, _))) = unthrottled {
         run.metrics.extend(cpu_metrics("unthrottled", o));
     }
-    if let (Some(Ok(e)), Some(Ok((o, _)))) = (
-        &suite.encode,
-        suite.scenario("unthrottled").map(|s| &s.result),
-    ) {
+    if let (Some(Ok(e)), Some(Ok((o, _)))) = (&suite.encode, unthrottled) {
         let rate = o.end_to_end_rate();
         run.metrics.push(
             metric(
@@ -246,14 +244,7 @@ fn cpu_metrics(bench: &str, o: &PipelineOutcome) -> Vec<Metric> {
             cpu.encode.as_secs_f64() / total,
         )
         .merge(MergeRule::Mean),
-        metric(
-            bench,
-            "cores_busy",
-            Unit::Ratio,
-            Higher,
-            total / o.finished.as_secs_f64().max(1e-9),
-        )
-        .merge(MergeRule::Mean),
+        metric(bench, "cores_busy", Unit::Ratio, Higher, o.cores_busy()).merge(MergeRule::Mean),
     ]);
     out
 }

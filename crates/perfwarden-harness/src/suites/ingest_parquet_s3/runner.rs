@@ -1,17 +1,19 @@
 //! Runs the whole suite against one S3 target: bucket check, encode alone, then every
 //! scenario of the profile's plan, each verified and (unless kept) cleaned up.
 //!
-//! Each scenario writes under its own prefix, `perfwarden/<run id>/<scenario>/`, so runs
-//! sharing a bucket never see each other's files and verification counts only the
+//! Each scenario writes under its own prefix, `<configured prefix><run id>/<scenario>/`, so
+//! runs sharing a bucket never see each other's files and verification counts only the
 //! scenario's own. The prefix is kept short: the embedded s3s-fs server stores multipart
-//! metadata in one file named after the base64 of the key, which fails for keys over
-//! about 127 bytes (a file name limit of 255); ours stay at 125 or less.
+//! metadata in one file named after the base64 of the key, so in the default bucket it
+//! takes keys of at most 125 bytes (`embedded_s3::max_key_bytes`); ours are at most 121,
+//! and a configured prefix that makes them longer is refused before the run starts.
 
 use std::sync::Arc;
 
 use super::config::PipelineConfig;
 use super::encode_alone::{self, EncodeAlone};
 use super::error::IngestError;
+use super::keys;
 use super::pipeline::{PipelineOutcome, run_pipeline};
 use super::scenarios::{Kind, PASS_RATIO, Plan, Scenario};
 use super::upload::{Bucket, S3Target, ensure_bucket};
@@ -118,6 +120,28 @@ pub(crate) fn run_id() -> String {
     )
 }
 
+/// Refuses up front a prefix whose keys the server cannot store (the embedded server's
+/// file-name limit), rather than losing the first large file mid-run to an HTTP 500.
+pub(crate) fn check_key_room(target: &S3Target, prefix: &str) -> Result<(), IngestError> {
+    let Some(max) = target.max_key_bytes else {
+        return Ok(());
+    };
+    let longest = keys::longest_key_len(prefix);
+    if longest <= max {
+        return Ok(());
+    }
+    Err(IngestError::Config {
+        setting: "prefix",
+        what: format!(
+            "{prefix:?} makes keys of up to {longest} bytes, and the embedded S3 server stores \
+             at most {max} in bucket {:?} (it names a file after the key): shorten the prefix \
+             or the bucket's name, or name an S3 server in {}",
+            target.bucket,
+            crate::services::endpoint::S3_ENDPOINT
+        ),
+    })
+}
+
 /// Runs `plan` against `target`. Fails only when the bucket cannot be had; everything
 /// after that is recorded per scenario. `log` receives one line per step.
 pub async fn run_suite(
@@ -129,6 +153,10 @@ pub async fn run_suite(
     opts.config.validate()?;
     let bucket = ensure_bucket(target, opts.create_bucket, &opts.config.retry).await?;
     let run_id = run_id();
+    for scenario in &plan.scenarios {
+        let prefix = keys::scenario_prefix(&opts.config.prefix, &run_id, &scenario.name);
+        check_key_room(target, &prefix)?;
+    }
     let world = Arc::new(World::new(plan.seed));
     log(format!(
         "ingest_parquet_s3: profile {}, {} lanes, {}, bucket {:?} at {} ({bucket:?}), run {run_id}",
@@ -173,10 +201,7 @@ pub async fn run_suite(
     for scenario in &plan.scenarios {
         let config = PipelineConfig {
             lanes: scenario.lanes.unwrap_or(opts.config.lanes),
-            prefix: format!(
-                "{}perfwarden/{run_id}/{}/",
-                opts.config.prefix, scenario.name
-            ),
+            prefix: keys::scenario_prefix(&opts.config.prefix, &run_id, &scenario.name),
             ..opts.config.clone()
         };
         let result = run_scenario(target, world.clone(), &config, scenario, opts).await;
@@ -229,7 +254,7 @@ fn cpu_split(o: &PipelineOutcome) -> String {
     format!(
         "CPU {:.2} s on {:.2} cores: generate {:.0}%, encode {:.0}%, S3 server {:.0}%, rest {:.0}%",
         total,
-        total / o.finished.as_secs_f64().max(1e-9),
+        o.cores_busy(),
         pct(c.generate),
         pct(c.encode),
         pct(c.s3_server),
@@ -277,5 +302,26 @@ pub(crate) fn describe(run: &ScenarioRun) -> String {
                     .unwrap_or_default()
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_prefix_too_long_for_the_embedded_server_is_refused_in_one_line() {
+        let mut target = S3Target::for_endpoint("http://127.0.0.1:9", "perfwarden", "k", "s");
+        let long = format!("{}/", "x".repeat(60));
+        assert!(check_key_room(&target, &long).is_ok(), "no limit, no check");
+        target.max_key_bytes = Some(125);
+        assert!(check_key_room(&target, "t/20261204T221900Z-4194304/unthrottled/").is_ok());
+        let err = check_key_room(&target, &long).unwrap_err().to_string();
+        assert!(err.contains("bad setting prefix"), "{err}");
+        assert!(
+            err.contains("143 bytes") && err.contains("at most 125"),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
     }
 }

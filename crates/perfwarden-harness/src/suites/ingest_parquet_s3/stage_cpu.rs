@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::services::embedded_s3::THREAD_NAME as S3_THREADS;
-use crate::services::proc::{clock_ticks_per_second, parse_proc_stat};
+use crate::services::proc::{clock_ticks_per_second, threads_cpu_ticks};
 
 /// CPU time per stage over one run.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -93,15 +93,7 @@ fn clock(id: libc::clockid_t) -> Duration {
 
 /// CPU of this process's threads whose name starts with `prefix`, at clock-tick resolution.
 fn threads_cpu(prefix: &str) -> Duration {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return Duration::ZERO;
-    };
-    let ticks: u64 = tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
-        .filter_map(|text| parse_proc_stat(&text))
-        .filter(|s| s.comm.starts_with(prefix))
-        .map(|s| s.cpu_ticks)
-        .sum();
+    let ticks = threads_cpu_ticks(prefix).unwrap_or(0);
     Duration::from_secs_f64(ticks as f64 / clock_ticks_per_second())
 }
 

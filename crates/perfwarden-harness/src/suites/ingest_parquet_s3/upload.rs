@@ -23,6 +23,9 @@ pub struct S3Target {
     pub client: Client,
     pub bucket: String,
     pub endpoint: String,
+    /// The longest key the server stores, where it is shorter than S3's 1,024 bytes (the
+    /// embedded server's, see [`crate::services::embedded_s3::max_key_bytes`]).
+    pub max_key_bytes: Option<usize>,
 }
 
 impl From<&crate::services::s3::S3Service> for S3Target {
@@ -33,6 +36,8 @@ impl From<&crate::services::s3::S3Service> for S3Target {
             client: s.client.clone(),
             bucket: s.bucket.clone(),
             endpoint: s.endpoint.clone(),
+            max_key_bytes: (s.provider == crate::services::ProviderKind::Embedded)
+                .then(|| crate::services::embedded_s3::max_key_bytes(&s.bucket)),
         }
     }
 }
@@ -66,6 +71,7 @@ impl S3Target {
             client: Client::from_conf(config),
             bucket: bucket.to_string(),
             endpoint: endpoint.to_string(),
+            max_key_bytes: None,
         }
     }
 
